@@ -1,0 +1,1 @@
+"""Tables, plots and the `dipsim` command line, on top of the model in `sim`."""

@@ -1,0 +1,164 @@
+"""The `dipsim` command line: run, compare and check scenarios."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from sim import scenario as scenario_mod
+from sim.run import ENGINES
+from sim.scenario import ScenarioError
+
+from .output import OutputError, check_target, fresh_folder
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="dipsim: Russia, Japan and the USA negotiate over the southern Kurils (Mesa model).",
+)
+
+ENGINE_HELP = "batch: many runs at once with numpy (identical to the Mesa model run for run); mesa: the Mesa model itself"
+SetOption = Annotated[list[str], typer.Option("--set", help="Override a scenario field: key.path=value (repeatable)")]
+RunsOption = Annotated[int | None, typer.Option(min=1, max=10_000_000, help="Number of runs [default: the scenario's run.runs]")]
+SeedOption = Annotated[int | None, typer.Option(min=0, max=2**63 - 1, help="Root seed [default: the scenario's run.seed]")]
+ForceOption = Annotated[bool, typer.Option("--force", help="Replace the output folder if it exists")]
+EngineOption = Annotated[str, typer.Option(help=ENGINE_HELP)]
+
+
+def fail(message: str) -> None:
+    typer.echo(f"dipsim: error: {message}", err=True)
+    raise typer.Exit(code=2)
+
+
+@contextmanager
+def user_errors():
+    """Bad input gets one clear message and exit status 2, never a traceback."""
+    try:
+        yield
+    except (ScenarioError, OutputError) as exc:
+        fail(str(exc))
+
+
+def progress_bar(total: int, description: str) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.speed} runs/s"),
+        TimeElapsedColumn(), TimeRemainingColumn(),
+        console=None, transient=False, disable=not sys.stderr.isatty(),
+    )
+
+
+def _load(name: str, overrides: list[str]):
+    return scenario_mod.load(name, overrides)
+
+
+def _engine(engine: str) -> str:
+    if engine not in ENGINES:
+        fail(f"--engine: found {engine!r}; allowed: {', '.join(ENGINES)}")
+    return engine
+
+
+def _simulate_all(scenarios, engine: str):
+    from .jobs import simulate_scenario
+
+    total = sum(s.run.runs for s in scenarios)
+    results = []
+    with progress_bar(total, "runs") as bar:
+        task = bar.add_task("negotiations", total=total)
+        for s in scenarios:
+            bar.update(task, description=f"{s.name}")
+            results.append(simulate_scenario(s, engine=engine, progress=lambda k: bar.advance(task, k)))
+    return results
+
+
+@app.command()
+def run(
+    scenario: Annotated[str, typer.Argument(help="A scenario file, or a name in scenarios/")],
+    runs: RunsOption = None,
+    seed: SeedOption = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder [default: results/NAME]")] = None,
+    set_: SetOption = [],
+    force: ForceOption = False,
+    engine: EngineOption = "batch",
+):
+    """Simulate one scenario: print a summary; write runs.parquet, rounds.parquet,
+    scenario.toml (fully resolved) and plots."""
+    from .jobs import with_run_settings, write_scenario
+    from .summary import summary_text
+
+    with user_errors():
+        engine = _engine(engine)
+        spec = with_run_settings(_load(scenario, set_), runs, seed)
+        target = out or Path("results") / spec.name
+        check_target(target, force)
+        typer.echo(f"engine: {engine}; {spec.run.runs} runs of {spec.name} from seed {spec.run.seed}", err=True)
+        (result,) = _simulate_all([spec], engine)
+        with fresh_folder(target, force) as tmp:
+            write_scenario(result, tmp)
+        typer.echo(summary_text(spec.title, result.summary(), dict(result.tables.labels)))
+        typer.echo(f"written: {target}/ (runs.parquet, rounds.parquet, scenario.toml, offers.png, actions.png, terms.png, reasons.png)")
+
+
+@app.command()
+def compare(
+    scenarios: Annotated[list[str], typer.Argument(help="Scenario files or names in scenarios/")],
+    runs: RunsOption = None,
+    seed: SeedOption = None,
+    out: Annotated[Path, typer.Option(help="Output folder")] = Path("results/compare"),
+    set_: SetOption = [],
+    force: ForceOption = False,
+    engine: EngineOption = "batch",
+):
+    """Simulate several scenarios and plot them side by side (same seeds for all unless
+    their files say otherwise)."""
+    from .jobs import with_run_settings, write_comparison, write_scenario
+    from .summary import summary_text
+
+    with user_errors():
+        engine = _engine(engine)
+        specs = [with_run_settings(_load(name, set_), runs, seed) for name in scenarios]
+        names = [s.name for s in specs]
+        if len(set(names)) != len(names):
+            dup = next(n for n in names if names.count(n) > 1)
+            fail(f"scenario name {dup!r} given twice; allowed: each scenario once (names come from the files' 'name')")
+        shape = (specs[0].party_ids, {k: v.options for k, v in specs[0].issues.items()})
+        for s, name in zip(specs[1:], scenarios[1:]):
+            if (s.party_ids, {k: v.options for k, v in s.issues.items()}) != shape:
+                fail(f"{name}: parties or issues differ from {scenarios[0]}'s; allowed: scenarios with the same parties and issues")
+        check_target(out, force)
+        typer.echo(f"engine: {engine}; {len(specs)} scenarios", err=True)
+        results = _simulate_all(specs, engine)
+        with fresh_folder(out, force) as tmp:
+            for r in results:
+                write_scenario(r, tmp / r.scenario.name)
+            write_comparison(results, tmp)
+        for r in results:
+            typer.echo(summary_text(r.scenario.title, r.summary(), dict(r.tables.labels)))
+            typer.echo("")
+        typer.echo(f"written: {out}/ (summary.csv, treaty_probability.png, terms_*.png, utilities.png, and a folder per scenario)")
+
+
+@app.command()
+def check(
+    scenario: Annotated[str, typer.Argument(help="A scenario file, or a name in scenarios/")],
+    set_: SetOption = [],
+):
+    """Validate a scenario and print its resolved preferences with their sources."""
+    from .describe import describe
+
+    with user_errors():
+        spec = _load(scenario, set_)
+        typer.echo(describe(spec))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

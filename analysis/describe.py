@@ -1,0 +1,93 @@
+"""A scenario in words: every belief with its value and its source (`dipsim check`)."""
+
+from __future__ import annotations
+
+import textwrap
+
+from sim.scenario import Scenario, Utility
+from sim.strategies import describe as describe_strategy
+
+
+def _wrap(text: str, indent: str) -> str:
+    return textwrap.fill(text, width=100, initial_indent=indent, subsequent_indent=indent)
+
+
+def _belief(name: str, b, indent: str = "    ") -> list[str]:
+    return [f"{indent}{name} = {b.value:g}", _wrap(f"source: {b.source}", indent + "    ")]
+
+
+def _utility(u: Utility, s: Scenario, indent: str = "    ") -> list[str]:
+    lines = [*_belief("treaty value", u.treaty, indent), *_belief("reservation (no treaty)", u.reservation, indent)]
+    for issue, entry in u.issues.items():
+        options = s.issues[issue].options
+        values = ", ".join(f"{o} {v:g}" for o, v in zip(options, entry.values))
+        lines.append(f"{indent}{issue}: weight {entry.weight:g}; values: {values}")
+        lines.append(_wrap(f"source: {entry.source}", indent + "    "))
+    return lines
+
+
+def _effects(effects: dict, s: Scenario, indent: str) -> list[str]:
+    lines = []
+    for issue, entry in effects.items():
+        values = ", ".join(f"{o} {v:+g}" for o, v in zip(s.issues[issue].options, entry.values))
+        lines.append(f"{indent}{issue}: {values}")
+        lines.append(_wrap(f"source: {entry.source}", indent + "    "))
+    return lines
+
+
+def describe(s: Scenario) -> str:
+    n_packages = 1
+    for issue in s.issues.values():
+        n_packages *= len(issue.options)
+    lines = [f"{s.title}  [{s.name}]: valid", _wrap(" ".join(s.description.split()), "  "), ""]
+    if s.sources:
+        lines.append("Sources:")
+        lines += [_wrap(f"{k}: {v}", "  ") for k, v in s.sources.items()]
+        lines.append("")
+    n = s.negotiation
+    lines += [
+        f"Negotiation: up to {n.deadline} rounds; {s.parties[n.opener].label} opens; "
+        f"ratification {'on' if n.ratification else 'off'}; after a failed ratification: {n.after_failed_ratification}",
+        _wrap(f"source: {n.source}", "    "),
+        f"Run: seed {s.run.seed}, {s.run.runs} runs",
+        "",
+        f"Issues ({n_packages} packages, plus no agreement):",
+    ]
+    for name, issue in s.issues.items():
+        lines.append(f"  {name} ({issue.label}): {', '.join(issue.options)}")
+    for pid, p in s.parties.items():
+        st = p.strategy
+        lines += ["", f"{p.label} [{pid}]",
+                  f"  strategy: {describe_strategy(st.kind, st.beta, st.tolerance)}"
+                  + (f"; walks away after {st.patience} offers without improvement" if st.patience else ""),
+                  _wrap(f"source: {st.source}", "      "),
+                  *_belief("anticipation of ratification", p.anticipation, "  ")]
+        if p.autonomy is not None:
+            lines += _belief("autonomy", p.autonomy, "  ")
+        if p.autonomy_growth is not None:
+            lines += _belief("autonomy growth per round", p.autonomy_growth, "  ")
+        lines.append("  utility:")
+        lines += _utility(p.utility, s)
+        pub = p.public
+        lines.append(f"  {pub.label}:")
+        lines += _belief("acceptance of a treaty with neutral terms", pub.base)
+        lines += _belief("mood volatility per round", pub.volatility)
+        lines += _belief("ratification threshold", pub.threshold)
+        lines += _belief("ratification margin", pub.margin)
+        lines.append("    effects on acceptance:")
+        lines += _effects(pub.effects, s, "      ")
+    power = s.outside_power
+    if power:
+        oid, o = power
+        lines += ["", f"{o.label} [{oid}]: outside the table, acts on {s.parties[o.acts_on].label}"
+                  + ("" if o.active else " (inactive)"),
+                  *_belief("response (alarm per unit of threat)", o.response, "  "),
+                  *_belief("goodwill cost of a round of full pressure", o.goodwill_cost, "  "),
+                  "  utility:", *_utility(o.utility, s),
+                  *_belief("maximum pressure", o.pressure.max, "  "),
+                  "    shift in the target's utility at full pressure:", *_effects(o.pressure.shift, s, "      "),
+                  *_belief("maximum rhetoric", o.rhetoric.max, "  ")]
+        for pid, effects in o.rhetoric.effects.items():
+            lines.append(f"    change in the {s.parties[pid].public.label}'s acceptance at full rhetoric:")
+            lines += _effects(effects, s, "      ")
+    return "\n".join(lines)

@@ -1,0 +1,109 @@
+"""The jobs behind the command line: simulate a scenario and write its results."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim import draws
+from sim.outcomes import Outcomes, join
+from sim.preferences import Tables
+from sim.run import simulate
+from sim.scenario import RunSettings, Scenario
+
+from . import plots
+from .frames import rounds_frame, runs_frame
+from .output import write_toml
+from .summary import summarise
+
+CHUNK = 20_000   # runs simulated together (bounds memory; results do not depend on it)
+
+
+@dataclass
+class ScenarioResult:
+    scenario: Scenario          # resolved, with the seed and number of runs used
+    tables: Tables
+    outcomes: Outcomes
+    runs: pd.DataFrame
+    rounds: pd.DataFrame
+    engine: str
+
+    @property
+    def actors(self) -> list[str]:
+        return [*self.tables.party_ids, *([self.tables.outside_id] if self.tables.outside_id else [])]
+
+    def summary(self) -> dict:
+        return summarise(self.runs, self.actors)
+
+
+def with_run_settings(scenario: Scenario, runs: int | None, seed: int | None) -> Scenario:
+    settings = RunSettings(
+        seed=scenario.run.seed if seed is None else seed,
+        runs=scenario.run.runs if runs is None else runs,
+    )
+    return scenario.model_copy(update={"run": settings})
+
+
+def simulate_scenario(scenario: Scenario, engine: str = "batch",
+                      progress: Callable[[int], None] | None = None) -> ScenarioResult:
+    """Play ``scenario.run.runs`` negotiations; run i's seed is a pure function of
+    (scenario.run.seed, i), whatever the engine or chunking."""
+    n = scenario.run.runs
+    seeds = draws.run_seeds(scenario.run.seed, 0, np.arange(n))
+    tables = Tables.from_scenarios([scenario])
+    parts, round_parts = [], []
+    for start in range(0, n, CHUNK):
+        outcomes, rounds = simulate(tables, seeds[start:start + CHUNK], engine=engine, rounds=True,
+                                    progress=progress)
+        rounds["run"] = rounds["run"] + start
+        parts.append(outcomes)
+        round_parts.append(rounds_frame(scenario.name, rounds))
+    outcomes = join(parts)
+    return ScenarioResult(
+        scenario=scenario,
+        tables=tables,
+        outcomes=outcomes,
+        runs=runs_frame(scenario.name, tables, outcomes),
+        rounds=pd.concat(round_parts, ignore_index=True),
+        engine=engine,
+    )
+
+
+def write_scenario(result: ScenarioResult, folder: Path) -> list[Path]:
+    """runs.parquet, rounds.parquet, scenario.toml and the plots of one scenario."""
+    folder.mkdir(exist_ok=True)
+    result.runs.to_parquet(folder / "runs.parquet", index=False)
+    result.rounds.to_parquet(folder / "rounds.parquet", index=False)
+    write_toml(result.scenario.resolved(), folder / "scenario.toml")
+    t, s = result.tables, result.scenario
+    labels = dict(t.labels)
+    public_labels = dict(zip(t.party_ids, t.public_labels))
+    title = s.title
+    written = [
+        plots.offers_plot(result.rounds, list(t.party_ids), result.actors, labels, title, folder / "offers.png"),
+        plots.actions_plot(result.rounds, list(t.party_ids), t.outside_id, labels, public_labels, title,
+                           folder / "actions.png"),
+        plots.terms_plot(result.runs, list(t.space.issues), {k: v.label for k, v in s.issues.items()},
+                         {k: v.options for k, v in s.issues.items()}, title, folder / "terms.png"),
+        plots.reasons_plot(result.runs, title, folder / "reasons.png"),
+    ]
+    return written
+
+
+def write_comparison(results: list[ScenarioResult], folder: Path) -> list[Path]:
+    from .summary import comparison_table
+
+    runs = {r.scenario.name: r.runs for r in results}
+    first = results[0]
+    labels = dict(first.tables.labels)
+    issues = first.scenario.issues
+    comparison_table({r.scenario.name: r.summary() for r in results}).to_csv(folder / "summary.csv", index=False)
+    written = [folder / "summary.csv", plots.treaty_probability_plot(runs, folder / "treaty_probability.png")]
+    for issue, spec in issues.items():
+        written.append(plots.outcome_shares_plot(runs, issue, spec.options, spec.label, folder / f"terms_{issue}.png"))
+    written.append(plots.utilities_plot(runs, first.actors, labels, folder / "utilities.png"))
+    return written

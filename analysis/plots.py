@@ -1,0 +1,216 @@
+"""Plots of one scenario's runs and of several scenarios side by side.
+
+Every actor has one colour in every plot, from the Okabe-Ito palette that readers with
+colour-blindness can tell apart (Okabe and Ito 2008).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from .frames import NO_TREATY  # noqa: E402
+from .summary import wilson  # noqa: E402
+
+OKABE_ITO = ["#D55E00", "#0072B2", "#009E73", "#E69F00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"]
+ACTOR_COLOURS = {
+    "russia": "#D55E00",        # vermillion
+    "japan": "#0072B2",         # blue
+    "usa": "#009E73",           # bluish green
+    "public_russia": "#E69F00",  # orange
+    "public_japan": "#56B4E9",  # sky blue
+}
+NEUTRAL = "#7f7f7f"
+
+
+def colour(actor: str, order: int = 0) -> str:
+    return ACTOR_COLOURS.get(actor, OKABE_ITO[(order + 5) % len(OKABE_ITO)])
+
+
+def _save(fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=120, metadata={"Software": None})
+    plt.close(fig)
+    return path
+
+
+def _band(ax, frame: pd.DataFrame, column: str, label: str, col: str) -> None:
+    by_round = frame.groupby("round")[column]
+    q = by_round.quantile([0.1, 0.5, 0.9]).unstack()
+    if q.dropna(how="all").empty:
+        return
+    ax.plot(q.index, q[0.5], color=col, label=f"{label} (median)", lw=2)
+    ax.fill_between(q.index, q[0.1], q[0.9], color=col, alpha=0.2, lw=0, label=f"{label} (10-90%)")
+
+
+def offers_plot(rounds: pd.DataFrame, party_ids: list[str], actors: list[str], labels: dict[str, str],
+                title: str, path: Path) -> Path:
+    """Each side's standing offer, valued by every actor, round by round."""
+    fig, axes = plt.subplots(1, len(party_ids), figsize=(6 * len(party_ids), 4.2), sharey=True)
+    for ax, p in zip(np.atleast_1d(axes), party_ids):
+        for j, a in enumerate(actors):
+            _band(ax, rounds, f"offer_{p}_utility_{a}", labels[a], colour(a, j))
+        ax.set_title(f"{labels[p]}'s offers")
+        ax.set_xlabel("round")
+        ax.set_ylabel("utility of the offer (utility units)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="best")
+    fig.suptitle(f"{title}: offers by round (median and 10-90% band over runs)")
+    return _save(fig, path)
+
+
+def actions_plot(rounds: pd.DataFrame, party_ids: list[str], outside: str | None, labels: dict[str, str],
+                 public_labels: dict[str, str], title: str, path: Path) -> Path:
+    """The outside power's pressure and rhetoric, and each public's acceptance of each
+    side's standing offer, round by round."""
+    fig, axes = plt.subplots(1, 1 + len(party_ids), figsize=(5.2 * (1 + len(party_ids)), 4.2))
+    ax = axes[0]
+    if outside:
+        _band(ax, rounds, f"{outside}_pressure", f"{labels[outside]} pressure", colour(outside))
+        by_round = rounds.groupby("round")[f"{outside}_rhetoric"].median()
+        ax.plot(by_round.index, by_round.values, color="black", ls=":", label=f"{labels[outside]} rhetoric (median)")
+        ax.legend(fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "no outside power in this scenario", ha="center", va="center", transform=ax.transAxes)
+    ax.set_title("Outside power's actions")
+    ax.set_xlabel("round")
+    ax.set_ylabel("level (0 = none, 1 = full)")
+    ax.set_ylim(-0.05, 1.05)
+    ax.grid(alpha=0.3)
+    for ax, q in zip(axes[1:], party_ids):
+        for p in party_ids:
+            _band(ax, rounds, f"public_{p}_accepts_{q}_offer", public_labels[p], colour(f"public_{p}"))
+        ax.set_title(f"Publics' acceptance of {labels[q]}'s offer")
+        ax.set_xlabel("round")
+        ax.set_ylabel("share accepting (0 to 1)")
+        ax.set_ylim(-0.05, 1.05)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(f"{title}: what the USA did and how the publics saw the offers")
+    return _save(fig, path)
+
+
+def terms_plot(runs: pd.DataFrame, issues: list[str], issue_labels: dict[str, str],
+               options: dict[str, list[str]], title: str, path: Path) -> Path:
+    """Share of runs ending with each option of each issue: in a treaty, or agreed by the
+    governments but not ratified."""
+    fig, axes = plt.subplots(1, len(issues), figsize=(4.2 * len(issues), 4.2))
+    n = len(runs)
+    agreed = runs[(runs["agreed_package"] >= 0) & ~runs["treaty"]]
+    for ax, issue in zip(np.atleast_1d(axes), issues):
+        opts = options[issue]
+        treaty_share = runs[f"terms_{issue}"].value_counts().reindex(opts, fill_value=0) / n
+        agreed_terms = agreed["agreed_label"].str.split(" / ").str[issues.index(issue)]
+        agreed_share = agreed_terms.value_counts().reindex(opts, fill_value=0) / n
+        y = np.arange(len(opts))
+        ax.barh(y, treaty_share.values, color="#0072B2", label="treaty")
+        ax.barh(y, agreed_share.values, left=treaty_share.values, color="#E69F00", label="agreed, not ratified")
+        ax.set_yticks(y, opts)
+        ax.invert_yaxis()
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("share of runs")
+        ax.set_title(issue_labels[issue])
+        ax.grid(axis="x", alpha=0.3)
+    np.atleast_1d(axes)[0].legend(fontsize=8, loc="lower right")
+    fig.suptitle(f"{title}: terms of the packages agreed ({n} runs)")
+    return _save(fig, path)
+
+
+def reasons_plot(runs: pd.DataFrame, title: str, path: Path) -> Path:
+    from matplotlib.patches import Patch
+
+    counts = runs["reason"].value_counts()
+    fig, ax = plt.subplots(figsize=(10, 0.5 * len(counts) + 2.0))
+    share = counts / len(runs)
+    colours = ["#0072B2" if r == "treaty" else NEUTRAL for r in share.index]
+    ax.barh(share.index, share.values, color=colours)
+    for y, (s, c) in enumerate(zip(share.values, counts.values)):
+        ax.text(s + 0.01, y, f"{c} runs", va="center", fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.15)
+    ax.set_xlabel("share of runs")
+    ax.set_ylabel("how the run ended")
+    ax.legend(handles=[Patch(color="#0072B2", label="treaty"), Patch(color=NEUTRAL, label="no treaty")],
+              fontsize=8, loc="lower right")
+    ax.set_title(f"{title}\nhow the runs ended ({len(runs)} runs)")
+    ax.grid(axis="x", alpha=0.3)
+    return _save(fig, path)
+
+
+# --------------------------------------------------------------------------- comparison
+
+
+def treaty_probability_plot(runs: dict[str, pd.DataFrame], path: Path) -> Path:
+    names = list(runs)
+    rates, lows, highs = [], [], []
+    for name in names:
+        r = runs[name]
+        k, n = int(r["treaty"].sum()), len(r)
+        lo, hi = wilson(k, n)
+        rates.append(k / n)
+        lows.append(k / n - lo)
+        highs.append(hi - k / n)
+    fig, ax = plt.subplots(figsize=(max(6, 1.3 * len(names)), 4.5))
+    x = np.arange(len(names))
+    ax.bar(x, rates, color="#0072B2", label="treaty rate")
+    ax.errorbar(x, rates, yerr=[lows, highs], fmt="none", ecolor="black", capsize=4, label="95% CI (Wilson)")
+    ax.set_xticks(x, names, rotation=25, ha="right")
+    ax.set_ylabel("probability of a ratified treaty")
+    ax.set_xlabel("scenario")
+    ax.set_ylim(0, max(0.05, min(1.0, max(r + h for r, h in zip(rates, highs)) * 1.25)))
+    ax.legend(fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_title("Treaty probability by scenario")
+    return _save(fig, path)
+
+
+def outcome_shares_plot(runs: dict[str, pd.DataFrame], issue: str, options: list[str], issue_label: str,
+                        path: Path) -> Path:
+    """Stacked shares of runs by the option a treaty settled on (or no treaty)."""
+    names = list(runs)
+    cats = [NO_TREATY, *options]
+    cmap = plt.get_cmap("cividis")
+    cols = ["#bdbdbd", *[cmap(v) for v in np.linspace(0.0, 0.95, len(options))]]
+    fig, ax = plt.subplots(figsize=(max(6, 1.3 * len(names)), 4.8))
+    x = np.arange(len(names))
+    bottom = np.zeros(len(names))
+    for cat, c in zip(cats, cols):
+        share = np.array([(runs[n][f"terms_{issue}"] == cat).mean() for n in names])
+        ax.bar(x, share, bottom=bottom, color=c, label=cat)
+        bottom += share
+    ax.set_xticks(x, names, rotation=25, ha="right")
+    ax.set_ylabel("share of runs")
+    ax.set_xlabel("scenario")
+    ax.set_ylim(0, 1)
+    ax.legend(title=issue_label, fontsize=8, bbox_to_anchor=(1.01, 1), loc="upper left")
+    ax.set_title(f"{issue_label}: outcome by scenario")
+    return _save(fig, path)
+
+
+def utilities_plot(runs: dict[str, pd.DataFrame], actors: list[str], labels: dict[str, str], path: Path) -> Path:
+    from .summary import mean_ci
+
+    names = list(runs)
+    fig, ax = plt.subplots(figsize=(max(7, 1.6 * len(names)), 4.8))
+    width = 0.8 / len(actors)
+    x = np.arange(len(names))
+    for j, a in enumerate(actors):
+        stats = [mean_ci(runs[n][f"utility_{a}"].to_numpy()) for n in names]
+        means = np.array([s[0] for s in stats])
+        err = np.array([[s[0] - s[1] for s in stats], [s[2] - s[0] for s in stats]])
+        ax.bar(x + (j - (len(actors) - 1) / 2) * width, means, width, color=colour(a, j),
+               yerr=err, capsize=3, label=labels[a])
+    ax.set_xticks(x, names, rotation=25, ha="right")
+    ax.set_ylabel("mean utility of the outcome (utility units)")
+    ax.set_xlabel("scenario")
+    ax.axhline(0, color="black", lw=0.8)
+    ax.legend(fontsize=8, title="actor (95% CI)")
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_title("Each actor's utility by scenario")
+    return _save(fig, path)

@@ -1,0 +1,86 @@
+"""The record of many runs, as columns: what both engines produce."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import protocol
+from .preferences import Tables
+from .space import NO_PACKAGE
+
+
+@dataclass
+class Outcomes:
+    seeds: np.ndarray           # (runs,) uint64
+    reason: np.ndarray          # (runs,) protocol reason code
+    end_round: np.ndarray       # (runs,)
+    agreed: np.ndarray          # (runs,) last package the governments agreed, ratified or not
+    attempts: np.ndarray        # (runs,) packages put to ratification
+    pressure_total: np.ndarray  # (runs,) the outside power's pressure summed over rounds
+    pressure_path: np.ndarray   # (runs, rounds) its pressure in each round; NaN after the end
+    votes: dict[str, np.ndarray]  # one row per ratification: run, round, package, probability, passed
+
+    @property
+    def treaty(self) -> np.ndarray:
+        return self.reason == protocol.TREATY
+
+    @property
+    def package(self) -> np.ndarray:
+        """The treaty's package, or -1 where there is none."""
+        return np.where(self.treaty, self.agreed, NO_PACKAGE)
+
+    def utilities(self, tables: Tables) -> dict[str, np.ndarray]:
+        """Each actor's utility of the outcome (by its preferences, without pressure); the
+        outside power's is net of the goodwill its pressure cost it."""
+        package, treaty = np.maximum(self.package, 0), self.treaty
+        out = {}
+        for pid, p in zip(tables.party_ids, tables.parties):
+            out[pid] = np.where(treaty, pick_rows(p.utility, package), p.reservation)
+        if tables.outside_id:
+            o = tables.outside
+            value = np.where(treaty, pick_rows(o.utility, package), o.reservation)
+            out[tables.outside_id] = value - o.goodwill_cost * self.pressure_total
+        return out
+
+
+def pick_rows(values: np.ndarray, package: np.ndarray) -> np.ndarray:
+    """values[r, package[r]]; one row of values serves every run."""
+    rows = np.zeros(package.shape[0], np.int64) if values.shape[0] == 1 else np.arange(package.shape[0])
+    return values[rows, package]
+
+
+def empty_votes() -> dict[str, np.ndarray]:
+    return {
+        "run": np.zeros(0, np.int64),
+        "round": np.zeros(0, np.int64),
+        "package": np.zeros(0, np.int64),
+        "probability": np.zeros((0, 2)),
+        "passed": np.zeros((0, 2), bool),
+    }
+
+
+def concat(parts: list[dict[str, np.ndarray]], template: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    if not parts:
+        return template
+    return {k: np.concatenate([p[k] for p in parts]) for k in template}
+
+
+def join(parts: list[Outcomes]) -> Outcomes:
+    """Outcomes of consecutive chunks of runs as one (run numbers in the votes shifted)."""
+    offsets = np.cumsum([0] + [p.seeds.shape[0] for p in parts[:-1]])
+    width = max(p.pressure_path.shape[1] for p in parts)
+    paths = [np.pad(p.pressure_path, ((0, 0), (0, width - p.pressure_path.shape[1])), constant_values=np.nan)
+             for p in parts]
+    votes = [{**p.votes, "run": p.votes["run"] + off} for p, off in zip(parts, offsets)]
+    return Outcomes(
+        seeds=np.concatenate([p.seeds for p in parts]),
+        reason=np.concatenate([p.reason for p in parts]),
+        end_round=np.concatenate([p.end_round for p in parts]),
+        agreed=np.concatenate([p.agreed for p in parts]),
+        attempts=np.concatenate([p.attempts for p in parts]),
+        pressure_total=np.concatenate([p.pressure_total for p in parts]),
+        pressure_path=np.concatenate(paths),
+        votes=concat(votes, empty_votes()),
+    )

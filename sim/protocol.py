@@ -1,0 +1,382 @@
+"""One round's rules, over arrays of runs, with no Mesa in sight.
+
+A round: the outside power acts on the package on the table; each public's mood
+moves; the governments assess every package (their utility, the publics' opinion,
+the chance of ratification); the side whose turn it is accepts the standing offer,
+counters or walks away; an accepted package goes to ratification in both
+countries. The rule functions are pure; :class:`State` holds what carries over
+from round to round. The Mesa model (one run) and the batch engine (many runs) call
+the same functions in the same order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from . import draws
+from .preferences import (
+    Tables,
+    negotiating_gain,
+    opinion,
+    pick,
+    pressured_utility,
+    ratification_probability,
+)
+from .space import NO_PACKAGE
+from .strategies import STRATEGIES, Decision, View
+
+# Why a run ended. Codes 3-4 and 5-6 add the index of the party concerned.
+ONGOING = -1
+TREATY = 0
+NO_ACCEPTABLE_PACKAGE = 1
+DEADLINE = 2
+WALKED_AWAY = 3
+RATIFICATION_FAILED = 5
+RATIFICATION_FAILED_BOTH = 7
+REASON_CODES = (0, 1, 2, 3, 4, 5, 6, 7)
+
+# What the mover did, per round.
+ACTIONS = ("offer", "accept", "walk away")
+OFFER, ACCEPT, WALK = 0, 1, 2
+NO_ACTION = -1
+
+SQRT3 = float(np.sqrt(3.0))
+
+
+def reason_label(code: int, party_labels: tuple[str, str]) -> str:
+    if code == TREATY:
+        return "treaty"
+    if code == NO_ACCEPTABLE_PACKAGE:
+        return "no package acceptable to both"
+    if code == DEADLINE:
+        return "deadline reached"
+    if code in (WALKED_AWAY, WALKED_AWAY + 1):
+        return f"{party_labels[code - WALKED_AWAY]} walked away"
+    if code in (RATIFICATION_FAILED, RATIFICATION_FAILED + 1):
+        return f"ratification failed in {party_labels[code - RATIFICATION_FAILED]}"
+    if code == RATIFICATION_FAILED_BOTH:
+        return "ratification failed in both"
+    return "ongoing"
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def mover(round_: int, opener: np.ndarray) -> np.ndarray:
+    """Index of the party whose turn it is: the opener in round 1, then alternating."""
+    return (opener + (round_ - 1)) % 2
+
+
+@dataclass(frozen=True)
+class OutsideMove:
+    alarm: np.ndarray       # (runs,) 0..1
+    pressure: np.ndarray    # (runs,) pressure applied on its target
+    rhetoric: np.ndarray    # (runs,) rhetoric aimed at both publics
+    effective: np.ndarray   # (runs,) pressure felt, after the target's autonomy
+
+
+def outside_move(round_: int, tables: Tables, on_table: np.ndarray) -> OutsideMove:
+    """The outside power's rule. Its threat is what the package on the table would cost
+    it against the status quo; it presses once the threat exceeds the goodwill one round
+    of full pressure costs it, its alarm rising by `response` per unit beyond (L11, L19,
+    L25). Pressure is felt less the more autonomous the target is (L15, L17)."""
+    o = tables.outside
+    threat = np.where(on_table >= 0, np.maximum(0.0, o.reservation - pick(o.utility, on_table)), 0.0)
+    alarm = np.where(o.active, np.clip(o.response * (threat - o.goodwill_cost), 0.0, 1.0), 0.0)
+    autonomy = np.clip(o.autonomy + o.autonomy_growth * (round_ - 1), 0.0, 1.0)
+    pressure = o.pressure_max * alarm
+    return OutsideMove(alarm, pressure, o.rhetoric_max * alarm, pressure * (1.0 - autonomy))
+
+
+def mood_step(mood: np.ndarray, volatility: np.ndarray, seeds: np.ndarray, round_: int, public: int) -> np.ndarray:
+    """A public's mood after this round's shock: uniform, mean 0, s.d. `volatility`."""
+    u = draws.uniform(seeds, round_, draws.MOOD[public])
+    return mood + volatility * SQRT3 * (2.0 * u - 1.0)
+
+
+@dataclass
+class Assessment:
+    """How every package looks to the governments, per party: (runs, packages) arrays.
+
+    It changes only when the pressure felt or the rhetoric changes, or a package is
+    rejected, so it is kept between rounds and refreshed for the runs concerned.
+    """
+
+    effective: np.ndarray          # (runs,) the pressure felt it was computed for
+    rhetoric: np.ndarray           # (runs,) the rhetoric it was computed for
+    utility: list[np.ndarray]      # each party's utility of each package this round
+    opinion: list[np.ndarray]      # each public's opinion before mood (not clipped)
+    gain: list[np.ndarray]         # each government's negotiating gain; -inf if rejected
+    acceptable: np.ndarray         # (runs,) some package leaves both sides better off
+
+
+def select_assessment(seen: Assessment, rows: np.ndarray) -> Assessment:
+    """The assessment of a subset of runs (a copy)."""
+    return Assessment(
+        seen.effective[rows], seen.rhetoric[rows], [u[rows] for u in seen.utility],
+        [o[rows] for o in seen.opinion], [g[rows] for g in seen.gain], seen.acceptable[rows],
+    )
+
+
+def assess(tables: Tables, move: OutsideMove, rejected: np.ndarray, known: Assessment | None = None) -> Assessment:
+    """Each government's utility and negotiating gain for every package, and each public's
+    opinion. Governments anticipate ratification from the publics' known opinion (polls
+    and rhetoric); the mood of the day moves only the vote itself."""
+    if known is not None:
+        changed = (move.effective != known.effective) | (move.rhetoric != known.rhetoric)
+        if not changed.any():
+            return known
+        if not changed.all():
+            rows = np.flatnonzero(changed)
+            fresh = assess(tables.select(rows), _rows(move, rows), rejected[rows])
+            for name in ("effective", "rhetoric", "acceptable"):
+                getattr(known, name)[rows] = getattr(fresh, name)
+            for name in ("utility", "opinion", "gain"):
+                for old, new in zip(getattr(known, name), getattr(fresh, name)):
+                    old[rows] = new
+            return known
+    o = tables.outside
+    utility, views, ratify = [], [], []
+    for k, p in enumerate(tables.parties):
+        pressed = np.where(o.target == k, move.effective, 0.0)
+        utility.append(pressured_utility(p.utility, o.shift, pressed))
+        views.append(opinion(p.acceptance, p.rhetoric, move.rhetoric))
+        ratify.append(ratification_probability(np.clip(views[k], 0.0, 1.0), p.threshold, p.margin))
+    both = np.where(tables.ratification[:, None], ratify[0] * ratify[1], 1.0)
+    gain = [
+        np.where(rejected, -np.inf, negotiating_gain(utility[k], p.reservation, p.anticipation, both))
+        for k, p in enumerate(tables.parties)
+    ]
+    acceptable = ((gain[0] > 0) & (gain[1] > 0)).any(axis=1)
+    return Assessment(move.effective.copy(), move.rhetoric.copy(), utility, views, gain, acceptable)
+
+
+def _rows(move: OutsideMove, rows: np.ndarray) -> OutsideMove:
+    return OutsideMove(move.alarm[rows], move.pressure[rows], move.rhetoric[rows], move.effective[rows])
+
+
+def decide(round_: int, tables: Tables, seen: Assessment, offers: np.ndarray, stale: np.ndarray,
+           who: np.ndarray) -> tuple[np.ndarray, Decision]:
+    """The moving side's answer. A side walks away when no package leaves both better
+    off than no agreement, or when its patience with unimproved offers runs out;
+    otherwise its strategy accepts or counters. Returns (walk reason or ONGOING, decision)."""
+    rows = np.arange(who.shape[0])
+    first = who == 0
+    p0, p1 = tables.parties
+    own = np.where(first[:, None], seen.gain[0], seen.gain[1])
+    other = np.where(first[:, None], seen.gain[1], seen.gain[0])
+    view = View(
+        round=round_,
+        deadline=tables.deadline,
+        own_gain=own,
+        other_gain=other,
+        own_offer=offers[rows, who],
+        other_offer=offers[rows, 1 - who],
+        beta=np.where(first, p0.beta, p1.beta),
+        tolerance=np.where(first, p0.tolerance, p1.tolerance),
+    )
+    kind = np.where(first, p0.strategy, p1.strategy)
+    kinds = np.unique(kind)
+    if kinds.size == 1:
+        decision = STRATEGIES[kinds[0]].respond(view)
+    else:
+        accept, offer = np.zeros(rows.size, bool), np.full(rows.size, NO_PACKAGE)
+        for k in kinds:
+            m = kind == k
+            d = STRATEGIES[k].respond(view.rows(m))
+            accept[m], offer[m] = d.accept, d.offer
+        decision = Decision(accept, offer)
+    patience = np.where(first, p0.patience, p1.patience)
+    impatient = (patience > 0) & (stale[rows, who] >= patience)
+    walk = np.where(~seen.acceptable, NO_ACCEPTABLE_PACKAGE, np.where(impatient, WALKED_AWAY + who, ONGOING))
+    return walk, Decision(decision.accept & (walk == ONGOING), decision.offer)
+
+
+def acceptance_today(seen: Assessment, mood: np.ndarray, package: np.ndarray, public: int,
+                     rows: np.ndarray | None = None) -> np.ndarray:
+    """Share of a public accepting a package today (its opinion plus mood), for each run
+    or for the given rows; NaN where there is no package."""
+    view = seen.opinion[public] if rows is None else seen.opinion[public][rows]
+    today = mood[:, public] if rows is None else mood[rows, public]
+    return np.clip(pick(view, package) + today, 0.0, 1.0)
+
+
+def ratify(round_: int, tables: Tables, seen: Assessment, mood: np.ndarray, seeds: np.ndarray,
+           rows: np.ndarray, package: np.ndarray, public: int) -> tuple[np.ndarray, np.ndarray]:
+    """Put each run's package to one public: (probability, passed) for the given rows.
+    Without ratification in the scenario every package passes."""
+    p = tables.parties[public]
+    prob = ratification_probability(
+        acceptance_today(seen, mood, package, public, rows), p.threshold[rows], p.margin[rows]
+    )
+    vote = draws.uniform(seeds[rows], round_, draws.RATIFY[public])
+    return prob, (vote < prob) | ~tables.ratification[rows]
+
+
+def failure_reason(passed: np.ndarray) -> np.ndarray:
+    """The end reason for runs whose package was not ratified in both."""
+    fails = ~passed
+    return np.where(fails.all(axis=1), RATIFICATION_FAILED_BOTH, RATIFICATION_FAILED + np.argmax(fails, axis=1))
+
+
+# --------------------------------------------------------------------------- state
+
+
+@dataclass
+class Votes:
+    """The ratification of this round, for the runs that put a package to the publics."""
+
+    rows: np.ndarray         # run indices
+    package: np.ndarray      # (n,)
+    probability: np.ndarray  # (n, 2)
+    passed: np.ndarray       # (n, 2)
+
+
+@dataclass
+class State:
+    """What carries from one round to the next, for each run."""
+
+    seeds: np.ndarray       # (runs,) uint64
+    offers: np.ndarray      # (runs, 2) each party's standing offer
+    on_table: np.ndarray    # (runs,) the latest offer made
+    best_seen: np.ndarray   # (runs, 2) best gain each party saw in the other's offers
+    stale: np.ndarray       # (runs, 2) offers since that best improved
+    mood: np.ndarray        # (runs, 2)
+    rejected: np.ndarray    # (runs, packages) packages a public has rejected
+    pressure_total: np.ndarray  # (runs,) pressure applied so far
+    package: np.ndarray     # (runs,) the package last agreed (ratified or not), -1 for none
+    attempts: np.ndarray    # (runs,) packages put to ratification so far
+    end_round: np.ndarray   # (runs,) 0 while ongoing
+    reason: np.ndarray      # (runs,) ONGOING until the run ends
+
+    @classmethod
+    def start(cls, tables: Tables, seeds: np.ndarray) -> "State":
+        n, size = tables.runs, tables.space.size
+        return cls(
+            seeds=np.asarray(seeds, dtype=np.uint64),
+            offers=np.full((n, 2), NO_PACKAGE),
+            on_table=np.full(n, NO_PACKAGE),
+            best_seen=np.full((n, 2), -np.inf),
+            stale=np.zeros((n, 2), np.int64),
+            mood=np.zeros((n, 2)),
+            rejected=np.zeros((n, size), bool),
+            pressure_total=np.zeros(n),
+            package=np.full(n, NO_PACKAGE),
+            attempts=np.zeros(n, np.int64),
+            end_round=np.zeros(n, np.int64),
+            reason=np.full(n, ONGOING),
+        )
+
+    @property
+    def active(self) -> np.ndarray:
+        return self.reason == ONGOING
+
+    def settle(self, round_: int, tables: Tables, seen: Assessment, who: np.ndarray, walk: np.ndarray,
+               decision: Decision, vote: Callable[[np.ndarray, np.ndarray, int], tuple]) -> tuple[np.ndarray, Votes]:
+        """Carry out the movers' answers in the runs still going: walk-outs end,
+        acceptances go to the publics (``vote(rows, package, public)`` -> (probability,
+        passed)), offers stand. Returns the action code per run (NO_ACTION where the run
+        had already ended) and this round's votes."""
+        action = np.where(walk != ONGOING, WALK, np.where(decision.accept, ACCEPT, OFFER))
+        action = np.where(self.active, action, NO_ACTION)
+        walked = np.flatnonzero(action == WALK)
+        self._end_rows(walked, round_, walk[walked])
+
+        agreed = np.flatnonzero(action == ACCEPT)
+        package = self.offers[agreed, 1 - who[agreed]]
+        prob, passed = np.empty((0, 2)), np.empty((0, 2), bool)
+        if agreed.size:
+            votes = [vote(agreed, package, k) for k in (0, 1)]
+            prob = np.stack([v[0] for v in votes], axis=1)
+            passed = np.stack([v[1] for v in votes], axis=1)
+            self.package[agreed] = package
+            self.attempts[agreed] += 1
+            treaty = passed.all(axis=1)
+            retry = ~treaty & tables.continue_after_failure[agreed] & (round_ < tables.deadline[agreed])
+            self._end_rows(agreed[treaty], round_, TREATY)
+            failed = ~treaty & ~retry
+            self._end_rows(agreed[failed], round_, failure_reason(passed[failed]))
+            self._reopen(agreed[retry], package[retry], seen)
+
+        offering = np.flatnonzero(action == OFFER)
+        self._record_offer(offering, who[offering], decision.offer[offering], seen)
+        late = np.flatnonzero(self.active & (round_ >= tables.deadline))
+        self._end_rows(late, round_, DEADLINE)
+        return action, Votes(agreed, package, prob, passed)
+
+    def select(self, rows: np.ndarray) -> "State":
+        """The state of a subset of runs (a copy)."""
+        return State(**{f.name: getattr(self, f.name)[rows] for f in fields(self)})
+
+    def _end_rows(self, rows: np.ndarray, round_: int, reason) -> None:
+        self.reason[rows] = reason
+        self.end_round[rows] = round_
+
+    def _record_offer(self, rows: np.ndarray, who: np.ndarray, offer: np.ndarray, seen: Assessment) -> None:
+        """The mover's counter-offer stands; the receiver notes whether it improved."""
+        self.offers[rows, who] = offer
+        self.on_table[rows] = offer
+        receiver = 1 - who
+        gain = np.where(receiver == 0, seen.gain[0][rows, offer], seen.gain[1][rows, offer])
+        improved = gain > self.best_seen[rows, receiver]
+        self.best_seen[rows, receiver] = np.where(improved, gain, self.best_seen[rows, receiver])
+        self.stale[rows, receiver] = np.where(improved, 0, self.stale[rows, receiver] + 1)
+
+    def _reopen(self, rows: np.ndarray, package: np.ndarray, seen: Assessment) -> None:
+        """After a failed ratification, talks go on without that package."""
+        self.rejected[rows, package] = True
+        for g in seen.gain:
+            g[rows, package] = -np.inf
+        seen.acceptable[rows] = ((seen.gain[0][rows] > 0) & (seen.gain[1][rows] > 0)).any(axis=1)
+        self.offers[rows] = NO_PACKAGE
+        self.on_table[rows] = NO_PACKAGE
+        self.best_seen[rows] = -np.inf
+        self.stale[rows] = 0
+
+
+# --------------------------------------------------------------------------- records
+
+
+def round_columns(tables: Tables) -> list[str]:
+    """Names of the per-round record's columns (beyond the run and round)."""
+    ids, oid = tables.party_ids, tables.outside_id
+    actors = [*ids, *([oid] if oid else [])]
+    cols = ["mover", "action"]
+    for p in ids:
+        cols.append(f"offer_{p}")
+        cols += [f"offer_{p}_utility_{a}" for a in actors]
+    if oid:
+        cols += [f"{oid}_alarm", f"{oid}_pressure", f"{oid}_pressure_felt", f"{oid}_rhetoric"]
+    for p in ids:
+        cols.append(f"public_{p}_mood")
+        cols += [f"public_{p}_accepts_{q}_offer" for q in ids]
+    return cols
+
+
+def round_report(tables: Tables, state: State, seen: Assessment, move: OutsideMove, who: np.ndarray,
+                 action: np.ndarray) -> dict[str, np.ndarray]:
+    """This round's record for every run: the offers standing and their utility to each
+    actor, the outside power's moves, each public's mood and acceptance of the package
+    on the table. Utilities are this round's (the pressed party's include pressure)."""
+    ids, oid = tables.party_ids, tables.outside_id
+    r: dict[str, np.ndarray] = {"mover": who.copy(), "action": action}
+    for k, p in enumerate(ids):
+        offer = state.offers[:, k].copy()
+        r[f"offer_{p}"] = offer
+        for j, q in enumerate(ids):
+            r[f"offer_{p}_utility_{q}"] = pick(seen.utility[j], offer)
+        if oid:
+            r[f"offer_{p}_utility_{oid}"] = pick(tables.outside.utility, offer)
+    if oid:
+        r[f"{oid}_alarm"] = move.alarm
+        r[f"{oid}_pressure"] = move.pressure
+        r[f"{oid}_pressure_felt"] = move.effective
+        r[f"{oid}_rhetoric"] = move.rhetoric
+    for k, p in enumerate(ids):
+        r[f"public_{p}_mood"] = state.mood[:, k].copy()
+        for j, q in enumerate(ids):
+            r[f"public_{p}_accepts_{q}_offer"] = acceptance_today(seen, state.mood, state.offers[:, j], k)
+    return r

@@ -1,0 +1,82 @@
+"""The entry points: play one negotiation, or many with either engine.
+
+``play(scenario, seed)`` returns the finished Mesa model of one run (the reference,
+with its DataCollector). ``simulate`` plays many runs of one scenario with the Mesa
+model or with the batch engine; both return the same columns, run for run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from . import batch, protocol
+from .model import NegotiationModel
+from .outcomes import Outcomes, concat, empty_votes
+from .preferences import Tables
+from .scenario import Scenario
+
+ENGINES = ("batch", "mesa")
+
+
+def play(scenario: Scenario | Tables, seed: int) -> NegotiationModel:
+    """Play one negotiation in the Mesa model and return the finished model."""
+    tables = scenario if isinstance(scenario, Tables) else Tables.from_scenarios([scenario])
+    model = NegotiationModel(tables=tables, rng=int(seed))
+    model.run()
+    return model
+
+
+def simulate(scenario: Scenario | Tables, seeds: np.ndarray, engine: str = "batch", rounds: bool = True,
+             progress: Callable[[int], None] | None = None) -> tuple[Outcomes, dict[str, np.ndarray] | None]:
+    """Play one negotiation per seed. Returns the outcomes and, if asked, the per-round
+    record (columns ``run``, ``round`` and those of sim.protocol.round_columns)."""
+    tables = scenario if isinstance(scenario, Tables) else Tables.from_scenarios([scenario])
+    seeds = np.asarray(seeds, dtype=np.uint64)
+    if engine == "batch":
+        return batch.simulate(tables, seeds, rounds=rounds, progress=progress)
+    if engine != "mesa":
+        raise ValueError(f"unknown engine {engine!r}; allowed: {', '.join(ENGINES)}")
+    return _simulate_mesa(tables, seeds, rounds, progress)
+
+
+def _simulate_mesa(tables: Tables, seeds: np.ndarray, rounds: bool, progress) -> tuple[Outcomes, dict | None]:
+    n = seeds.shape[0]
+    horizon = int(tables.deadline.max())
+    state = protocol.State.start(tables.select(np.zeros(n, np.int64)) if tables.runs == 1 else tables, seeds)
+    path = np.full((n, horizon), np.nan)
+    votes, collected = [], []
+    for i, seed in enumerate(seeds):
+        model = play(tables if tables.runs == 1 else tables.select(np.array([i])), int(seed))
+        st = model.state
+        for name in ("reason", "end_round", "package", "attempts", "pressure_total"):
+            getattr(state, name)[i] = getattr(st, name)[0]
+        path[i, : len(model.pressure_path)] = model.pressure_path
+        if model.ratifications:
+            ids = tables.party_ids
+            votes.append({
+                "run": np.full(len(model.ratifications), i),
+                "round": np.array([v["round"] for v in model.ratifications]),
+                "package": np.array([v["package"] for v in model.ratifications]),
+                "probability": np.array([[v[f"probability_{p}"] for p in ids] for v in model.ratifications]),
+                "passed": np.array([[v[f"passed_{p}"] for p in ids] for v in model.ratifications]),
+            })
+        if rounds:
+            data = model.datacollector.model_vars
+            collected.append({"run": np.full(len(data["round"]), i), **{k: np.array(v) for k, v in data.items()}})
+        if progress:
+            progress(1)
+    outcomes = Outcomes(
+        seeds=seeds,
+        reason=state.reason,
+        end_round=state.end_round,
+        agreed=state.package,
+        attempts=state.attempts,
+        pressure_total=state.pressure_total,
+        pressure_path=path,
+        votes=concat(votes, empty_votes()),
+    )
+    if not rounds:
+        return outcomes, None
+    return outcomes, {k: np.concatenate([c[k] for c in collected]) for k in collected[0]}

@@ -1,0 +1,458 @@
+"""Scenario files: validated, with `base` inheritance and `--set` overrides.
+
+A scenario is data only (TOML). Every belief about the world is a ``{value, source}``
+pair, so that the number and where it came from travel together. Loading resolves
+``base = "other.toml"`` chains (deep merge, later files win, lists replaced whole),
+applies overrides, validates against the schema below and then checks the rules
+that span fields (weights sum to one, one value per option, known party names).
+Every problem is raised as :class:`ScenarioError` naming the file, the key path,
+what was found and what is allowed.
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+import typing
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+MAX_PACKAGES = 20_000
+WEIGHT_TOLERANCE = 1e-6
+COMMAND_LINE = "--set"
+
+
+class ScenarioError(Exception):
+    """A scenario that cannot be used, with where and why."""
+
+    def __init__(self, file: str, key: str, problem: str):
+        self.file, self.key, self.problem = file, key, problem
+        where = f"{file}: {key}: " if key else f"{file}: "
+        super().__init__(where + problem)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+Text = Annotated[str, Field(min_length=1)]
+
+
+def _belief(name: str, lo: float, hi: float) -> type[BaseModel]:
+    """A number in [lo, hi] that stands for a belief about the world, with its source."""
+    return create_model(
+        name,
+        __base__=_Strict,
+        value=(Annotated[float, Field(ge=lo, le=hi)], ...),
+        source=(Text, ...),
+    )
+
+
+Share = _belief("Share", 0.0, 1.0)            # a probability or a share of a public
+Signed = _belief("Signed", -1.0, 1.0)
+Reservation = _belief("Reservation", -1.0, 2.0)
+Volatility = _belief("Volatility", 0.0, 0.5)
+Margin = _belief("Margin", 0.001, 1.0)
+Response = _belief("Response", 0.0, 1000.0)
+Cost = _belief("Cost", 0.0, 2.0)
+
+
+class RunSettings(_Strict):
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
+    runs: Annotated[int, Field(ge=1, le=10_000_000)] = 1000
+
+
+class Negotiation(_Strict):
+    deadline: Annotated[int, Field(ge=1, le=1000)]
+    opener: Text
+    ratification: bool = True
+    after_failed_ratification: Literal["end", "continue"] = "end"
+    source: Text
+
+
+class Issue(_Strict):
+    label: Text
+    options: Annotated[list[Text], Field(min_length=2, max_length=12)]
+    source: Text
+
+
+class IssueValues(_Strict):
+    weight: Annotated[float, Field(ge=0, le=1)]
+    values: list[Annotated[float, Field(ge=0, le=1)]]
+    source: Text
+
+
+class Utility(_Strict):
+    treaty: Signed
+    reservation: Reservation
+    issues: dict[str, IssueValues]
+
+
+class Effect(_Strict):
+    values: list[Annotated[float, Field(ge=-1, le=1)]]
+    source: Text
+
+
+class Shift(_Strict):
+    values: list[Annotated[float, Field(ge=-2, le=2)]]
+    source: Text
+
+
+class Strategy(_Strict):
+    kind: Literal["time_dependent", "zeuthen", "hardliner"]
+    beta: Annotated[float, Field(ge=0.01, le=100)] | None = None
+    tolerance: Annotated[float, Field(ge=0, le=1)] = 0.0
+    patience: Annotated[int, Field(ge=0, le=1000)] = 0
+    source: Text
+
+
+class Public(_Strict):
+    label: Text
+    base: Share
+    effects: dict[str, Effect] = {}
+    volatility: Volatility
+    threshold: Share
+    margin: Margin
+
+
+class Party(_Strict):
+    label: Text
+    strategy: Strategy
+    utility: Utility
+    anticipation: Share
+    autonomy: Share | None = None
+    autonomy_growth: Share | None = None
+    public: Public
+
+
+class Pressure(_Strict):
+    max: Share
+    shift: dict[str, Shift] = {}
+
+
+class Rhetoric(_Strict):
+    max: Share
+    effects: dict[str, dict[str, Effect]] = {}
+
+
+class Outside(_Strict):
+    label: Text
+    active: bool = True
+    acts_on: Text
+    utility: Utility
+    response: Response
+    goodwill_cost: Cost
+    pressure: Pressure
+    rhetoric: Rhetoric
+
+
+class Scenario(_Strict):
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]
+    title: Text
+    description: Text
+    sources: dict[str, Text] = {}
+    run: RunSettings = RunSettings()
+    negotiation: Negotiation
+    issues: Annotated[dict[str, Issue], Field(min_length=1, max_length=8)]
+    parties: Annotated[dict[str, Party], Field(min_length=2, max_length=2)]
+    outside: Annotated[dict[str, Outside], Field(max_length=1)] = {}
+
+    @property
+    def party_ids(self) -> tuple[str, str]:
+        a, b = self.parties
+        return a, b
+
+    @property
+    def outside_power(self) -> tuple[str, Outside] | None:
+        return next(iter(self.outside.items()), None)
+
+    def resolved(self) -> dict[str, Any]:
+        """The scenario as plain data, defaults included (what `scenario.toml` holds)."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def find_scenario(name: str | Path, search_dir: Path = Path("scenarios")) -> Path:
+    """A path as given, or a bare name looked up as ``scenarios/NAME.toml``."""
+    path = Path(name)
+    if path.exists() or path.suffix == ".toml" or len(path.parts) > 1:
+        return path
+    return search_dir / f"{name}.toml"
+
+
+def load(path: str | Path, overrides: list[str] | None = None) -> Scenario:
+    """Read, merge, override and validate one scenario file."""
+    path = find_scenario(path)
+    raw, origin = _read_chain(path, ())
+    raw.pop("base", None)
+    for text in overrides or []:
+        apply_override(raw, origin, text)
+    return validate(raw, origin, str(path))
+
+
+def validate(raw: dict, origin: dict[tuple, str] | None = None, file: str = "<scenario>") -> Scenario:
+    """Validate plain data (as from TOML) into a Scenario, or raise ScenarioError."""
+    origin = origin or {}
+    try:
+        scenario = Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise _first_error(exc, raw, origin, file) from None
+    _check_rules(scenario, lambda loc: _origin_of(origin, loc, file))
+    return scenario
+
+
+def _read_toml(path: Path, cited_by: str | None) -> dict:
+    where = f" (the base of {cited_by})" if cited_by else ""
+    if not path.is_file():
+        raise ScenarioError(str(path), "", f"no such scenario file{where}")
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(str(path), "", f"not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(str(path), "", f"cannot be read: {exc}") from None
+
+
+def _read_chain(path: Path, seen: tuple[Path, ...], cited_by: str | None = None):
+    """Load a file and the files it builds on; return merged data and key origins."""
+    resolved = path.resolve()
+    if resolved in seen:
+        chain = " -> ".join(p.name for p in (*seen, resolved))
+        raise ScenarioError(str(path), "base", f"cycle of base files: {chain}")
+    data = _read_toml(path, cited_by)
+    base = data.get("base")
+    if base is None:
+        merged, origin = {}, {}
+    elif not isinstance(base, str) or not base:
+        raise ScenarioError(str(path), "base", f"found {base!r}; allowed: a relative path to a .toml file")
+    else:
+        merged, origin = _read_chain(path.parent / base, (*seen, resolved), str(path))
+    _merge(merged, data, origin, str(path), ())
+    return merged, origin
+
+
+def _merge(into: dict, new: dict, origin: dict, file: str, prefix: tuple) -> None:
+    for key, value in new.items():
+        loc = (*prefix, key)
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value, origin, file, loc)
+        else:
+            into[key] = copy.deepcopy(value)
+            origin[loc] = file
+
+
+def _origin_of(origin: dict[tuple, str], loc: tuple, default: str) -> str:
+    for n in range(len(loc), 0, -1):
+        if loc[:n] in origin:
+            return origin[loc[:n]]
+    return default
+
+
+# --------------------------------------------------------------------------- overrides
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """``a.b.c=value`` -> (["a", "b", "c"], value); the value is read as TOML, else as text."""
+    key, sep, value_text = text.partition("=")
+    if not sep or not key.strip():
+        raise ScenarioError(COMMAND_LINE, text, "found no KEY=VALUE; allowed: --set key.path=value")
+    path = [p.strip() for p in key.strip().split(".")]
+    if any(not p for p in path):
+        raise ScenarioError(COMMAND_LINE, key, "empty part in the key path")
+    try:
+        value = tomllib.loads(f"v = {value_text.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = value_text.strip()
+    return path, value
+
+
+def apply_override(raw: dict, origin: dict, text: str) -> None:
+    """Set one key path in the raw data. A bare number given for a ``{value, source}``
+    belief replaces its value and records the override in its source."""
+    path, value = parse_override(text)
+    node: Any = raw
+    for i, part in enumerate(path[:-1]):
+        node = _step(node, part, path[: i + 1], text)
+    last = path[-1]
+    if isinstance(node, list):
+        index = _list_index(node, last, path, text)
+        node[index] = value
+    elif isinstance(node, dict):
+        current = node.get(last)
+        if isinstance(current, dict) and "value" in current and not isinstance(value, dict):
+            before = current["value"]
+            current["value"] = value
+            current["source"] = f"{current.get('source', '')} [set on the command line: was {before}]".strip()
+        else:
+            node[last] = value
+    else:
+        raise ScenarioError(COMMAND_LINE, ".".join(path), f"{'.'.join(path[:-1])} is a single value, not a table")
+    origin[tuple(_loc_part(p) for p in path)] = f"{COMMAND_LINE} {text}"
+
+
+def _step(node: Any, part: str, path: list[str], text: str) -> Any:
+    if isinstance(node, dict):
+        if part not in node:
+            node[part] = {}
+        return node[part]
+    if isinstance(node, list):
+        return node[_list_index(node, part, path, text)]
+    raise ScenarioError(COMMAND_LINE, ".".join(path), "cannot descend into a single value")
+
+
+def _list_index(node: list, part: str, path: list[str], text: str) -> int:
+    if not part.isdigit() or int(part) >= len(node):
+        raise ScenarioError(
+            COMMAND_LINE, ".".join(path), f"found index {part!r}; allowed: 0 to {len(node) - 1}"
+        )
+    return int(part)
+
+
+def _loc_part(p: str) -> str | int:
+    return int(p) if p.isdigit() else p
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def _first_error(exc: ValidationError, raw: dict, origin: dict, file: str) -> ScenarioError:
+    err = exc.errors(include_url=False)[0]
+    loc = tuple(err["loc"])
+    key = ".".join(str(p) for p in loc)
+    where = _origin_of(origin, loc, file)
+    kind = err["type"]
+    found = err.get("input")
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(loc[:-1])
+        return ScenarioError(where, key, f"unknown key {loc[-1]!r}; allowed here: {allowed}")
+    if kind == "missing":
+        return ScenarioError(where, key, "required key is missing")
+    ctx = err.get("ctx") or {}
+    allowed = ", ".join(f"{k} {v}" for k, v in ctx.items()) or err["msg"]
+    return ScenarioError(where, key, f"found {_short(found)}; {err['msg'].lower()} ({allowed})")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _allowed_keys(loc: tuple) -> str:
+    """The field names the schema allows at a location (for unknown-key messages)."""
+    node: Any = Scenario
+    for part in loc:
+        if isinstance(node, _DictOf):
+            node = node.model
+        elif isinstance(node, type) and issubclass(node, BaseModel) and part in node.model_fields:
+            node = _schema_node(node.model_fields[part].annotation)
+        else:
+            return "(see scenarios/README.md)"
+    if isinstance(node, type) and issubclass(node, BaseModel):
+        return ", ".join(node.model_fields)
+    return "(see scenarios/README.md)"
+
+
+class _DictOf:
+    """A dict level of the schema: any key, then the given node."""
+
+    def __init__(self, model: Any):
+        self.model = model
+
+
+def _schema_node(annotation: Any) -> Any:
+    """The model (or dict of models) inside an annotation such as dict[str, Party] or Share | None."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if typing.get_origin(annotation) is dict:
+        return _DictOf(_schema_node(typing.get_args(annotation)[1]))
+    for arg in typing.get_args(annotation):
+        found = _schema_node(arg)
+        if found is not None:
+            return found
+    return None
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def _check_rules(s: Scenario, where) -> None:
+    issues = s.issues
+    n_packages = 1
+    for issue in issues.values():
+        n_packages *= len(issue.options)
+        if len(set(issue.options)) != len(issue.options):
+            raise ScenarioError(where(("issues",)), "issues", "option names must differ within an issue")
+    if n_packages > MAX_PACKAGES:
+        raise ScenarioError(
+            where(("issues",)), "issues", f"{n_packages} packages; allowed: at most {MAX_PACKAGES}"
+        )
+    if s.negotiation.opener not in s.parties:
+        raise ScenarioError(
+            where(("negotiation", "opener")),
+            "negotiation.opener",
+            f"found {s.negotiation.opener!r}; allowed: {', '.join(s.parties)}",
+        )
+    for pid, party in s.parties.items():
+        _check_utility(party.utility, ("parties", pid, "utility"), issues, where)
+        _check_effects(party.public.effects, ("parties", pid, "public", "effects"), issues, where)
+        if party.strategy.kind == "time_dependent" and party.strategy.beta is None:
+            loc = ("parties", pid, "strategy", "beta")
+            raise ScenarioError(where(loc), _key(loc), "required for kind 'time_dependent' (0.01 to 100)")
+    power = s.outside_power
+    if power is None:
+        return
+    oid, o = power
+    base = ("outside", oid)
+    _check_utility(o.utility, (*base, "utility"), issues, where)
+    if o.acts_on not in s.parties:
+        loc = (*base, "acts_on")
+        raise ScenarioError(where(loc), _key(loc), f"found {o.acts_on!r}; allowed: {', '.join(s.parties)}")
+    target = s.parties[o.acts_on]
+    for field in ("autonomy", "autonomy_growth"):
+        if getattr(target, field) is None:
+            loc = ("parties", o.acts_on, field)
+            raise ScenarioError(where(loc), _key(loc), f"required: {oid} acts on {o.acts_on} (a share, 0 to 1, with its source)")
+    _check_effects(o.pressure.shift, (*base, "pressure", "shift"), issues, where)
+    for pid, effects in o.rhetoric.effects.items():
+        if pid not in s.parties:
+            loc = (*base, "rhetoric", "effects", pid)
+            raise ScenarioError(where(loc), _key(loc), f"unknown party {pid!r}; allowed: {', '.join(s.parties)}")
+        _check_effects(effects, (*base, "rhetoric", "effects", pid), issues, where)
+
+
+def _key(loc: tuple) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def _check_utility(u: Utility, loc: tuple, issues: dict[str, Issue], where) -> None:
+    missing = [i for i in issues if i not in u.issues]
+    if missing:
+        key = (*loc, "issues", missing[0])
+        raise ScenarioError(where(key), _key(key), f"missing; every issue needs a weight and values ({', '.join(issues)})")
+    _check_effects(u.issues, (*loc, "issues"), issues, where)
+    total = sum(v.weight for v in u.issues.values())
+    if abs(total - 1.0) > WEIGHT_TOLERANCE:
+        key = (*loc, "issues")
+        raise ScenarioError(
+            where(key), _key(key) + ".*.weight", f"weights sum to {total:.6g}; allowed: they must sum to 1"
+        )
+
+
+def _check_effects(table: dict, loc: tuple, issues: dict[str, Issue], where) -> None:
+    for name, entry in table.items():
+        key = (*loc, name)
+        if name not in issues:
+            raise ScenarioError(where(key), _key(key), f"unknown issue {name!r}; allowed: {', '.join(issues)}")
+        n = len(issues[name].options)
+        if len(entry.values) != n:
+            vkey = (*key, "values")
+            raise ScenarioError(
+                where(vkey),
+                _key(vkey),
+                f"found {len(entry.values)} values; allowed: exactly {n}, one per option ({', '.join(issues[name].options)})",
+            )

@@ -1,0 +1,20 @@
+"""The negotiation strategies: one small class each, and the list of all of them."""
+
+from .base import Decision, Strategy, View
+from .hardliner import Hardliner
+from .time_dependent import TimeDependent, family
+from .zeuthen import Zeuthen
+
+STRATEGIES: tuple[Strategy, ...] = (TimeDependent(), Zeuthen(), Hardliner())
+STRATEGY_INDEX = {s.name: i for i, s in enumerate(STRATEGIES)}
+
+
+def describe(kind: str, beta: float | None = None, tolerance: float = 0.0) -> str:
+    if kind == "time_dependent":
+        return f"time-dependent, {family(beta)} (beta = {beta:g})"
+    if kind == "hardliner":
+        return f"hardliner (tolerance = {tolerance:g})"
+    return "Zeuthen (risk-based concession)"
+
+
+__all__ = ["STRATEGIES", "STRATEGY_INDEX", "Decision", "Strategy", "View", "describe"]
