@@ -103,7 +103,7 @@ def write_comparison(results: list[ScenarioResult], folder: Path) -> list[Path]:
     issues = first.scenario.issues
     comparison_table({r.scenario.name: r.summary() for r in results}).to_csv(folder / "summary.csv", index=False)
     written = [folder / "summary.csv", plots.treaty_probability_plot(runs, folder / "treaty_probability.png")]
-    for issue, spec in issues.items():
-        written.append(plots.outcome_shares_plot(runs, issue, spec.options, spec.label, folder / f"terms_{issue}.png"))
+    for i, (issue, spec) in enumerate(issues.items()):
+        written.append(plots.outcome_shares_plot(runs, issue, spec.options, spec.label, i, folder / f"terms_{issue}.png"))
     written.append(plots.utilities_plot(runs, first.actors, labels, folder / "utilities.png"))
     return written

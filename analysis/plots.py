@@ -40,6 +40,14 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
+def _legend_or_note(ax, **kwargs) -> None:
+    """A legend, or a note saying why the panel is empty (talks that ended at once)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**kwargs)
+    else:
+        ax.text(0.5, 0.5, "no offers standing in any round", ha="center", va="center", transform=ax.transAxes)
+
+
 def _band(ax, frame: pd.DataFrame, column: str, label: str, col: str) -> None:
     by_round = frame.groupby("round")[column]
     q = by_round.quantile([0.1, 0.5, 0.9]).unstack()
@@ -60,7 +68,7 @@ def offers_plot(rounds: pd.DataFrame, party_ids: list[str], actors: list[str], l
         ax.set_xlabel("round")
         ax.set_ylabel("utility of the offer (utility units)")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="best")
+        _legend_or_note(ax, fontsize=8, loc="best")
     fig.suptitle(f"{title}: offers by round (median and 10-90% band over runs)")
     return _save(fig, path)
 
@@ -91,7 +99,7 @@ def actions_plot(rounds: pd.DataFrame, party_ids: list[str], outside: str | None
         ax.set_ylabel("share accepting (0 to 1)")
         ax.set_ylim(-0.05, 1.05)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        _legend_or_note(ax, fontsize=8)
     fig.suptitle(f"{title}: what the USA did and how the publics saw the offers")
     return _save(fig, path)
 
@@ -154,8 +162,8 @@ def treaty_probability_plot(runs: dict[str, pd.DataFrame], path: Path) -> Path:
         k, n = int(r["treaty"].sum()), len(r)
         lo, hi = wilson(k, n)
         rates.append(k / n)
-        lows.append(k / n - lo)
-        highs.append(hi - k / n)
+        lows.append(max(0.0, k / n - lo))
+        highs.append(max(0.0, hi - k / n))
     fig, ax = plt.subplots(figsize=(max(6, 1.3 * len(names)), 4.5))
     x = np.arange(len(names))
     ax.bar(x, rates, color="#0072B2", label="treaty rate")
@@ -171,25 +179,38 @@ def treaty_probability_plot(runs: dict[str, pd.DataFrame], path: Path) -> Path:
 
 
 def outcome_shares_plot(runs: dict[str, pd.DataFrame], issue: str, options: list[str], issue_label: str,
-                        path: Path) -> Path:
-    """Stacked shares of runs by the option a treaty settled on (or no treaty)."""
+                        issue_index: int, path: Path) -> Path:
+    """Stacked shares of runs by the option the governments agreed on: solid where the
+    treaty was ratified, hatched where a public rejected it; grey where nothing was agreed."""
+    from matplotlib.patches import Patch
+
     names = list(runs)
-    cats = [NO_TREATY, *options]
-    cmap = plt.get_cmap("cividis")
-    cols = ["#bdbdbd", *[cmap(v) for v in np.linspace(0.0, 0.95, len(options))]]
-    fig, ax = plt.subplots(figsize=(max(6, 1.3 * len(names)), 4.8))
+    cmap = plt.get_cmap("viridis")   # ordered options, perceptually uniform, no grey
+    cols = [cmap(v) for v in np.linspace(0.05, 0.95, len(options))]
+    fig, ax = plt.subplots(figsize=(max(7, 1.4 * len(names)), 4.8))
     x = np.arange(len(names))
     bottom = np.zeros(len(names))
-    for cat, c in zip(cats, cols):
-        share = np.array([(runs[n][f"terms_{issue}"] == cat).mean() for n in names])
-        ax.bar(x, share, bottom=bottom, color=c, label=cat)
-        bottom += share
+
+    def stack(share, **style):
+        ax.bar(x, share, bottom=bottom, **style)
+        bottom[:] += share
+
+    agreed = {n: r["agreed_label"].str.split(" / ").str[issue_index].where(r["agreed_package"] >= 0)
+              for n, r in runs.items()}
+    for opt, c in zip(options, cols):
+        stack(np.array([(runs[n][f"terms_{issue}"] == opt).mean() for n in names]), color=c)
+        rejected = [((agreed[n] == opt) & ~runs[n]["treaty"]).mean() for n in names]
+        stack(np.array(rejected), color=c, alpha=0.35, hatch="//", edgecolor=c)
+    stack(np.array([(runs[n]["agreed_package"] < 0).mean() for n in names]), color="#d9d9d9")
+    handles = [Patch(color=c, label=o) for o, c in zip(options, cols)]
+    handles += [Patch(facecolor="white", edgecolor="black", hatch="//", label="hatched: agreed, not ratified"),
+                Patch(color="#d9d9d9", label="no agreement")]
     ax.set_xticks(x, names, rotation=25, ha="right")
     ax.set_ylabel("share of runs")
     ax.set_xlabel("scenario")
     ax.set_ylim(0, 1)
-    ax.legend(title=issue_label, fontsize=8, bbox_to_anchor=(1.01, 1), loc="upper left")
-    ax.set_title(f"{issue_label}: outcome by scenario")
+    ax.legend(handles=handles, title=issue_label, fontsize=8, bbox_to_anchor=(1.01, 1), loc="upper left")
+    ax.set_title(f"{issue_label}: terms agreed, by scenario (solid: ratified treaty)")
     return _save(fig, path)
 
 

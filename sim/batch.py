@@ -93,9 +93,14 @@ def simulate(tables: Tables, seeds: np.ndarray, rounds: bool = False,
         attempts=out.attempts,
         pressure_total=out.pressure_total,
         pressure_path=path,
-        votes=concat(votes, empty_votes()),
+        votes=_by_run(concat(votes, empty_votes())),
     )
     return outcomes, (_stack_rounds(reports, tables.party_ids) if rounds else None)
+
+
+def _by_run(votes: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    order = np.lexsort((votes["round"], votes["run"]))
+    return {k: v[order] for k, v in votes.items()}
 
 
 def _write_back(out: protocol.State, st: protocol.State, runs: np.ndarray, rows: np.ndarray) -> None:

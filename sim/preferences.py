@@ -73,7 +73,7 @@ class Tables:
         space = OutcomeSpace.from_issues({k: v.options for k, v in first.issues.items()})
         ids = first.party_ids
         for s in scenarios[1:]:
-            if s.party_ids != ids or [i.options for i in s.issues.values()] != list(space.options):
+            if s.party_ids != ids or tuple(tuple(i.options) for i in s.issues.values()) != space.options:
                 raise ValueError("runs evaluated together must share parties and issues")
         issues = space.issues
 

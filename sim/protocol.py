@@ -161,8 +161,9 @@ def _rows(move: OutsideMove, rows: np.ndarray) -> OutsideMove:
 def decide(round_: int, tables: Tables, seen: Assessment, offers: np.ndarray, stale: np.ndarray,
            who: np.ndarray) -> tuple[np.ndarray, Decision]:
     """The moving side's answer. A side walks away when no package leaves both better
-    off than no agreement, or when its patience with unimproved offers runs out;
-    otherwise its strategy accepts or counters. Returns (walk reason or ONGOING, decision)."""
+    off than no agreement, or when its patience with unimproved offers has run out and
+    its strategy would not accept the offer standing; otherwise its strategy accepts or
+    counters. Returns (walk reason or ONGOING, decision)."""
     rows = np.arange(who.shape[0])
     first = who == 0
     p0, p1 = tables.parties
@@ -190,7 +191,7 @@ def decide(round_: int, tables: Tables, seen: Assessment, offers: np.ndarray, st
             accept[m], offer[m] = d.accept, d.offer
         decision = Decision(accept, offer)
     patience = np.where(first, p0.patience, p1.patience)
-    impatient = (patience > 0) & (stale[rows, who] >= patience)
+    impatient = (patience > 0) & (stale[rows, who] >= patience) & ~decision.accept
     walk = np.where(~seen.acceptable, NO_ACCEPTABLE_PACKAGE, np.where(impatient, WALKED_AWAY + who, ONGOING))
     return walk, Decision(decision.accept & (walk == ONGOING), decision.offer)
 
@@ -212,8 +213,9 @@ def ratify(round_: int, tables: Tables, seen: Assessment, mood: np.ndarray, seed
     prob = ratification_probability(
         acceptance_today(seen, mood, package, public, rows), p.threshold[rows], p.margin[rows]
     )
+    prob = np.where(tables.ratification[rows], prob, 1.0)
     vote = draws.uniform(seeds[rows], round_, draws.RATIFY[public])
-    return prob, (vote < prob) | ~tables.ratification[rows]
+    return prob, vote < prob
 
 
 def failure_reason(passed: np.ndarray) -> np.ndarray:

@@ -37,7 +37,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-Text = Annotated[str, Field(min_length=1)]
+Text = Annotated[str, Field(min_length=1, pattern=r"\S")]
 
 
 def _belief(name: str, lo: float, hi: float) -> type[BaseModel]:
@@ -237,20 +237,35 @@ def _read_chain(path: Path, seen: tuple[Path, ...], cited_by: str | None = None)
 
 
 def _merge(into: dict, new: dict, origin: dict, file: str, prefix: tuple) -> None:
+    """Deep-merge ``new`` into ``into``; record which file set each leaf (insertion order
+    of ``origin`` is the order in which files were read). A table that carries its own
+    ``source`` (a belief, a set of values, a strategy) is replaced whole, so that a
+    number never travels with the source of the number it replaced."""
     for key, value in new.items():
         loc = (*prefix, key)
-        if isinstance(value, dict) and isinstance(into.get(key), dict):
+        if isinstance(value, dict) and "source" in value:
+            into[key] = copy.deepcopy(value)
+            for path in [p for p in origin if p[: len(loc)] == loc]:
+                del origin[path]
+            origin[loc] = file
+        elif isinstance(value, dict):
+            if not isinstance(into.get(key), dict):
+                into[key] = {}
+                origin.pop(loc, None)
             _merge(into[key], value, origin, file, loc)
         else:
             into[key] = copy.deepcopy(value)
+            origin.pop(loc, None)
             origin[loc] = file
 
 
 def _origin_of(origin: dict[tuple, str], loc: tuple, default: str) -> str:
+    """The file that set a key, or the last file that set anything below it."""
     for n in range(len(loc), 0, -1):
         if loc[:n] in origin:
             return origin[loc[:n]]
-    return default
+    below = [f for path, f in origin.items() if path[: len(loc)] == loc]
+    return below[-1] if below else default
 
 
 # --------------------------------------------------------------------------- overrides
@@ -273,26 +288,38 @@ def parse_override(text: str) -> tuple[list[str], Any]:
 
 def apply_override(raw: dict, origin: dict, text: str) -> None:
     """Set one key path in the raw data. A bare number given for a ``{value, source}``
-    belief replaces its value and records the override in its source."""
+    belief replaces its value. The nearest enclosing table with a source records the
+    override, so the printed sources say what was changed on the command line."""
     path, value = parse_override(text)
+    where = f"{COMMAND_LINE} {text}"
     node: Any = raw
+    sourced: dict | None = raw if "source" in raw else None
+    created: tuple | None = None
     for i, part in enumerate(path[:-1]):
+        if isinstance(node, dict) and part not in node and created is None:
+            created = tuple(_loc_part(p) for p in path[: i + 1])
         node = _step(node, part, path[: i + 1], text)
+        if isinstance(node, dict) and "source" in node:
+            sourced = node
     last = path[-1]
     if isinstance(node, list):
         index = _list_index(node, last, path, text)
+        before = node[index]
         node[index] = value
     elif isinstance(node, dict):
-        current = node.get(last)
-        if isinstance(current, dict) and "value" in current and not isinstance(value, dict):
-            before = current["value"]
-            current["value"] = value
-            current["source"] = f"{current.get('source', '')} [set on the command line: was {before}]".strip()
+        before = node.get(last)
+        if isinstance(before, dict) and "value" in before and not isinstance(value, dict):
+            sourced, before = before, before["value"]
+            sourced["value"] = value
         else:
             node[last] = value
     else:
         raise ScenarioError(COMMAND_LINE, ".".join(path), f"{'.'.join(path[:-1])} is a single value, not a table")
-    origin[tuple(_loc_part(p) for p in path)] = f"{COMMAND_LINE} {text}"
+    if sourced is not None and isinstance(sourced.get("source"), str) and before is not None:
+        sourced["source"] += f" [{'.'.join(path)} set on the command line: was {before}]"
+    loc = created or tuple(_loc_part(p) for p in path)
+    origin.pop(loc, None)
+    origin[loc] = where
 
 
 def _step(node: Any, part: str, path: list[str], text: str) -> Any:
@@ -332,6 +359,8 @@ def _first_error(exc: ValidationError, raw: dict, origin: dict, file: str) -> Sc
         return ScenarioError(where, key, f"unknown key {loc[-1]!r}; allowed here: {allowed}")
     if kind == "missing":
         return ScenarioError(where, key, "required key is missing")
+    if kind in ("model_type", "dict_type"):
+        return ScenarioError(where, key, f"found {_short(found)}; allowed: a table ({_allowed_keys(loc)})")
     ctx = err.get("ctx") or {}
     allowed = ", ".join(f"{k} {v}" for k, v in ctx.items()) or err["msg"]
     return ScenarioError(where, key, f"found {_short(found)}; {err['msg'].lower()} ({allowed})")

@@ -1,0 +1,125 @@
+"""One round's rules: turn order, the USA's rule, walking away, ratification, deadline."""
+
+import numpy as np
+
+from sim import protocol
+from sim.model import NegotiationModel
+from sim.preferences import Tables
+from sim.run import play, simulate
+
+from .conftest import make
+
+
+def with_changes(raw, **paths):
+    import copy
+
+    data = copy.deepcopy(raw)
+    for path, value in paths.items():
+        node = data
+        keys = path.split("__")
+        for k in keys[:-1]:
+            node = node[k]
+        node[keys[-1]] = value
+    return make(data)
+
+
+def test_turns_alternate_from_the_opener():
+    opener = np.array([0, 1])
+    assert protocol.mover(1, opener).tolist() == [0, 1]
+    assert protocol.mover(2, opener).tolist() == [1, 0]
+    assert protocol.mover(7, opener).tolist() == [0, 1]
+
+
+def test_usa_rule(baseline_tables):
+    t = baseline_tables
+    none = protocol.outside_move(1, t, np.array([-1]))
+    assert none.alarm[0] == 0 and none.pressure[0] == 0          # nothing on the table, nothing to fear
+    space = t.space
+    bad = space.package_of({"territory": "Habomai+Shikotan", "sanctions": "lifted", "economy": "high",
+                            "security": "no US forces"})
+    move = protocol.outside_move(1, t, np.array([bad]))
+    threat = 0.95 - t.outside.utility[0, bad]
+    assert np.isclose(move.alarm[0], min(1.0, 5.0 * (threat - 0.02)))
+    assert np.isclose(move.effective[0], move.pressure[0] * (1 - 0.3))   # Japan's autonomy 0.3
+
+
+def test_inactive_outside_power_does_nothing(baseline_raw):
+    s = with_changes(baseline_raw, outside__usa__active=False)
+    model = play(s, 1)
+    assert all(p == 0 for p in model.pressure_path)
+
+
+def test_no_acceptable_package_ends_in_round_one(baseline_raw):
+    s = with_changes(baseline_raw, parties__russia__utility__reservation={"value": 2.0, "source": "test"})
+    o, r = simulate(s, np.arange(5))
+    assert (o.reason == protocol.NO_ACCEPTABLE_PACKAGE).all() and (o.end_round == 1).all()
+    assert (r["action"] == "walk away").all()
+
+
+def test_deadline_reached_between_hardliners(baseline_raw):
+    s = with_changes(baseline_raw,
+                     parties__russia__strategy={"kind": "hardliner", "source": "t"},
+                     parties__japan__strategy={"kind": "hardliner", "source": "t"},
+                     negotiation__deadline=9)
+    o, r = simulate(s, np.arange(4))
+    assert (o.reason == protocol.DEADLINE).all() and (o.end_round == 9).all()
+    assert (r["round"].reshape(4, 9) == np.arange(1, 10)).all()
+
+
+def test_patience_runs_out(baseline_raw):
+    s = with_changes(baseline_raw,
+                     parties__russia__strategy={"kind": "hardliner", "source": "t"},
+                     parties__japan__strategy={"kind": "hardliner", "patience": 3, "source": "t"})
+    o, _ = simulate(s, np.arange(3))
+    assert (o.reason == protocol.WALKED_AWAY + 1).all()       # Japan walks away
+    # Russia's first offer (round 2) is the best Japan has seen; the same offer in rounds
+    # 4, 6 and 8 brings no improvement, three times: Japan leaves on its next turn, round 9
+    assert (o.end_round == 9).all()
+
+
+def test_ratification_decides_the_treaty(baseline):
+    o, _ = simulate(baseline, np.arange(2000), rounds=False)
+    v = o.votes
+    assert np.array_equal(o.attempts, np.ones(2000))          # every baseline run reaches a vote
+    # a treaty exactly where both publics passed it
+    both = v["passed"].all(axis=1)
+    assert np.array_equal(o.treaty[v["run"]], both)
+    # the vote's frequency matches its probability (binomial, 5 standard errors)
+    p = v["probability"].mean(axis=0)
+    freq = v["passed"].mean(axis=0)
+    assert (np.abs(freq - p) < 5 * np.sqrt(p * (1 - p) / 2000)).all()
+    failed_r = o.reason == protocol.RATIFICATION_FAILED
+    assert np.array_equal(failed_r, ~v["passed"][:, 0] & v["passed"][:, 1])
+
+
+def test_talks_go_on_after_a_failed_ratification_without_that_package(baseline_raw):
+    s = with_changes(baseline_raw, negotiation__after_failed_ratification="continue",
+                     negotiation__deadline=60)
+    o, _ = simulate(s, np.arange(300), rounds=False)
+    v = o.votes
+    many = np.flatnonzero(o.attempts >= 2)
+    assert many.size > 0
+    for run in many[:20]:
+        packages = v["package"][v["run"] == run]
+        assert len(set(packages.tolist())) == len(packages)      # a rejected package is never put again
+
+
+def test_ratification_off_makes_every_agreement_a_treaty(baseline_raw):
+    s = with_changes(baseline_raw, negotiation__ratification=False,
+                     parties__russia__strategy={"kind": "zeuthen", "source": "t"},
+                     parties__japan__strategy={"kind": "zeuthen", "source": "t"})
+    o, _ = simulate(s, np.arange(50), rounds=False)
+    assert o.treaty.all()
+    assert (o.votes["probability"] == 1).all() and o.votes["passed"].all()
+
+
+def test_mesa_model_records_each_round(baseline):
+    m = NegotiationModel(baseline, rng=42)
+    m.run()
+    data = m.datacollector.get_model_vars_dataframe()
+    assert list(data["round"]) == list(range(1, m.steps + 1))
+    assert set(data["mover"]) == {"russia", "japan"}
+    assert data["action"].iloc[-1] in ("accept", "walk away") or m.steps == 27
+    assert len(m.agents) == 5         # two governments, two publics, the USA
+    assert {type(a).__name__ for a in m.agents} == {"Government", "Public", "OutsidePower"}
+    assert Tables.from_scenarios([baseline]).runs == 1

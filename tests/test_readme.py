@@ -1,0 +1,55 @@
+"""The README's quick start: its commands are the ones CI runs, and its main job works
+and shows the directions theory and history expect."""
+
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from .conftest import ROOT
+
+README = (ROOT / "README.md").read_text()
+
+
+def quick_start() -> list[str]:
+    section = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```\n(.+?)\n```", section)
+
+
+def test_two_quick_start_commands_and_ci_runs_the_test_one():
+    main_job, tests = quick_start()
+    assert "dipsim compare" in main_job and "pytest" in tests
+    assert tests in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_main_job_runs_and_shows_the_expected_directions(tmp_path):
+    main_job, _ = quick_start()
+    dipsim_part = main_job.split("&&")[-1].strip()
+    args = shlex.split(dipsim_part)
+    assert args[0] == ".venv/bin/dipsim"
+    args[0] = str(Path(sys.executable).parent / "dipsim")
+    out = tmp_path / "standard"
+    args[args.index("--out") + 1] = str(out)
+    done = subprocess.run(args, capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    s = pd.read_csv(out / "summary.csv").set_index("scenario")["treaty_rate"]
+    assert len(s) == 6 and (out / "treaty_probability.png").exists()
+    # directions, not levels: US disengagement (A L15, L19), Japan accepting the 1956
+    # formula and a bigger economic offer make a treaty likelier; the 2020 constitutional
+    # ban leaves no package both sides accept; with sanctions lifted first, Russia has one
+    # reason fewer to concede and offers fewer islands.
+    assert s["us_disengages"] > s["baseline"]
+    assert s["japan_accepts_1956"] > s["baseline"]
+    assert s["big_economic_offer"] > s["baseline"]
+    assert s["russian_hardline_public"] == 0
+
+    def islands(name):
+        runs = pd.read_parquet(out / name / "runs.parquet")
+        options = ["none", "Habomai", "Habomai+Shikotan", "+Kunashir", "all four"]
+        agreed = runs.loc[runs["agreed_package"] >= 0, "agreed_label"].str.split(" / ").str[0]
+        return agreed.map(options.index).mean()
+
+    assert islands("sanctions_lifted") < islands("baseline")
