@@ -67,90 +67,95 @@ class Tables:
 
     @classmethod
     def from_scenarios(cls, scenarios: list[Scenario]) -> "Tables":
+        """Tables of one run per scenario; the scenarios must share parties and issues."""
+        first = scenarios[0]
+        if len(scenarios) == 1:
+            return cls.from_columns(first, {}, 1)
+        leaves = [flatten(s.resolved()) for s in scenarios]
+        for s in scenarios[1:]:
+            if s.party_ids != first.party_ids or s.issues != first.issues:
+                raise ValueError("runs evaluated together must share parties and issues")
+        keys = set().union(*leaves)
+        varying = {k for k in keys if any(leaf.get(k) != leaves[0].get(k) for leaf in leaves[1:])}
+        columns = {k: np.array([leaf.get(k) for leaf in leaves], dtype=object) for k in varying}
+        return cls.from_columns(first, columns, len(scenarios))
+
+    @classmethod
+    def from_columns(cls, base: Scenario, columns: dict[str, np.ndarray], runs: int) -> "Tables":
+        """Tables of ``runs`` runs of ``base``, where each key path in ``columns`` (as in
+        ``--set``, list elements by index, beliefs by ``.value``) takes one value per run.
+        The caller is responsible for the values being valid (sweeps check their ranges)."""
         from .strategies import STRATEGY_INDEX
 
-        first = scenarios[0]
-        space = OutcomeSpace.from_issues({k: v.options for k, v in first.issues.items()})
-        ids = first.party_ids
-        for s in scenarios[1:]:
-            if s.party_ids != ids or tuple(tuple(i.options) for i in s.issues.values()) != space.options:
-                raise ValueError("runs evaluated together must share parties and issues")
+        get = _Columns(base, columns, runs)
+        space = OutcomeSpace.from_issues({k: v.options for k, v in base.issues.items()})
+        ids = base.party_ids
         issues = space.issues
 
-        def col(get, dtype=np.float64):
-            return np.array([get(s) for s in scenarios], dtype=dtype)
+        def additive(prefix: str, constant, weighted: bool) -> np.ndarray:
+            per_option = []
+            for i, issue in enumerate(issues):
+                n = len(space.options[i])
+                values = get.vector(f"{prefix}.{issue}.values", n)
+                if weighted:
+                    values = get.scalar(f"{prefix}.{issue}.weight")[:, None] * values
+                per_option.append(values)
+            return space.additive(per_option, constant)
 
-        def additive(get_table, get_constant):
-            per_option = [
-                np.array([get_table(s, issue) for s in scenarios], dtype=np.float64) for issue in issues
-            ]
-            return space.additive(per_option, col(get_constant))
-
-        def weighted(s_util, issue):
-            entry = s_util.issues[issue]
-            return [entry.weight * v for v in entry.values]
-
-        def zeros_or(table, issue):
-            entry = table.get(issue)
-            return entry.values if entry is not None else [0.0] * len(space.options[issues.index(issue)])
-
-        def party(i: int) -> PartyTables:
-            pid = ids[i]
-            p = lambda s: s.parties[pid]  # noqa: E731
+        def party(pid: str) -> PartyTables:
+            at = f"parties.{pid}"
+            kind = get.scalar(f"{at}.strategy.kind", object)
             return PartyTables(
-                utility=additive(lambda s, iss: weighted(p(s).utility, iss), lambda s: p(s).utility.treaty.value),
-                reservation=col(lambda s: p(s).utility.reservation.value),
-                anticipation=col(lambda s: p(s).anticipation.value),
-                acceptance=additive(lambda s, iss: zeros_or(p(s).public.effects, iss), lambda s: p(s).public.base.value),
-                volatility=col(lambda s: p(s).public.volatility.value),
-                threshold=col(lambda s: p(s).public.threshold.value),
-                margin=col(lambda s: p(s).public.margin.value),
-                rhetoric=additive(lambda s, iss: zeros_or(_rhetoric_effects(s, pid), iss), lambda s: 0.0),
-                strategy=col(lambda s: STRATEGY_INDEX[p(s).strategy.kind], np.int64),
-                beta=col(lambda s: p(s).strategy.beta or 1.0),
-                tolerance=col(lambda s: p(s).strategy.tolerance),
-                patience=col(lambda s: p(s).strategy.patience, np.int64),
+                utility=additive(f"{at}.utility.issues", get.scalar(f"{at}.utility.treaty.value"), True),
+                reservation=get.scalar(f"{at}.utility.reservation.value"),
+                anticipation=get.scalar(f"{at}.anticipation.value"),
+                acceptance=additive(f"{at}.public.effects", get.scalar(f"{at}.public.base.value"), False),
+                volatility=get.scalar(f"{at}.public.volatility.value"),
+                threshold=get.scalar(f"{at}.public.threshold.value"),
+                margin=get.scalar(f"{at}.public.margin.value"),
+                rhetoric=_outside_additive(get, base, f"rhetoric.effects.{pid}", additive, runs, space),
+                strategy=np.array([STRATEGY_INDEX[k] for k in kind], dtype=np.int64),
+                beta=np.nan_to_num(get.scalar(f"{at}.strategy.beta"), nan=1.0),
+                tolerance=get.scalar(f"{at}.strategy.tolerance"),
+                patience=get.scalar(f"{at}.strategy.patience", np.int64),
             )
 
-        def outside() -> OutsideTables:
-            o = lambda s: s.outside_power[1] if s.outside_power else None  # noqa: E731
-            present = [o(s) is not None for s in scenarios]
-            if not all(present):
-                if any(present):
-                    raise ValueError("runs evaluated together must all have or all lack an outside power")
-                n, zero = len(scenarios), np.zeros(len(scenarios))
-                none = np.zeros((n, space.size))
-                return OutsideTables(
-                    np.zeros(n, bool), np.zeros(n, np.int64), none, zero, zero, zero, zero, none, zero, zero, zero
-                )
-            target = lambda s: s.parties[o(s).acts_on]  # noqa: E731
-            return OutsideTables(
-                active=col(lambda s: o(s).active, bool),
-                target=col(lambda s: ids.index(o(s).acts_on), np.int64),
-                utility=additive(lambda s, iss: weighted(o(s).utility, iss), lambda s: o(s).utility.treaty.value),
-                reservation=col(lambda s: o(s).utility.reservation.value),
-                response=col(lambda s: o(s).response.value),
-                goodwill_cost=col(lambda s: o(s).goodwill_cost.value),
-                pressure_max=col(lambda s: o(s).pressure.max.value),
-                shift=additive(lambda s, iss: zeros_or(o(s).pressure.shift, iss), lambda s: 0.0),
-                rhetoric_max=col(lambda s: o(s).rhetoric.max.value),
-                autonomy=col(lambda s: target(s).autonomy.value),
-                autonomy_growth=col(lambda s: target(s).autonomy_growth.value),
+        power = base.outside_power
+        if power is None:
+            zero, none = np.zeros(runs), np.zeros((runs, space.size))
+            outside = OutsideTables(np.zeros(runs, bool), np.zeros(runs, np.int64), none, zero, zero, zero, zero,
+                                    none, zero, zero, zero)
+        else:
+            oid, o = power
+            at = f"outside.{oid}"
+            target = f"parties.{o.acts_on}"
+            acts_on = get.scalar(f"{at}.acts_on", object)
+            outside = OutsideTables(
+                active=get.scalar(f"{at}.active", bool),
+                target=np.array([ids.index(a) for a in acts_on], dtype=np.int64),
+                utility=additive(f"{at}.utility.issues", get.scalar(f"{at}.utility.treaty.value"), True),
+                reservation=get.scalar(f"{at}.utility.reservation.value"),
+                response=get.scalar(f"{at}.response.value"),
+                goodwill_cost=get.scalar(f"{at}.goodwill_cost.value"),
+                pressure_max=get.scalar(f"{at}.pressure.max.value"),
+                shift=_outside_additive(get, base, "pressure.shift", additive, runs, space),
+                rhetoric_max=get.scalar(f"{at}.rhetoric.max.value"),
+                autonomy=get.scalar(f"{target}.autonomy.value"),
+                autonomy_growth=get.scalar(f"{target}.autonomy_growth.value"),
             )
-
+        opener = get.scalar("negotiation.opener", object)
         return cls(
             space=space,
             party_ids=ids,
-            outside_id=first.outside_power[0] if first.outside_power else None,
-            labels={**{pid: first.parties[pid].label for pid in ids},
-                    **({first.outside_power[0]: first.outside_power[1].label} if first.outside_power else {})},
-            public_labels=tuple(first.parties[pid].public.label for pid in ids),
-            parties=(party(0), party(1)),
-            outside=outside(),
-            deadline=col(lambda s: s.negotiation.deadline, np.int64),
-            opener=col(lambda s: ids.index(s.negotiation.opener), np.int64),
-            ratification=col(lambda s: s.negotiation.ratification, bool),
-            continue_after_failure=col(lambda s: s.negotiation.after_failed_ratification == "continue", bool),
+            outside_id=power[0] if power else None,
+            labels={**{pid: base.parties[pid].label for pid in ids}, **({power[0]: power[1].label} if power else {})},
+            public_labels=tuple(base.parties[pid].public.label for pid in ids),
+            parties=(party(ids[0]), party(ids[1])),
+            outside=outside,
+            deadline=get.scalar("negotiation.deadline", np.int64),
+            opener=np.array([ids.index(o) for o in opener], dtype=np.int64),
+            ratification=get.scalar("negotiation.ratification", bool),
+            continue_after_failure=get.scalar("negotiation.after_failed_ratification", object) == "continue",
         )
 
     def select(self, rows: np.ndarray) -> "Tables":
@@ -174,11 +179,61 @@ class Tables:
         )
 
 
-def _rhetoric_effects(s: Scenario, party_id: str) -> dict:
-    power = s.outside_power
+def _outside_additive(get: "_Columns", base: Scenario, table: str, additive, runs: int, space: OutcomeSpace) -> np.ndarray:
+    """An additive table of the outside power (its pressure shift, or its rhetoric's
+    effect on one public); zero for issues it does not list, or without an outside power."""
+    power = base.outside_power
     if power is None:
-        return {}
-    return power[1].rhetoric.effects.get(party_id, {})
+        return np.zeros((runs, space.size))
+    prefix = f"outside.{power[0]}.{table}"
+    per_option = []
+    for i, issue in enumerate(space.issues):
+        n = len(space.options[i])
+        if get.has(f"{prefix}.{issue}.values"):
+            per_option.append(get.vector(f"{prefix}.{issue}.values", n))
+        else:
+            per_option.append(np.zeros((runs, n)))
+    return space.additive(per_option, np.zeros(runs))
+
+
+def flatten(data, prefix: str = "") -> dict[str, object]:
+    """Every leaf of plain scenario data by key path; list elements as ``path.k``."""
+    out: dict[str, object] = {}
+    if isinstance(data, dict):
+        for k, v in data.items():
+            out.update(flatten(v, f"{prefix}.{k}" if prefix else k))
+    elif isinstance(data, list):
+        for k, v in enumerate(data):
+            out.update(flatten(v, f"{prefix}.{k}"))
+    else:
+        out[prefix] = data
+    return out
+
+
+class _Columns:
+    """Values by key path for each run: a column where one is given, else the base's value."""
+
+    def __init__(self, base: Scenario, columns: dict[str, np.ndarray], runs: int):
+        self.leaves = flatten(base.resolved())
+        self.columns = columns
+        self.runs = runs
+
+    def has(self, path: str) -> bool:
+        return f"{path}.0" in self.leaves or path in self.leaves
+
+    def scalar(self, path: str, dtype=np.float64) -> np.ndarray:
+        if path in self.columns:
+            column = np.asarray(self.columns[path])
+            if column.dtype == object and dtype is np.float64:
+                column = np.array([np.nan if v is None else v for v in column], dtype=float)
+            return column.astype(dtype)
+        value = self.leaves.get(path)
+        if value is None:
+            return np.full(self.runs, np.nan if dtype is np.float64 else 0, dtype=dtype)
+        return np.full(self.runs, value, dtype=dtype)
+
+    def vector(self, path: str, n: int) -> np.ndarray:
+        return np.stack([self.scalar(f"{path}.{k}") for k in range(n)], axis=1)
 
 
 # --------------------------------------------------------------------------- rules
