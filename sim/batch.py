@@ -30,7 +30,7 @@ def simulate(tables: Tables, seeds: np.ndarray, rounds: bool = False,
     seeds = np.asarray(seeds, dtype=np.uint64)
     n = seeds.shape[0]
     if tables.runs == 1 and n > 1:
-        tables = tables.select(np.zeros(n, np.int64))
+        tables = tables.repeat(n)
     if tables.runs != n:
         raise ValueError("give one seed per run")
     horizon = int(tables.deadline.max())

@@ -159,10 +159,26 @@ class Tables:
         )
 
     def select(self, rows: np.ndarray) -> "Tables":
-        """The tables of a subset of runs (rows: indices or a boolean mask)."""
+        """The tables of a subset of runs (rows: indices or a boolean mask). Arrays shared
+        by all runs (see :meth:`repeat`) stay shared."""
+        count = np.arange(self.runs)[rows].shape[0]
 
-        def take(obj):
-            return type(obj)(**{f.name: getattr(obj, f.name)[rows] for f in fields(obj)})
+        def pick_rows(a: np.ndarray) -> np.ndarray:
+            if a.strides[0] == 0:
+                return np.broadcast_to(a[:1], (count, *a.shape[1:]))
+            return a[rows]
+
+        return self._map(pick_rows)
+
+    def repeat(self, runs: int) -> "Tables":
+        """One run's tables shared by ``runs`` runs, as read-only views (no copies)."""
+        if self.runs != 1:
+            raise ValueError("only the tables of a single run can be repeated")
+        return self._map(lambda a: np.broadcast_to(a, (runs, *a.shape[1:])))
+
+    def _map(self, f) -> "Tables":
+        def each(obj):
+            return type(obj)(**{fl.name: f(getattr(obj, fl.name)) for fl in fields(obj)})
 
         return Tables(
             space=self.space,
@@ -170,12 +186,12 @@ class Tables:
             outside_id=self.outside_id,
             labels=self.labels,
             public_labels=self.public_labels,
-            parties=(take(self.parties[0]), take(self.parties[1])),
-            outside=take(self.outside),
-            deadline=self.deadline[rows],
-            opener=self.opener[rows],
-            ratification=self.ratification[rows],
-            continue_after_failure=self.continue_after_failure[rows],
+            parties=(each(self.parties[0]), each(self.parties[1])),
+            outside=each(self.outside),
+            deadline=f(self.deadline),
+            opener=f(self.opener),
+            ratification=f(self.ratification),
+            continue_after_failure=f(self.continue_after_failure),
         )
 
 

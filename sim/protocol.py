@@ -12,7 +12,7 @@ the same functions in the same order.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -26,7 +26,7 @@ from .preferences import (
     ratification_probability,
 )
 from .space import NO_PACKAGE
-from .strategies import STRATEGIES, Decision, View
+from .strategies import STRATEGIES, STRATEGY_INDEX, Decision, View
 
 # Why a run ended. Codes 3-4 and 5-6 add the index of the party concerned.
 ONGOING = -1
@@ -111,6 +111,14 @@ class Assessment:
     opinion: list[np.ndarray]      # each public's opinion before mood (not clipped)
     gain: list[np.ndarray]         # each government's negotiating gain; -inf if rejected
     acceptable: np.ndarray         # (runs,) some package leaves both sides better off
+    derived: dict = field(default_factory=dict)  # each side's best gain, made on first use
+
+    def top(self, k: int) -> np.ndarray:
+        """Party k's best gain on offer, or 0."""
+        if ("top", k) not in self.derived:
+            self.derived[("top", k)] = np.maximum(self.gain[k].max(axis=1), 0.0)
+        return self.derived[("top", k)]
+
 
 
 def select_assessment(seen: Assessment, rows: np.ndarray) -> Assessment:
@@ -137,6 +145,7 @@ def assess(tables: Tables, move: OutsideMove, rejected: np.ndarray, known: Asses
             for name in ("utility", "opinion", "gain"):
                 for old, new in zip(getattr(known, name), getattr(fresh, name)):
                     old[rows] = new
+            known.derived.clear()
             return known
     o = tables.outside
     utility, views, ratify = [], [], []
@@ -146,10 +155,9 @@ def assess(tables: Tables, move: OutsideMove, rejected: np.ndarray, known: Asses
         views.append(opinion(p.acceptance, p.rhetoric, move.rhetoric))
         ratify.append(ratification_probability(np.clip(views[k], 0.0, 1.0), p.threshold, p.margin))
     both = np.where(tables.ratification[:, None], ratify[0] * ratify[1], 1.0)
-    gain = [
-        np.where(rejected, -np.inf, negotiating_gain(utility[k], p.reservation, p.anticipation, both))
-        for k, p in enumerate(tables.parties)
-    ]
+    gain = [negotiating_gain(utility[k], p.reservation, p.anticipation, both) for k, p in enumerate(tables.parties)]
+    if rejected.any():
+        gain = [np.where(rejected, -np.inf, g) for g in gain]
     acceptable = ((gain[0] > 0) & (gain[1] > 0)).any(axis=1)
     return Assessment(move.effective.copy(), move.rhetoric.copy(), utility, views, gain, acceptable)
 
@@ -167,8 +175,16 @@ def decide(round_: int, tables: Tables, seen: Assessment, offers: np.ndarray, st
     rows = np.arange(who.shape[0])
     first = who == 0
     p0, p1 = tables.parties
-    own = np.where(first[:, None], seen.gain[0], seen.gain[1])
-    other = np.where(first[:, None], seen.gain[1], seen.gain[0])
+    kind = np.where(first, p0.strategy, p1.strategy)
+    timed = (kind == STRATEGY_INDEX["time_dependent"]).any()
+    if (who == who[0]).all():        # every run has the same side to move: no mixing needed
+        w = int(who[0])
+        own, other = seen.gain[w], seen.gain[1 - w]
+        top = seen.top(w) if timed else None
+    else:
+        own = np.where(first[:, None], seen.gain[0], seen.gain[1])
+        other = np.where(first[:, None], seen.gain[1], seen.gain[0])
+        top = np.where(first, seen.top(0), seen.top(1)) if timed else None
     view = View(
         round=round_,
         deadline=tables.deadline,
@@ -178,8 +194,8 @@ def decide(round_: int, tables: Tables, seen: Assessment, offers: np.ndarray, st
         other_offer=offers[rows, 1 - who],
         beta=np.where(first, p0.beta, p1.beta),
         tolerance=np.where(first, p0.tolerance, p1.tolerance),
+        known_top=top,
     )
-    kind = np.where(first, p0.strategy, p1.strategy)
     kinds = np.unique(kind)
     if kinds.size == 1:
         decision = STRATEGIES[kinds[0]].respond(view)

@@ -158,3 +158,16 @@ def test_hardliner_never_moves_and_accepts_only_near_its_best():
     assert [o for _, _, o in h] == [0] * 8 and not any(a for _, a, _ in h)
     h = play_against_fixed(Hardliner(), own, other, fixed=1, deadline=8, tolerance=0.1)
     assert h[0][1]                                  # 0.95 >= 0.9 x 1.0: accepted at once
+
+
+def test_arithmetic_search_equals_the_direct_search():
+    """The time-dependent tactic searches with arithmetic masks; among finite values it
+    must pick what the direct masked search picks, ties included."""
+    from sim.strategies.base import best, best_finite
+
+    rng = np.random.default_rng(8)
+    for _ in range(300):
+        own = rng.choice([-0.2, 0.0, 0.1, 0.3, 0.3, 0.7], size=(20, 12))   # many ties
+        other = rng.choice([-1.0, 0.0, 0.2, 0.2, 0.5, 0.9], size=(20, 12))
+        allowed = rng.random((20, 12)) < rng.uniform(0, 0.6)
+        assert np.array_equal(best_finite(other, own, allowed), best(other, own, allowed))

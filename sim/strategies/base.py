@@ -30,11 +30,21 @@ class View:
     other_offer: np.ndarray    # (runs,) the other side's standing offer, or -1
     beta: np.ndarray           # (runs,) concession exponent (time-dependent)
     tolerance: np.ndarray      # (runs,) hardliner's tolerance
+    # Derived from the gains; the protocol passes it in when it has it at hand.
+    known_top: np.ndarray | None = None    # see own_top
+
+    @property
+    def own_top(self) -> np.ndarray:
+        """(runs,) this side's best gain on offer, or 0 if it gains from nothing."""
+        if self.known_top is not None:
+            return self.known_top
+        return np.maximum(self.own_gain.max(axis=1), 0.0)
 
     def rows(self, mask: np.ndarray) -> "View":
         return View(
             self.round, self.deadline[mask], self.own_gain[mask], self.other_gain[mask],
             self.own_offer[mask], self.other_offer[mask], self.beta[mask], self.tolerance[mask],
+            None if self.known_top is None else self.known_top[mask],
         )
 
 
@@ -58,8 +68,24 @@ def best(primary: np.ndarray, secondary: np.ndarray, allowed: np.ndarray) -> np.
     secondary value, then by the lower package number; -1 where nothing is allowed."""
     p = np.where(allowed, primary, -np.inf)
     tied = allowed & (p == p.max(axis=1, keepdims=True))
-    chosen = np.where(tied, secondary, -np.inf).argmax(axis=1)
+    q = np.where(tied, secondary, -np.inf)
+    chosen = (tied & (q == q.max(axis=1, keepdims=True))).argmax(axis=1)   # first of the best
     return np.where(allowed.any(axis=1), chosen, NO_PACKAGE)
+
+
+def best_finite(primary: np.ndarray, secondary: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """:func:`best` for allowed packages whose primary and secondary values are finite,
+    in arithmetic passes (a large penalty) rather than masked selections, which are
+    several times slower on large arrays. Gives the same package as ``best``."""
+    penalty = (~allowed) * _HUGE
+    key = primary - penalty                                  # not allowed: about -1e300
+    tied = key == key.max(axis=1, keepdims=True)
+    second = secondary - (~tied) * _HUGE - penalty
+    chosen = second.argmax(axis=1)                           # first of the best
+    return np.where(allowed.any(axis=1), chosen, NO_PACKAGE)
+
+
+_HUGE = 1e300   # far beyond any gain, yet finite: a gain minus it is below every gain
 
 
 def gain_of(gains: np.ndarray, package: np.ndarray) -> np.ndarray:

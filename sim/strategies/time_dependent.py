@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Decision, Strategy, View, best, gain_of
+from .base import Decision, Strategy, View, best_finite, gain_of
+
+# The least positive float: a gain at least this large is a gain above zero.
+POSITIVE = np.nextafter(0.0, 1.0)
 
 
 def family(beta: float) -> str:
@@ -31,15 +34,13 @@ class TimeDependent(Strategy):
 
     @staticmethod
     def target(view: View) -> np.ndarray:
-        allowed = view.own_gain > 0
-        top = np.where(allowed, view.own_gain, 0.0).max(axis=1)
         elapsed = (view.round / view.deadline) ** (1.0 / view.beta)
-        return top * (1.0 - elapsed)
+        return view.own_top * (1.0 - elapsed)
 
     def respond(self, view: View) -> Decision:
-        target = self.target(view)
-        meets = (view.own_gain > 0) & (view.own_gain >= target[:, None])
-        offer = best(view.other_gain, view.own_gain, meets)
+        # packages with a gain above zero that meet the target (one comparison does both)
+        meets = view.own_gain >= np.maximum(self.target(view), POSITIVE)[:, None]
+        offer = best_finite(view.other_gain, view.own_gain, meets)   # own gain > 0: both finite
         theirs = gain_of(view.own_gain, view.other_offer)
         accept = (theirs > 0) & (theirs >= gain_of(view.own_gain, offer))
         return Decision(accept, offer)
