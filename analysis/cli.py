@@ -15,6 +15,7 @@ from sim.run import ENGINES
 from sim.scenario import ScenarioError
 
 from .output import OutputError, check_target, fresh_folder
+from .sweep import SweepError
 
 app = typer.Typer(
     add_completion=False,
@@ -41,11 +42,11 @@ def user_errors():
     """Bad input gets one clear message and exit status 2, never a traceback."""
     try:
         yield
-    except (ScenarioError, OutputError) as exc:
+    except (ScenarioError, OutputError, SweepError) as exc:
         fail(str(exc))
 
 
-def progress_bar(total: int, description: str) -> Progress:
+def progress_bar() -> Progress:
     return Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.speed} runs/s"),
         TimeElapsedColumn(), TimeRemainingColumn(),
@@ -68,7 +69,7 @@ def _simulate_all(scenarios, engine: str):
 
     total = sum(s.run.runs for s in scenarios)
     results = []
-    with progress_bar(total, "runs") as bar:
+    with progress_bar() as bar:
         task = bar.add_task("negotiations", total=total)
         for s in scenarios:
             bar.update(task, description=f"{s.name}")
@@ -154,6 +155,66 @@ def check(
     with user_errors():
         spec = _load(scenario, set_)
         typer.echo(describe(spec))
+
+
+@app.command()
+def sweep(
+    spec: Annotated[str, typer.Argument(help="A sweep file (scenarios/sweeps/*.toml)")],
+    out: Annotated[Path | None, typer.Option(help="Output folder [default: results/sweeps/NAME]")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=1024, help="Worker processes (1: in this process)")] = 1,
+    executor: Annotated[str, typer.Option(help="local: processes on this machine; dask: a Dask cluster")] = "local",
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (default: start a local cluster)")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Finish an interrupted sweep in --out")] = False,
+    force: ForceOption = False,
+):
+    """Run a parameter sweep with the batch engine: results stream to OUT/runs/ as
+    Parquet parts beside OUT/manifest.json; an interrupted sweep resumes with --resume."""
+    from . import sweep_spec
+    from .sweep import run_sweep
+    from .summary import wilson
+
+    with user_errors():
+        if executor not in ("local", "dask"):
+            fail(f"--executor: found {executor!r}; allowed: local, dask")
+        if scheduler and executor != "dask":
+            fail("--scheduler: allowed only with --executor dask")
+        if resume and force:
+            fail("--resume and --force: allowed: one of them")
+        plan = sweep_spec.load(spec)
+        target = out or Path("results") / "sweeps" / plan.spec.name
+        where = f"{executor}, {workers} worker{'s' if workers > 1 else ''}" + (f" at {scheduler}" if scheduler else "")
+        typer.echo(f"engine: batch; {plan.runs} runs ({plan.points} points x {plan.spec.replications} replications, "
+                   f"{plan.spec.design.kind} design over {len(plan.parameters)} parameters) on {where}", err=True)
+        try:
+            with progress_bar() as bar:
+                task = bar.add_task(plan.spec.name, total=plan.runs)
+                result = run_sweep(plan, target, workers, executor, scheduler, resume, force,
+                                   progress=lambda k: bar.advance(task, k))
+        except KeyboardInterrupt:
+            typer.echo(f"dipsim: interrupted; the parts written are whole: run the same command with --resume to finish {target}",
+                       err=True)
+            raise typer.Exit(code=130)
+        lo, hi = wilson(result.treaties, result.runs - result.failures)
+        ok = result.runs - result.failures
+        typer.echo(f"{plan.spec.title}: {result.runs} runs in {result.seconds:.1f} s "
+                   f"({result.runs / max(result.seconds, 1e-9):,.0f} runs/s; {result.chunks_skipped} chunks already done)")
+        typer.echo(f"  treaty rate      {result.treaties / max(ok, 1):.3f}  (95% CI {lo:.3f} to {hi:.3f})")
+        typer.echo(f"  failed runs      {result.failures}" + ("  (see the 'error' column)" if result.failures else ""))
+        typer.echo(f"written: {target}/ (manifest.json, runs/part-*.parquet); plots: dipsim plot {target}")
+
+
+@app.command()
+def plot(
+    folder: Annotated[Path, typer.Argument(help="A sweep folder (or a run folder)")],
+    pair: Annotated[list[str], typer.Option(help="Two swept keys for a heat map, as KEY_X,KEY_Y (repeatable)")] = [],
+):
+    """Plot a sweep: treaty probability over two swept parameters (heat maps) and a
+    response curve with its confidence band for each swept parameter."""
+    from .sweep_plots import plot_sweep
+
+    with user_errors():
+        written = plot_sweep(folder, [tuple(p.split(",", 1)) for p in pair])
+        typer.echo("written: " + ", ".join(str(p) for p in written))
 
 
 def main() -> None:

@@ -79,6 +79,10 @@ def write_scenario(result: ScenarioResult, folder: Path) -> list[Path]:
     result.runs.to_parquet(folder / "runs.parquet", index=False)
     result.rounds.to_parquet(folder / "rounds.parquet", index=False)
     write_toml(result.scenario.resolved(), folder / "scenario.toml")
+    return write_plots(result, folder)
+
+
+def write_plots(result: ScenarioResult, folder: Path) -> list[Path]:
     t, s = result.tables, result.scenario
     labels = dict(t.labels)
     public_labels = dict(zip(t.party_ids, t.public_labels))

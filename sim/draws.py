@@ -24,30 +24,44 @@ _S30, _S27, _S31, _S11 = (np.uint64(n) for n in (30, 27, 31, 11))
 _TO_UNIT = 2.0**-53
 
 
+def _mix(z: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser: a bijective, well-avalanched 64-bit mix."""
+    with np.errstate(over="ignore"):
+        z = (z ^ (z >> _S30)) * _M1
+        z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
+def _to_unit(z: np.ndarray) -> np.ndarray:
+    return (z >> _S11).astype(np.float64) * _TO_UNIT
+
+
 def uniform(seeds: np.ndarray, round_: int, slot: int) -> np.ndarray:
     """One uniform draw in [0, 1) per run, for the given round and slot."""
     counter = np.uint64(round_ * SLOTS + slot + 1)
     with np.errstate(over="ignore"):
         z = np.asarray(seeds, dtype=np.uint64) + counter * _GAMMA
-        z = (z ^ (z >> _S30)) * _M1
-        z = (z ^ (z >> _S27)) * _M2
-        z = z ^ (z >> _S31)
-    return (z >> _S11).astype(np.float64) * _TO_UNIT
+    return _to_unit(_mix(z))
 
 
-def run_seeds(root: int, points: np.ndarray | int, replicates: np.ndarray) -> np.ndarray:
+def stream(key: int, counters: np.ndarray) -> np.ndarray:
+    """Uniform draws in [0, 1) at the given positions of the stream keyed by ``key``."""
+    with np.errstate(over="ignore"):
+        z = np.uint64(key) + (np.asarray(counters, dtype=np.uint64) + np.uint64(1)) * _GAMMA
+    return _to_unit(_mix(z))
+
+
+def run_seeds(root: int, points: np.ndarray | int, replicates: np.ndarray | int) -> np.ndarray:
     """The seed of each run, a pure function of (root seed, point, replicate).
 
-    Replicate r of point p gets word p of ``SeedSequence(root, spawn_key=(r,))``:
-    adding points or replicates to a design never changes the seeds of the others.
+    numpy's SeedSequence turns the root seed into two 64-bit keys; the point and the
+    replicate are then mixed in with SplitMix64's finaliser. (A SeedSequence per run
+    would cost more than the negotiation itself.) Adding points or replicates to a
+    design never changes the seeds of the others.
     """
-    points = np.broadcast_to(np.asarray(points, dtype=np.int64), np.shape(replicates))
-    replicates = np.asarray(replicates, dtype=np.int64)
-    out = np.empty(replicates.shape, dtype=np.uint64)
-    for r in np.unique(replicates):
-        rows = replicates == r
-        words = np.random.SeedSequence(root, spawn_key=(int(r),)).generate_state(
-            int(points[rows].max()) + 1, np.uint64
-        )
-        out[rows] = words[points[rows]]
-    return out
+    k0, k1 = (np.uint64(w) for w in np.random.SeedSequence(root).generate_state(2, np.uint64))
+    points = np.asarray(points, dtype=np.uint64)
+    replicates = np.asarray(replicates, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        per_point = _mix(k0 ^ _mix(points * _GAMMA + k1))
+        return _mix(per_point + (replicates + np.uint64(1)) * _GAMMA)

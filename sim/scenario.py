@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import tomllib
+import types
 import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -485,3 +486,56 @@ def _check_effects(table: dict, loc: tuple, issues: dict[str, Issue], where) -> 
                 _key(vkey),
                 f"found {len(entry.values)} values; allowed: exactly {n}, one per option ({', '.join(issues[name].options)})",
             )
+
+
+def range_of(key: str) -> tuple[float | None, float | None]:
+    """The range the schema allows for the number at a key path (None where unbounded
+    or not a number): e.g. ``parties.russia.utility.issues.territory.values.2`` -> (0, 1)."""
+    import annotated_types as at
+
+    ann: Any = Scenario
+    meta: list = []
+    for part in key.split("."):
+        ann, meta = _unwrap(ann, meta)
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            field = ann.model_fields.get(part)
+            if field is None:
+                return None, None
+            ann, meta = field.annotation, list(field.metadata)
+        elif typing.get_origin(ann) is dict:
+            ann, meta = typing.get_args(ann)[1], []
+        elif typing.get_origin(ann) is list and part.isdigit():
+            ann, meta = typing.get_args(ann)[0], []
+        else:
+            return None, None
+    ann, meta = _unwrap(ann, meta)
+    if ann not in (float, int):
+        return None, None
+    lo = hi = None
+    for m in meta:
+        if isinstance(m, at.Ge):
+            lo = m.ge
+        elif isinstance(m, at.Gt):
+            lo = m.gt
+        elif isinstance(m, at.Le):
+            hi = m.le
+        elif isinstance(m, at.Lt):
+            hi = m.lt
+    return lo, hi
+
+
+def _unwrap(ann: Any, meta: list) -> tuple[Any, list]:
+    """Strip Annotated (collecting its constraints) and Optional from an annotation."""
+    while True:
+        if typing.get_origin(ann) is Annotated:
+            base, *extra = typing.get_args(ann)
+            for e in extra:
+                meta = meta + list(getattr(e, "metadata", [e]))
+            ann = base
+        elif typing.get_origin(ann) in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(ann) if a is not type(None)]
+            if len(args) != 1:
+                return ann, meta
+            ann = args[0]
+        else:
+            return ann, meta

@@ -60,11 +60,15 @@ class OutcomeSpace:
         """Value of every package under a linear additive table.
 
         ``per_option[i]`` has shape (runs, options of issue i); ``constant`` has
-        shape (runs,). Returns (runs, packages). The sum runs issue by issue in a
-        fixed order so that a run's values do not depend on how many runs are
+        shape (runs,). Returns (runs, packages). Packages are the Cartesian product of
+        the options (last issue fastest), so the sum is built by broadcasting, issue by
+        issue in a fixed order: a run's values do not depend on how many runs are
         evaluated together.
         """
-        total = np.repeat(np.asarray(constant, dtype=np.float64)[:, None], self.size, axis=1)
+        runs = np.shape(constant)[0]
+        total = np.asarray(constant, dtype=np.float64).reshape(runs, *([1] * len(per_option)))
         for i, table in enumerate(per_option):
-            total += table[:, self.choice[:, i]]
-        return total
+            shape = [runs] + [1] * len(per_option)
+            shape[i + 1] = table.shape[1]
+            total = total + np.asarray(table, dtype=np.float64).reshape(shape)
+        return total.reshape(runs, self.size)

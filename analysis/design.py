@@ -1,0 +1,102 @@
+"""Designs: the parameter values of each point of a sweep, computed for any slice of
+points without the others, so that a sweep of a million points never holds them all.
+
+- grid: every combination of the levels, the last parameter varying fastest;
+- random: independent uniform draws, point p's value for parameter d addressed by
+  (sweep seed, d, p) as in sim.draws;
+- latin: scipy's Latin hypercube (McKay, Beckman and Conover 1979), whole design at once;
+- sobol: Saltelli's scheme (Saltelli 2002) on scipy's scrambled Sobol' sequence, row for
+  row the matrix of ``SALib.sample.sobol.sample`` (which builds it in a Python loop;
+  here each row comes from its base row directly). SALib's analysers read the result.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from scipy.stats import qmc
+
+from sim import draws
+
+from .sweep_spec import Sweep
+
+
+class Design:
+    def __init__(self, sweep: Sweep):
+        self.sweep = sweep
+        self.kind = sweep.spec.design.kind
+        self.parameters = sweep.parameters
+        self.seed = sweep.spec.seed
+        self._latin: np.ndarray | None = None
+
+    @property
+    def problem(self) -> dict:
+        """SALib's problem definition for continuous designs."""
+        return {
+            "num_vars": len(self.parameters),
+            "names": [p.key for p in self.parameters],
+            "bounds": [[p.low, p.high] for p in self.parameters],
+        }
+
+    def values(self, points: np.ndarray) -> dict[str, np.ndarray]:
+        """Each parameter's value at the given points (numbers as floats, other levels as objects)."""
+        points = np.asarray(points, dtype=np.int64)
+        if self.kind == "grid":
+            sizes = [len(p.levels) for p in self.parameters]
+            digits = np.unravel_index(points, sizes)
+            out = {}
+            for p, d in zip(self.parameters, digits):
+                levels = np.array(p.levels, dtype=float if p.numeric else object)
+                out[p.key] = levels[d]
+            return out
+        unit = self._unit(points)
+        return {p.key: p.low + unit[:, j] * (p.high - p.low) for j, p in enumerate(self.parameters)}
+
+    def _unit(self, points: np.ndarray) -> np.ndarray:
+        """Points in the unit hypercube, (len(points), parameters)."""
+        k = len(self.parameters)
+        if self.kind == "random":
+            keys = np.random.SeedSequence(self.seed, spawn_key=(7,)).generate_state(k, np.uint64)
+            return np.stack([draws.stream(int(key), points) for key in keys], axis=1)
+        if self.kind == "latin":
+            if self._latin is None:
+                sampler = qmc.LatinHypercube(d=k, rng=np.random.default_rng(self.seed))
+                self._latin = sampler.random(self.sweep.spec.design.samples)
+            return self._latin[points]
+        return self._saltelli(points)
+
+    def _saltelli(self, points: np.ndarray) -> np.ndarray:
+        k = len(self.parameters)
+        second = self.sweep.spec.design.second_order
+        per_base = 2 * k + 2 if second else k + 2
+        base_row, within = np.divmod(points, per_base)
+        first, last = int(base_row.min()), int(base_row.max())
+        sobol = _sobol(2 * k, self.seed)
+        if first:
+            sobol.fast_forward(first)
+        with warnings.catch_warnings():
+            # the full design has a power-of-2 number of base rows; a slice of it need not
+            warnings.filterwarnings("ignore", message=".*balance properties.*")
+            base = sobol.random(last - first + 1)[base_row - first]
+        a, b = base[:, :k], base[:, k:]
+        rows = np.arange(points.size)
+        # row 0 of a block: A; rows 1..k: A with column j from B; rows k+1..2k (second
+        # order): B with column j from A; the last row: B
+        ba = (within > k) & (within < per_base - 1) if second else np.zeros(points.size, bool)
+        out = np.where(((within == per_base - 1) | ba)[:, None], b, a)
+        ab = (within >= 1) & (within <= k)
+        out[rows[ab], within[ab] - 1] = b[rows[ab], within[ab] - 1]
+        out[rows[ba], within[ba] - k - 1] = a[rows[ba], within[ba] - k - 1]
+        return out
+
+
+def _sobol(dims: int, seed: int) -> qmc.Sobol:
+    """The scrambled Sobol' generator SALib uses for a seed (scipy names the argument
+    `seed` in older releases and `rng` in newer ones; both mean the same here)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            return qmc.Sobol(d=dims, scramble=True, seed=seed)
+        except TypeError:
+            return qmc.Sobol(d=dims, scramble=True, rng=seed)

@@ -1,0 +1,352 @@
+"""Running a sweep: chunks of runs on workers, streamed to Parquet parts, resumable.
+
+The runs of a sweep are numbered point by point (run = point x replications +
+replicate) and cut into chunks of ``spec.chunk`` runs. A chunk is one task: a worker
+computes its points' parameter values (analysis.design), its runs' seeds (a pure
+function of root seed, point and replicate), plays them with the batch engine in
+batches that fit the CPU caches and returns an Arrow table. The parent writes each
+table as ``runs/part-NNNNNN.parquet`` (to a temporary name, then renamed), so a part
+on disk is always whole. Resuming skips the chunks whose part exists; since nothing
+about a run depends on which worker or chunk plays it, a resumed sweep's data equal
+an uninterrupted one's. A run that raises is recorded with its error and the sweep
+goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from importlib.metadata import version
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sim import draws, protocol
+from sim.batch import simulate
+from sim.preferences import Tables, flatten
+from sim.scenario import ScenarioError
+
+from .design import Design
+from .frames import NO_TREATY
+from .sweep_spec import Sweep, normalise_weights
+
+BATCH = 2048            # runs played together inside a task (fits the CPU caches)
+MANIFEST = "manifest.json"
+PARTS = "runs"
+
+
+class SweepError(Exception):
+    """A sweep folder that cannot be used as asked."""
+
+
+# --------------------------------------------------------------------------- one chunk
+
+
+def chunks(sweep: Sweep) -> list[tuple[int, int]]:
+    size = sweep.spec.chunk
+    return [(a, min(a + size, sweep.runs)) for a in range(0, sweep.runs, size)]
+
+
+def run_chunk(sweep: Sweep, start: int, stop: int) -> pa.Table:
+    """Play runs [start, stop) of a sweep; one row per run, failures included."""
+    runs = np.arange(start, stop, dtype=np.int64)
+    reps = sweep.spec.replications
+    points, replicate = np.divmod(runs, reps)
+    seeds = draws.run_seeds(sweep.spec.seed, 0 if sweep.spec.common_random_numbers else points, replicate)
+    values = Design(sweep).values(points)
+    columns = scenario_columns(sweep, values, runs.size)
+    parts, labels = [], None
+    for a in range(0, runs.size, BATCH):
+        rows = slice(a, min(a + BATCH, runs.size))
+        n = rows.stop - rows.start
+        tables = Tables.from_columns(sweep.base, {k: v[rows] for k, v in columns.items()}, n)
+        parts.append(_play(tables, seeds[rows], np.arange(n)))
+        labels = labels or tables
+    outcome = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    return _table(sweep, labels, runs, points, replicate, seeds, values, outcome)
+
+
+def scenario_columns(sweep: Sweep, values: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
+    """The per-run settings of the base scenario that the parameter values imply: scaled
+    keys multiplied out, and the weights of any utility a parameter touches renormalised."""
+    columns: dict[str, np.ndarray] = {}
+    for p in sweep.parameters:
+        v = values[p.key]
+        if p.scale_of:
+            for key, base in zip(p.scale_of, p.base):
+                columns[key] = v.astype(float) * base
+        else:
+            columns[p.key] = v
+    tables = sweep.weights_normalised
+    if tables:
+        leaves = flatten(sweep.base.resolved())
+        for table in tables:
+            keys = [k for k in leaves if k.startswith(table + ".issues.") and k.endswith(".weight")]
+            weights = {k: np.asarray(columns.get(k, np.full(n, leaves[k])), dtype=float) for k in keys}
+            total = sum(weights.values())
+            for k in keys:
+                columns[k] = weights[k] / total
+    return columns
+
+
+def _play(tables: Tables, seeds: np.ndarray, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """Outcomes of some runs; if the batch raises, each run is played alone so that only
+    the failing runs are lost, each with its error."""
+    try:
+        o, _ = simulate(tables.select(rows), seeds[rows], rounds=False)
+        return _outcome_columns(tables, rows, o, [None] * rows.size)
+    except Exception:
+        if rows.size == 1:
+            return _failed(tables, rows, traceback.format_exc(limit=3).strip().splitlines()[-1])
+        singles = [_play(tables, seeds, rows[i:i + 1]) for i in range(rows.size)]
+        return {k: np.concatenate([s[k] for s in singles]) for k in singles[0]}
+
+
+def _outcome_columns(tables: Tables, rows: np.ndarray, o, errors: list) -> dict[str, np.ndarray]:
+    sub = tables.select(rows)
+    cols = {
+        "reason": o.reason.astype(np.int8),
+        "end_round": o.end_round.astype(np.int16),
+        "package": o.package.astype(np.int16),
+        "agreed_package": o.agreed.astype(np.int16),
+        "ratification_attempts": o.attempts.astype(np.int16),
+        "pressure_total": o.pressure_total,
+        "error": np.array(errors, dtype=object),
+    }
+    for actor, u in o.utilities(sub).items():
+        cols[f"utility_{actor}"] = u
+    return cols
+
+
+def _failed(tables: Tables, rows: np.ndarray, error: str) -> dict[str, np.ndarray]:
+    n = rows.size
+    cols = {
+        "reason": np.full(n, -1, np.int8),
+        "end_round": np.full(n, -1, np.int16),
+        "package": np.full(n, -1, np.int16),
+        "agreed_package": np.full(n, -1, np.int16),
+        "ratification_attempts": np.zeros(n, np.int16),
+        "pressure_total": np.full(n, np.nan),
+        "error": np.array([error] * n, dtype=object),
+    }
+    for actor in [*tables.party_ids, *([tables.outside_id] if tables.outside_id else [])]:
+        cols[f"utility_{actor}"] = np.full(n, np.nan)
+    return cols
+
+
+def _table(sweep: Sweep, tables: Tables, runs, points, replicate, seeds, values, outcome) -> pa.Table:
+    space, ids = tables.space, tables.party_ids
+    labels = tuple(tables.labels[p] for p in ids)
+    reasons = pa.array([protocol.reason_label(c, labels) for c in protocol.REASON_CODES])
+    code = outcome["reason"]
+    cols: dict[str, pa.Array] = {
+        "run": pa.array(runs),
+        "point": pa.array(points),
+        "replicate": pa.array(replicate.astype(np.int32)),
+        "seed": pa.array(seeds),
+    }
+    for p in sweep.parameters:
+        v = values[p.key]
+        cols[p.key] = pa.array(v.astype(float)) if p.numeric else pa.array(v.tolist())
+    failed = code < 0
+    cols["treaty"] = pa.array(np.where(failed, False, code == protocol.TREATY), mask=failed)
+    cols["reason"] = pa.DictionaryArray.from_arrays(pa.array(np.maximum(code, 0).astype(np.int8), mask=failed), reasons)
+    package = outcome["package"]
+    for i, issue in enumerate(space.issues):
+        names = pa.array([*space.options[i], NO_TREATY])
+        index = np.where(package >= 0, space.choice[np.maximum(package, 0), i], len(space.options[i]))
+        cols[f"terms_{issue}"] = pa.DictionaryArray.from_arrays(pa.array(index.astype(np.int8), mask=failed), names)
+    for name in ("end_round", "package", "agreed_package", "ratification_attempts"):
+        cols[name] = pa.array(outcome[name], mask=failed)
+    for k in outcome:
+        if k.startswith("utility_"):
+            cols[k] = pa.array(outcome[k], mask=failed)
+    if tables.outside_id:
+        cols[f"{tables.outside_id}_pressure_total"] = pa.array(outcome["pressure_total"], mask=failed)
+    cols["error"] = pa.array(outcome["error"].tolist(), type=pa.string())
+    return pa.table(cols)
+
+
+# --------------------------------------------------------------------------- the folder
+
+
+@dataclass
+class Summary:
+    runs: int
+    failures: int
+    treaties: int
+    chunks_run: int
+    chunks_skipped: int
+    seconds: float
+
+
+def prepare(sweep: Sweep, out: Path, resume: bool, force: bool) -> set[int]:
+    """Create or reopen a sweep folder; return the chunks already done."""
+    manifest = out / MANIFEST
+    if out.exists() and not out.is_dir():
+        raise SweepError(f"{out}: exists and is not a folder; choose another --out")
+    if out.exists() and resume:
+        if not manifest.is_file():
+            raise SweepError(f"{out}: has no {MANIFEST}; it is not a sweep folder, so there is nothing to resume")
+        recorded = json.loads(manifest.read_text())
+        if recorded.get("fingerprint") != sweep.fingerprint():
+            raise SweepError(f"{out}: holds a different sweep (its spec or base scenario changed); "
+                             "allowed: --resume with the same sweep file, or a new --out")
+        parts = out / PARTS
+        for stray in parts.glob("*.tmp"):
+            stray.unlink()
+        return {int(p.stem.split("-")[1]) for p in parts.glob("part-*.parquet")}
+    if out.exists() and not force:
+        raise SweepError(f"{out}: already exists; pass --resume to finish it, --force to replace it, or choose another --out")
+    if out.exists():
+        shutil.rmtree(out)
+    (out / PARTS).mkdir(parents=True)
+    _write_json(manifest, manifest_of(sweep))
+    return set()
+
+
+def manifest_of(sweep: Sweep) -> dict:
+    design = Design(sweep)
+    return {
+        "kind": "dipsim sweep",
+        "version": version("dipsim"),
+        "fingerprint": sweep.fingerprint(),
+        "spec": sweep.resolved(),
+        "spec_file": sweep.file,
+        "scenario": sweep.base.resolved(),
+        "design": {
+            "kind": sweep.spec.design.kind,
+            "points": sweep.points,
+            "replications": sweep.spec.replications,
+            "runs": sweep.runs,
+            "parameters": [
+                {"key": p.key, "label": p.label, "levels": list(p.levels) if p.levels else None,
+                 "bounds": None if p.levels else [p.low, p.high], "scales": list(p.scale_of)}
+                for p in sweep.parameters
+            ],
+            "weights_renormalised": sweep.weights_normalised,
+            "salib_problem": design.problem if sweep.spec.design.kind != "grid" else None,
+        },
+        "seeds": {
+            "root": sweep.spec.seed,
+            "rule": "run = point x replications + replicate; seed = sim.draws.run_seeds(root, point, replicate)"
+                    + (" with point 0 for all (common random numbers)" if sweep.spec.common_random_numbers else ""),
+        },
+        "chunks": {"size": sweep.spec.chunk, "count": len(chunks(sweep))},
+        "engine": "batch",
+    }
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2))
+    os.replace(tmp, path)
+
+
+def write_part(out: Path, index: int, table: pa.Table) -> None:
+    final = out / PARTS / f"part-{index:06d}.parquet"
+    tmp = final.with_suffix(".tmp")
+    pq.write_table(table, tmp, compression="snappy")
+    os.replace(tmp, final)
+
+
+# --------------------------------------------------------------------------- executors
+
+
+def run_sweep(sweep: Sweep, out: Path, workers: int = 1, executor: str = "local", scheduler: str | None = None,
+              resume: bool = False, force: bool = False,
+              progress: Callable[[int], None] | None = None) -> Summary:
+    start_time = time.perf_counter()
+    done = prepare(sweep, out, resume, force)
+    plan = chunks(sweep)
+    todo = [i for i in range(len(plan)) if i not in done]
+    if progress and done:
+        progress(sum(b - a for i, (a, b) in enumerate(plan) if i in done))
+    for index, table in _execute(sweep, plan, todo, workers, executor, scheduler):
+        write_part(out, index, table)
+        if progress:
+            progress(table.num_rows)
+    manifest = json.loads((out / MANIFEST).read_text())
+    manifest["complete"] = True
+    _write_json(out / MANIFEST, manifest)
+    treaty = pq.read_table(out / PARTS, columns=["treaty", "error"])
+    return Summary(
+        runs=treaty.num_rows,
+        failures=treaty.num_rows - treaty["error"].null_count,
+        treaties=int(pa.compute.sum(treaty["treaty"]).as_py() or 0),
+        chunks_run=len(todo),
+        chunks_skipped=len(done),
+        seconds=time.perf_counter() - start_time,
+    )
+
+
+def _execute(sweep, plan, todo, workers, executor, scheduler) -> Iterator[tuple[int, pa.Table]]:
+    if executor == "dask":
+        yield from _dask(sweep, plan, todo, workers, scheduler)
+    elif workers == 1:
+        for i in todo:
+            yield i, run_chunk(sweep, *plan[i])
+    else:
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+            yield from _window(lambda i: pool.submit(run_chunk, sweep, *plan[i]), todo, 2 * workers,
+                               lambda fs: wait(fs, return_when=FIRST_COMPLETED).done)
+
+
+def _window(submit, todo, width, finished):
+    """Keep at most ``width`` chunks in flight; yield (index, table) as they finish."""
+    pending, queue = {}, list(todo)
+    while queue or pending:
+        while queue and len(pending) < width:
+            i = queue.pop(0)
+            pending[submit(i)] = i
+        for future in finished(list(pending)):
+            yield pending.pop(future), future.result()
+
+
+def _dask(sweep, plan, todo, workers, scheduler):
+    try:
+        from dask.distributed import Client, LocalCluster, wait as dask_wait
+    except ImportError as exc:  # the dask extra is not installed
+        raise SweepError("--executor dask needs dask.distributed: pip install 'dipsim[dask]'") from exc
+    cluster = None
+    if scheduler:
+        client = Client(scheduler, timeout="20s")
+    else:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=40)
+        client = Client(cluster)
+    try:
+        shared = client.scatter(sweep, broadcast=True)
+        width = 2 * max(1, len(client.scheduler_info()["workers"]))
+        yield from _window(lambda i: client.submit(run_chunk, shared, *plan[i], pure=False), todo, width,
+                           lambda fs: dask_wait(fs, return_when="FIRST_COMPLETED").done)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def read(out: Path, columns: list[str] | None = None) -> pa.Table:
+    """A sweep's runs, in run order."""
+    if not (out / MANIFEST).is_file():
+        raise SweepError(f"{out}: not a sweep folder (no {MANIFEST})")
+    table = pq.read_table(out / PARTS, columns=columns)
+    return table
+
+
+def load_manifest(out: Path) -> dict:
+    if not (out / MANIFEST).is_file():
+        raise SweepError(f"{out}: not a sweep folder (no {MANIFEST})")
+    return json.loads((out / MANIFEST).read_text())
+
+
+__all__ = ["run_sweep", "run_chunk", "read", "load_manifest", "SweepError", "ScenarioError", "normalise_weights"]

@@ -1,0 +1,290 @@
+"""Sweep files: which parameters of a scenario to vary, how, and how often.
+
+A sweep names a base scenario, the parameters to vary (by the key paths of ``--set``),
+a design (full grid, random, Latin hypercube, or Sobol in Saltelli's scheme), the
+replications per point and one root seed. Loading checks the file like a scenario:
+every level and both ends of every range are applied to the base scenario and
+validated there, so a sweep that loads can only produce valid runs.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sim import scenario as scenario_mod
+from sim.preferences import flatten
+from sim.scenario import Scenario, ScenarioError
+
+Scalar = float | str | bool
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class ParameterSpec(_Strict):
+    key: str | None = None          # one key path, as for --set
+    keys: str | None = None         # a pattern over the base scenario's numbers: one parameter each
+    levels: Annotated[list[Scalar], Field(min_length=1)] | None = None
+    bounds: Annotated[list[float], Field(min_length=2, max_length=2)] | None = None
+    spread: Annotated[float, Field(gt=0)] | None = None
+    scale: bool = False             # the value multiplies the base value(s) at key
+    label: str | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self):
+        if (self.key is None) == (self.keys is None):
+            raise ValueError("give exactly one of 'key' (a key path) or 'keys' (a pattern)")
+        if self.keys is not None and (self.spread is None or self.levels or self.bounds or self.scale):
+            raise ValueError("'keys' (a pattern) takes 'spread' and nothing else")
+        if self.key is not None and (self.levels is None) == (self.bounds is None):
+            raise ValueError("give exactly one of 'levels' (grid) or 'bounds' (random, latin, sobol)")
+        if self.key is not None and self.spread is not None:
+            raise ValueError("'spread' goes with 'keys'")
+        if self.levels is not None:
+            kinds = {type(v) if not isinstance(v, (int, float)) or isinstance(v, bool) else float for v in self.levels}
+            if len(kinds) > 1:
+                raise ValueError("levels must all be numbers, all text or all booleans")
+        return self
+
+
+class DesignSpec(_Strict):
+    kind: Literal["grid", "random", "latin", "sobol"]
+    samples: Annotated[int, Field(ge=1, le=100_000_000)] | None = None        # random, latin
+    base_samples: Annotated[int, Field(ge=2, le=2**24)] | None = None         # sobol: N
+    second_order: bool = True                                                 # sobol
+
+
+class SweepSpec(_Strict):
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]
+    title: Annotated[str, Field(min_length=1)]
+    description: Annotated[str, Field(min_length=1)]
+    scenario: Annotated[str, Field(min_length=1)]   # the base scenario, relative to the sweep file
+    set: list[str] = []
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
+    replications: Annotated[int, Field(ge=1, le=1_000_000)] = 1
+    common_random_numbers: bool = False
+    chunk: Annotated[int, Field(ge=1, le=1_000_000)] = 16_384
+    design: DesignSpec
+    parameters: Annotated[list[ParameterSpec], Field(min_length=1)]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One swept parameter, expanded and checked."""
+
+    key: str                        # the column name and the --set path (numbers: ending .value where a belief)
+    label: str
+    levels: tuple | None            # grid
+    low: float | None               # continuous designs
+    high: float | None
+    scale_of: tuple[str, ...] = ()  # with scale: the key paths it multiplies
+    base: tuple[float, ...] = ()    # and their base values
+
+    @property
+    def numeric(self) -> bool:
+        return self.levels is None or all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in self.levels)
+
+
+@dataclass(frozen=True)
+class Sweep:
+    spec: SweepSpec
+    file: str
+    base: Scenario
+    parameters: tuple[Parameter, ...]
+
+    @property
+    def points(self) -> int:
+        d = self.spec.design
+        if d.kind == "grid":
+            return int(np.prod([len(p.levels) for p in self.parameters]))
+        if d.kind == "sobol":
+            k = len(self.parameters)
+            return d.base_samples * (2 * k + 2 if d.second_order else k + 2)
+        return d.samples
+
+    @property
+    def runs(self) -> int:
+        return self.points * self.spec.replications
+
+    @property
+    def weights_normalised(self) -> list[str]:
+        """The utility tables whose weights a parameter touches (renormalised per run)."""
+        tables = set()
+        for p in self.parameters:
+            for key in p.scale_of or (p.key,):
+                if ".utility.issues." in key and key.endswith(".weight"):
+                    tables.add(key.split(".issues.")[0])
+        return sorted(tables)
+
+    def resolved(self) -> dict[str, Any]:
+        return self.spec.model_dump(mode="json")
+
+    def fingerprint(self) -> str:
+        text = json.dumps({"spec": self.resolved(), "base": self.base.resolved()}, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load(path: str | Path) -> Sweep:
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(str(path), "", "no such sweep file")
+    try:
+        with path.open("rb") as fh:
+            raw = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(str(path), "", f"not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(str(path), "", f"cannot be read: {exc}") from None
+    try:
+        spec = SweepSpec.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        key = ".".join(str(p) for p in err["loc"])
+        if err["type"] == "extra_forbidden":
+            problem = f"unknown key {err['loc'][-1]!r}"
+        elif err["type"] == "missing":
+            problem = "required key is missing"
+        else:
+            problem = f"found {err.get('input')!r}; {err['msg'].lower()}"
+        raise ScenarioError(str(path), key, problem) from None
+    base_path = (path.parent / spec.scenario)
+    base = scenario_mod.load(base_path, list(spec.set))
+    params = _expand(spec, base, str(path))
+    sweep = Sweep(spec, str(path), base, tuple(params))
+    _check_design(sweep)
+    return sweep
+
+
+def _expand(spec: SweepSpec, base: Scenario, file: str) -> list[Parameter]:
+    leaves = flatten(base.resolved())
+    numbers = {k: v for k, v in leaves.items()
+               if isinstance(v, (int, float)) and not isinstance(v, bool) and not k.startswith("run.")}
+    out: list[Parameter] = []
+    for i, p in enumerate(spec.parameters):
+        where = f"parameters.{i}"
+        if p.keys is not None:
+            matched = [k for k in numbers if fnmatch.fnmatchcase(k, p.keys)]
+            if not matched:
+                raise ScenarioError(file, f"{where}.keys", f"pattern {p.keys!r} matches no number of the base scenario")
+            for k in matched:
+                lo, hi = _allowed_range(base, k, file, f"{where}.keys")
+                v = float(numbers[k])
+                out.append(Parameter(k, k, None, max(lo, v - p.spread), min(hi, v + p.spread)))
+            continue
+        key = p.key if p.key in leaves else f"{p.key}.value" if f"{p.key}.value" in leaves else None
+        if key is None and p.scale:
+            scaled = tuple(k for k in numbers if k.startswith(p.key + "."))
+            if not scaled:
+                raise ScenarioError(file, f"{where}.key", f"{p.key!r} holds no numbers of the base scenario to scale")
+        elif key is None:
+            raise ScenarioError(file, f"{where}.key", f"{p.key!r} is not a setting of the base scenario")
+        else:
+            scaled = (key,) if p.scale else ()
+        label = p.label or p.key
+        name = p.key if p.scale else key
+        if p.levels is not None:
+            param = Parameter(name, label, tuple(p.levels), None, None, scaled, tuple(float(numbers[k]) for k in scaled))
+            ends = p.levels
+        else:
+            lo, hi = p.bounds
+            if not lo < hi:
+                raise ScenarioError(file, f"{where}.bounds", f"found {p.bounds}; allowed: [low, high] with low < high")
+            if not p.scale and key not in numbers:
+                raise ScenarioError(file, f"{where}.key", f"{p.key!r} is not a number; allowed with bounds: numbers")
+            param = Parameter(name, label, None, lo, hi, scaled, tuple(float(numbers[k]) for k in scaled))
+            ends = [lo, hi]
+        for value in ends:
+            _check_value(base, param, value, file, where)
+        out.append(param)
+    names = [p.key for p in out]
+    dup = next((n for n in names if names.count(n) > 1), None)
+    if dup:
+        raise ScenarioError(file, "parameters", f"{dup!r} is swept twice; allowed: each key once")
+    return out
+
+
+def overrides_for(param: Parameter, value) -> list[str]:
+    """The --set texts that give a parameter a value."""
+    if param.scale_of:
+        return [f"{k}={float(value) * b!r}" for k, b in zip(param.scale_of, param.base)]
+    return [f"{param.key}={_toml(value)}"]
+
+
+def _toml(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)
+    return repr(float(value)) if isinstance(value, float) else str(value)
+
+
+def _check_value(base: Scenario, param: Parameter, value, file: str, where: str) -> None:
+    """A value must give a valid scenario (weights are renormalised in a sweep, so the
+    rule that they sum to 1 is checked after renormalising)."""
+    data = base.resolved()
+    origin: dict = {}
+    try:
+        for text in overrides_for(param, value):
+            scenario_mod.apply_override(data, origin, text)
+        normalise_weights(data)
+        scenario_mod.validate(data, origin, file)
+    except ScenarioError as exc:
+        raise ScenarioError(file, where, f"{param.label} = {value!r} does not give a valid scenario: {exc.key}: {exc.problem}") from None
+
+
+def normalise_weights(data: dict) -> None:
+    """Rescale every utility's weights to sum to 1 (in place; plain scenario data)."""
+    def tables(node):
+        if isinstance(node, dict):
+            if "issues" in node and "treaty" in node:
+                yield node["issues"]
+            for v in node.values():
+                yield from tables(v)
+    for issues in tables(data):
+        total = sum(e["weight"] for e in issues.values() if isinstance(e, dict) and "weight" in e)
+        if total > 0:
+            for e in issues.values():
+                e["weight"] = e["weight"] / total
+
+
+def _allowed_range(base: Scenario, key: str, file: str, where: str) -> tuple[float, float]:
+    """The range the schema allows for a number, found by probing the validator."""
+    lo, hi = scenario_mod.range_of(key)
+    if lo is None:
+        raise ScenarioError(file, where, f"{key!r} has no stated range; give it with 'key' and 'bounds'")
+    return lo, hi
+
+
+def _check_design(sweep: Sweep) -> None:
+    d, file = sweep.spec.design, sweep.file
+    if d.kind == "grid":
+        bad = next((i for i, p in enumerate(sweep.parameters) if p.levels is None), None)
+        if bad is not None:
+            raise ScenarioError(file, f"parameters.{bad}", "a grid design needs 'levels' for every parameter")
+    else:
+        bad = next((i for i, p in enumerate(sweep.parameters) if p.levels is not None), None)
+        if bad is not None:
+            raise ScenarioError(file, f"parameters.{bad}", f"a {d.kind} design needs 'bounds' (or a 'keys' pattern with 'spread'), not 'levels'")
+    if d.kind in ("random", "latin") and d.samples is None:
+        raise ScenarioError(file, "design.samples", f"required for a {d.kind} design (number of points)")
+    if d.kind == "sobol":
+        n = d.base_samples
+        if n is None:
+            raise ScenarioError(file, "design.base_samples", "required for a sobol design (N; points = N x (2D + 2))")
+        if n & (n - 1):
+            raise ScenarioError(file, "design.base_samples", f"found {n}; allowed: a power of 2 (Saltelli's scheme)")
+    if sweep.runs > 2**40:
+        raise ScenarioError(file, "design", f"{sweep.runs} runs; allowed: at most 2^40")
