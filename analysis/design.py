@@ -15,7 +15,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from scipy.stats import qmc
 
 from sim import draws
 
@@ -61,6 +60,8 @@ class Design:
             return np.stack([draws.stream(int(key), points) for key in keys], axis=1)
         if self.kind == "latin":
             if self._latin is None:
+                from scipy.stats import qmc   # imported here: scipy.stats takes a second to import
+
                 sampler = qmc.LatinHypercube(d=k, rng=np.random.default_rng(self.seed))
                 self._latin = sampler.random(self.sweep.spec.design.samples)
             return self._latin[points]
@@ -91,9 +92,11 @@ class Design:
         return out
 
 
-def _sobol(dims: int, seed: int) -> qmc.Sobol:
+def _sobol(dims: int, seed: int):
     """The scrambled Sobol' generator SALib uses for a seed (scipy names the argument
     `seed` in older releases and `rng` in newer ones; both mean the same here)."""
+    from scipy.stats import qmc   # imported here: scipy.stats takes a second to import
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         try:

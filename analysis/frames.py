@@ -8,9 +8,7 @@ import pandas as pd
 from sim import protocol
 from sim.outcomes import Outcomes
 from sim.preferences import Tables
-
-NO_TREATY = "no treaty"
-
+from sim.space import NO_TREATY
 
 def runs_frame(scenario_name: str, tables: Tables, outcomes: Outcomes, details: bool = True) -> pd.DataFrame:
     """One row per run. With ``details``, the outside power's pressure path and every

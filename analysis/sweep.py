@@ -36,10 +36,10 @@ from sim.preferences import Tables, flatten
 from sim.scenario import ScenarioError
 
 from .design import Design
-from .frames import NO_TREATY
+from sim.space import NO_TREATY
 from .sweep_spec import Sweep, normalise_weights
 
-BATCH = 2048            # runs played together inside a task (fits the CPU caches)
+BATCH = 1024            # runs played together inside a task (fits the CPU caches; measured best)
 MANIFEST = "manifest.json"
 PARTS = "runs"
 
@@ -51,9 +51,15 @@ class SweepError(Exception):
 # --------------------------------------------------------------------------- one chunk
 
 
-def chunks(sweep: Sweep) -> list[tuple[int, int]]:
-    size = sweep.spec.chunk
-    return [(a, min(a + size, sweep.runs)) for a in range(0, sweep.runs, size)]
+def chunk_size(sweep: Sweep, workers: int) -> int:
+    """Runs per task: at most the spec's ``chunk``, and small enough that every worker
+    gets several tasks (a batch of the engine at the least). Results do not depend on it."""
+    share = -(-sweep.runs // (4 * workers))
+    return max(1, min(sweep.spec.chunk, max(BATCH, share)))
+
+
+def chunks(runs: int, size: int) -> list[tuple[int, int]]:
+    return [(a, min(a + size, runs)) for a in range(0, runs, size)]
 
 
 def run_chunk(sweep: Sweep, start: int, stop: int) -> pa.Table:
@@ -189,8 +195,8 @@ class Summary:
     seconds: float
 
 
-def prepare(sweep: Sweep, out: Path, resume: bool, force: bool) -> set[int]:
-    """Create or reopen a sweep folder; return the chunks already done."""
+def prepare(sweep: Sweep, out: Path, resume: bool, force: bool, workers: int) -> tuple[list[tuple[int, int]], set[int]]:
+    """Create or reopen a sweep folder; return the chunks and those already done."""
     manifest = out / MANIFEST
     if out.exists() and not out.is_dir():
         raise SweepError(f"{out}: exists and is not a folder; choose another --out")
@@ -204,17 +210,19 @@ def prepare(sweep: Sweep, out: Path, resume: bool, force: bool) -> set[int]:
         parts = out / PARTS
         for stray in parts.glob("*.tmp"):
             stray.unlink()
-        return {int(p.stem.split("-")[1]) for p in parts.glob("part-*.parquet")}
+        plan = chunks(sweep.runs, recorded["chunks"]["size"])
+        return plan, {int(p.stem.split("-")[1]) for p in parts.glob("part-*.parquet")}
     if out.exists() and not force:
         raise SweepError(f"{out}: already exists; pass --resume to finish it, --force to replace it, or choose another --out")
     if out.exists():
         shutil.rmtree(out)
     (out / PARTS).mkdir(parents=True)
-    _write_json(manifest, manifest_of(sweep))
-    return set()
+    size = chunk_size(sweep, workers)
+    _write_json(manifest, manifest_of(sweep, size))
+    return chunks(sweep.runs, size), set()
 
 
-def manifest_of(sweep: Sweep) -> dict:
+def manifest_of(sweep: Sweep, size: int) -> dict:
     design = Design(sweep)
     return {
         "kind": "dipsim sweep",
@@ -241,7 +249,7 @@ def manifest_of(sweep: Sweep) -> dict:
             "rule": "run = point x replications + replicate; seed = sim.draws.run_seeds(root, point, replicate)"
                     + (" with point 0 for all (common random numbers)" if sweep.spec.common_random_numbers else ""),
         },
-        "chunks": {"size": sweep.spec.chunk, "count": len(chunks(sweep))},
+        "chunks": {"size": size, "count": len(chunks(sweep.runs, size))},
         "engine": "batch",
     }
 
@@ -266,8 +274,7 @@ def run_sweep(sweep: Sweep, out: Path, workers: int = 1, executor: str = "local"
               resume: bool = False, force: bool = False,
               progress: Callable[[int], None] | None = None) -> Summary:
     start_time = time.perf_counter()
-    done = prepare(sweep, out, resume, force)
-    plan = chunks(sweep)
+    plan, done = prepare(sweep, out, resume, force, workers)
     todo = [i for i in range(len(plan)) if i not in done]
     if progress and done:
         progress(sum(b - a for i, (a, b) in enumerate(plan) if i in done))

@@ -14,7 +14,7 @@ import numpy as np
 from . import protocol
 from .agents import Government, OutsidePower, Public
 from .preferences import Tables
-from .scenario import Scenario
+from .scenario import Scenario, with_settings
 
 
 class NegotiationModel(mesa.Model):
@@ -22,10 +22,17 @@ class NegotiationModel(mesa.Model):
 
     ``spec`` is a validated Scenario; ``tables`` may be given instead (compiled once
     and shared by many runs of one scenario). ``rng`` is the run's seed, an integer.
+    Any other keyword is a key path of the scenario and its value (as ``--set`` takes
+    them), so that ``mesa.batch_run`` can vary them.
     """
 
-    def __init__(self, spec: Scenario | None = None, *, tables: Tables | None = None, rng=None):
+    def __init__(self, spec: Scenario | None = None, *, tables: Tables | None = None, rng=None, **settings):
         super().__init__(rng=rng)
+        if settings:
+            if spec is None:
+                raise ValueError("settings need a scenario to apply to")
+            spec = with_settings(spec, settings)
+            tables = None
         if tables is None:
             if spec is None:
                 raise ValueError("NegotiationModel needs a scenario or its tables")

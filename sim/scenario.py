@@ -288,23 +288,35 @@ def parse_override(text: str) -> tuple[list[str], Any]:
 
 
 def apply_override(raw: dict, origin: dict, text: str) -> None:
+    """Set one key path in the raw data from ``key.path=value`` text (see set_value)."""
+    path, value = parse_override(text)
+    set_value(raw, origin, path, value, f"{COMMAND_LINE} {text}")
+
+
+def with_settings(scenario: Scenario, settings: dict[str, Any]) -> Scenario:
+    """A scenario with some key paths set to Python values, validated."""
+    raw, origin = scenario.resolved(), {}
+    for key, value in settings.items():
+        set_value(raw, origin, key.split("."), value, f"setting {key}")
+    return validate(raw, origin, "<settings>")
+
+
+def set_value(raw: dict, origin: dict, path: list[str], value: Any, where: str) -> None:
     """Set one key path in the raw data. A bare number given for a ``{value, source}``
     belief replaces its value. The nearest enclosing table with a source records the
-    override, so the printed sources say what was changed on the command line."""
-    path, value = parse_override(text)
-    where = f"{COMMAND_LINE} {text}"
+    change, so the printed sources say what was changed and where."""
     node: Any = raw
     sourced: dict | None = raw if "source" in raw else None
     created: tuple | None = None
     for i, part in enumerate(path[:-1]):
         if isinstance(node, dict) and part not in node and created is None:
             created = tuple(_loc_part(p) for p in path[: i + 1])
-        node = _step(node, part, path[: i + 1], text)
+        node = _step(node, part, path[: i + 1], where)
         if isinstance(node, dict) and "source" in node:
             sourced = node
     last = path[-1]
     if isinstance(node, list):
-        index = _list_index(node, last, path, text)
+        index = _list_index(node, last, path, where)
         before = node[index]
         node[index] = value
     elif isinstance(node, dict):
@@ -315,29 +327,28 @@ def apply_override(raw: dict, origin: dict, text: str) -> None:
         else:
             node[last] = value
     else:
-        raise ScenarioError(COMMAND_LINE, ".".join(path), f"{'.'.join(path[:-1])} is a single value, not a table")
+        raise ScenarioError(where, ".".join(path), f"{'.'.join(path[:-1])} is a single value, not a table")
     if sourced is not None and isinstance(sourced.get("source"), str) and before is not None:
-        sourced["source"] += f" [{'.'.join(path)} set on the command line: was {before}]"
+        how = "on the command line" if where.startswith(COMMAND_LINE) else f"by {where}"
+        sourced["source"] += f" [{'.'.join(path)} set {how}: was {before}]"
     loc = created or tuple(_loc_part(p) for p in path)
     origin.pop(loc, None)
     origin[loc] = where
 
 
-def _step(node: Any, part: str, path: list[str], text: str) -> Any:
+def _step(node: Any, part: str, path: list[str], where: str) -> Any:
     if isinstance(node, dict):
         if part not in node:
             node[part] = {}
         return node[part]
     if isinstance(node, list):
-        return node[_list_index(node, part, path, text)]
-    raise ScenarioError(COMMAND_LINE, ".".join(path), "cannot descend into a single value")
+        return node[_list_index(node, part, path, where)]
+    raise ScenarioError(where, ".".join(path), "cannot descend into a single value")
 
 
-def _list_index(node: list, part: str, path: list[str], text: str) -> int:
+def _list_index(node: list, part: str, path: list[str], where: str) -> int:
     if not part.isdigit() or int(part) >= len(node):
-        raise ScenarioError(
-            COMMAND_LINE, ".".join(path), f"found index {part!r}; allowed: 0 to {len(node) - 1}"
-        )
+        raise ScenarioError(where, ".".join(path), f"found index {part!r}; allowed: 0 to {len(node) - 1}")
     return int(part)
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 NO_PACKAGE = -1
+NO_TREATY = "no treaty"   # the terms of a run that ended without a treaty, on every issue
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ def assert_same(a, b):
 @pytest.mark.parametrize("name", STANDARD)
 def test_batch_equals_mesa_on_shipped_scenarios(name):
     s = sc.load(SCENARIOS / f"{name}.toml")
-    seeds = draws.run_seeds(99, 0, np.arange(150))
+    seeds = draws.run_seeds(99, 0, np.arange(300))
     assert_same(simulate(s, seeds, engine="mesa"), simulate(s, seeds, engine="batch"))
 
 
@@ -38,7 +38,7 @@ def test_batch_equals_mesa_on_random_strategies_and_rules(baseline_raw):
     rng = np.random.default_rng(11)
     kinds = ("time_dependent", "zeuthen", "hardliner")
     scenarios = []
-    for i in range(300):
+    for i in range(600):
         data = random_preferences(baseline_raw, rng, strategies=(kinds[i % 3], kinds[(i // 3) % 3]))
         for pid in data["parties"]:
             data["parties"][pid]["strategy"]["patience"] = int(rng.integers(0, 6))

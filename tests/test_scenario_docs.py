@@ -243,9 +243,13 @@ def keys() -> list[Key]:
     return walk(Scenario)
 
 
+SWEEPS_HEADING = "## Sweep files"
+
+
 @pytest.fixture(scope="module")
 def text() -> str:
-    return README.read_text(encoding="utf-8")
+    """The scenario part of the README (the sweep-file reference follows it)."""
+    return README.read_text(encoding="utf-8").split(SWEEPS_HEADING)[0]
 
 
 # --------------------------------------------------------------------------- tests
@@ -311,3 +315,16 @@ def test_every_shipped_scenario_is_listed(text):
     for path in sorted((ROOT / "scenarios").glob("*.toml")):
         spec = scenario_mod.load(path)
         assert f"| `{path.stem}` | {spec.title} |" in text, f"{path.name} missing from the shipped-scenarios table"
+
+
+def test_every_sweep_file_key_is_documented():
+    """The sweep-file section has a row for every field of the sweep schema."""
+    from analysis.sweep_spec import DesignSpec, ParameterSpec, SweepSpec
+
+    section = README.read_text(encoding="utf-8").split(SWEEPS_HEADING)[1]
+    rows = set(re.findall(r"^\| `([^`]+)` \|", section, flags=re.M))
+    expected = {f for f in SweepSpec.model_fields if f not in ("design",)}
+    expected |= {f"design.{f}" for f in DesignSpec.model_fields}
+    expected |= {f"parameters.*.{f}" for f in ParameterSpec.model_fields}
+    assert expected <= rows, sorted(expected - rows)
+    assert len(expected) > 15
