@@ -58,7 +58,7 @@ def describe(s: Scenario) -> str:
     for pid, p in s.parties.items():
         st = p.strategy
         lines += ["", f"{p.label} [{pid}]",
-                  f"  strategy: {describe_strategy(st.kind, st.beta, st.tolerance)}"
+                  f"  strategy: {describe_strategy(st.kind, st.beta, st.tolerance, st.discount)}"
                   + (f"; walks away after {st.patience} offers without improvement" if st.patience else ""),
                   _wrap(f"source: {st.source}", "      "),
                   *_belief("anticipation of ratification", p.anticipation, "  ")]

@@ -29,6 +29,7 @@ class PartyTables:
     strategy: np.ndarray      # (runs,) index into sim.strategies.STRATEGIES
     beta: np.ndarray          # (runs,) time-dependent concession exponent
     tolerance: np.ndarray     # (runs,) hardliner's tolerance
+    discount: np.ndarray      # (runs,) per-round discount factor (equilibrium strategy)
     patience: np.ndarray      # (runs,) offers without improvement before walking away
 
 
@@ -117,6 +118,7 @@ class Tables:
                 strategy=np.array([STRATEGY_INDEX[k] for k in kind], dtype=np.int64),
                 beta=np.nan_to_num(get.scalar(f"{at}.strategy.beta"), nan=1.0),
                 tolerance=get.scalar(f"{at}.strategy.tolerance"),
+                discount=get.scalar(f"{at}.strategy.discount"),
                 patience=get.scalar(f"{at}.strategy.patience", np.int64),
             )
 

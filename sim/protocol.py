@@ -194,6 +194,8 @@ def decide(round_: int, tables: Tables, seen: Assessment, offers: np.ndarray, st
         other_offer=offers[rows, 1 - who],
         beta=np.where(first, p0.beta, p1.beta),
         tolerance=np.where(first, p0.tolerance, p1.tolerance),
+        own_discount=np.where(first, p0.discount, p1.discount),
+        other_discount=np.where(first, p1.discount, p0.discount),
         known_top=top,
     )
     kinds = np.unique(kind)

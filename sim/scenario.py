@@ -75,7 +75,7 @@ class Negotiation(_Strict):
 
 class Issue(_Strict):
     label: Text
-    options: Annotated[list[Text], Field(min_length=2, max_length=12)]
+    options: Annotated[list[Text], Field(min_length=2, max_length=2001)]
     source: Text
 
 
@@ -102,9 +102,10 @@ class Shift(_Strict):
 
 
 class Strategy(_Strict):
-    kind: Literal["time_dependent", "zeuthen", "hardliner"]
+    kind: Literal["time_dependent", "zeuthen", "hardliner", "rubinstein"]
     beta: Annotated[float, Field(ge=0.01, le=100)] | None = None
     tolerance: Annotated[float, Field(ge=0, le=1)] = 0.0
+    discount: Annotated[float, Field(gt=0, le=1)] = 1.0
     patience: Annotated[int, Field(ge=0, le=1000)] = 0
     source: Text
 

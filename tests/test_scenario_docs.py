@@ -83,9 +83,12 @@ def _fmt(x: float) -> str:
 
 def _number_bounds(meta: list, whole: bool) -> list[str]:
     lo = hi = None
+    above = ""
     for m in meta:
         if isinstance(m, at.Ge):
             lo = m.ge
+        elif isinstance(m, at.Gt) and not whole:
+            lo, above = m.gt, "above "
         elif isinstance(m, at.Le):
             hi = m.le
         elif isinstance(m, at.Lt) and whole:
@@ -95,7 +98,7 @@ def _number_bounds(meta: list, whole: bool) -> list[str]:
     if lo is None and hi is None:
         return []
     assert lo is not None and hi is not None, "a one-sided bound: extend this test and the README"
-    return [f"{_fmt(lo)} to {_fmt(hi)}"]
+    return [f"{above}{_fmt(lo)} to {_fmt(hi)}"]
 
 
 def _length_bounds(meta: list) -> list[str]:

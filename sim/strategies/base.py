@@ -30,6 +30,8 @@ class View:
     other_offer: np.ndarray    # (runs,) the other side's standing offer, or -1
     beta: np.ndarray           # (runs,) concession exponent (time-dependent)
     tolerance: np.ndarray      # (runs,) hardliner's tolerance
+    own_discount: np.ndarray | None = None    # (runs,) per-round discount factors
+    other_discount: np.ndarray | None = None  # (equilibrium strategy; 1 = patient)
     # Derived from the gains; the protocol passes it in when it has it at hand.
     known_top: np.ndarray | None = None    # see own_top
 
@@ -44,6 +46,8 @@ class View:
         return View(
             self.round, self.deadline[mask], self.own_gain[mask], self.other_gain[mask],
             self.own_offer[mask], self.other_offer[mask], self.beta[mask], self.tolerance[mask],
+            None if self.own_discount is None else self.own_discount[mask],
+            None if self.other_discount is None else self.other_discount[mask],
             None if self.known_top is None else self.known_top[mask],
         )
 
