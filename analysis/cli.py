@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from sim import scenario as scenario_mod
 from sim.run import ENGINES
-from sim.scenario import ScenarioError
+from sim.scenario import ExpectedUtilityScenario, ScenarioError
 
 from .output import OutputError, check_target, fresh_folder
 from .sweep import SweepError
@@ -94,7 +94,10 @@ def run(
 
     with user_errors():
         engine = _engine(engine)
-        spec = with_run_settings(_load(scenario, set_), runs, seed)
+        loaded = _load(scenario, set_)
+        if isinstance(loaded, ExpectedUtilityScenario):
+            return _run_expected_utility(loaded, out, force)
+        spec = with_run_settings(loaded, runs, seed)
         target = out or Path("results") / spec.name
         check_target(target, force)
         typer.echo(f"engine: {engine}; {spec.run.runs} runs of {spec.name} from seed {spec.run.seed}", err=True)
@@ -103,6 +106,19 @@ def run(
             write_scenario(result, tmp)
         typer.echo(summary_text(spec.title, result.summary(), dict(result.tables.labels)))
         typer.echo(f"written: {target}/ (runs.parquet, rounds.parquet, scenario.toml, offers.png, actions.png, terms.png, reasons.png)")
+
+
+def _run_expected_utility(spec, out: Path | None, force: bool) -> None:
+    from .jobs import expected_utility_text, run_expected_utility, write_expected_utility
+
+    target = out or Path("results") / spec.name
+    check_target(target, force)
+    typer.echo(f"model: Bueno de Mesquita's expected utility model (Mesa), {spec.settings.rounds} rounds", err=True)
+    table = run_expected_utility(spec)
+    with fresh_folder(target, force) as tmp:
+        write_expected_utility(spec, table, tmp)
+    typer.echo(expected_utility_text(spec, table))
+    typer.echo(f"written: {target}/ (rounds.parquet, rounds.csv, scenario.toml, positions.png)")
 
 
 @app.command()
@@ -122,7 +138,11 @@ def compare(
 
     with user_errors():
         engine = _engine(engine)
-        specs = [with_run_settings(_load(name, set_), runs, seed) for name in scenarios]
+        loaded = [_load(name, set_) for name in scenarios]
+        for name, spec in zip(scenarios, loaded):
+            if isinstance(spec, ExpectedUtilityScenario):
+                fail(f"{name}: an expected utility scenario; allowed in compare: bargaining scenarios (run it with dipsim run)")
+        specs = [with_run_settings(spec, runs, seed) for spec in loaded]
         names = [s.name for s in specs]
         if len(set(names)) != len(names):
             dup = next(n for n in names if names.count(n) > 1)

@@ -35,7 +35,32 @@ def _effects(effects: dict, s: Scenario, indent: str) -> list[str]:
     return lines
 
 
-def describe(s: Scenario) -> str:
+def describe(s) -> str:
+    from sim.scenario import ExpectedUtilityScenario
+
+    if isinstance(s, ExpectedUtilityScenario):
+        return describe_expected_utility(s)
+    return describe_bargaining(s)
+
+
+def describe_expected_utility(s) -> str:
+    d = s.dimension
+    lines = [f"{s.title}  [{s.name}]: valid (Bueno de Mesquita's expected utility model)",
+             _wrap(" ".join(s.description.split()), "  "), ""]
+    if s.sources:
+        lines.append("Sources:")
+        lines += [_wrap(f"{k}: {v}", "  ") for k, v in s.sources.items()]
+        lines.append("")
+    lines += [f"Dimension: {d.label}, {d.low:g} to {d.high:g}", _wrap(f"source: {d.source}", "    "),
+              f"Rounds: {s.settings.rounds}; probability denominator: {s.settings.probability_denominator}",
+              _wrap(f"source: {s.settings.source}", "    "), "", "Stakeholders (position, capability, salience):"]
+    for key, st in s.stakeholders.items():
+        lines.append(f"  {st.label} [{key}]: {st.position:g}, {st.capability:g}, {st.salience:g}")
+        lines.append(_wrap(f"source: {st.source}", "      "))
+    return "\n".join(lines)
+
+
+def describe_bargaining(s: Scenario) -> str:
     n_packages = 1
     for issue in s.issues.values():
         n_packages *= len(issue.options)

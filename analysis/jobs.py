@@ -111,3 +111,31 @@ def write_comparison(results: list[ScenarioResult], folder: Path) -> list[Path]:
         written.append(plots.outcome_shares_plot(runs, issue, spec.options, spec.label, i, folder / f"terms_{issue}.png"))
     written.append(plots.utilities_plot(runs, first.actors, labels, folder / "utilities.png"))
     return written
+
+
+# --------------------------------------------------------------------------- expected utility
+
+
+def run_expected_utility(spec) -> pd.DataFrame:
+    """Play Bueno de Mesquita's model for a scenario; the table of rounds."""
+    from sim.eu_model import ExpectedUtilityModel
+
+    model = ExpectedUtilityModel(spec, rng=spec.run.seed)
+    model.run()
+    return model.table()
+
+
+def write_expected_utility(spec, table: pd.DataFrame, folder: Path) -> list[Path]:
+    folder.mkdir(exist_ok=True)
+    table.to_parquet(folder / "rounds.parquet", index=False)
+    table.to_csv(folder / "rounds.csv", index=False)
+    write_toml(spec.resolved(), folder / "scenario.toml")
+    return [plots.positions_plot(table, spec, folder / "positions.png")]
+
+
+def expected_utility_text(spec, table: pd.DataFrame) -> str:
+    lines = [f"{spec.title}: {len(table) - 1} rounds (Bueno de Mesquita's expected utility model)",
+             "  round     mean   median  forecast (wins every pairwise vote)"]
+    for _, r in table.iterrows():
+        lines.append(f"  {int(r['round']):5d}  {r['mean']:7.3f}  {r['median']:7.3f}  {r['forecast']:8.3f}")
+    return "\n".join(lines)

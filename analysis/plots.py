@@ -235,3 +235,24 @@ def utilities_plot(runs: dict[str, pd.DataFrame], actors: list[str], labels: dic
     ax.grid(axis="y", alpha=0.3)
     ax.set_title("Each actor's utility by scenario")
     return _save(fig, path)
+
+
+def positions_plot(table: pd.DataFrame, spec, path: Path) -> Path:
+    """Expected utility model: each stakeholder's position and the forecasts, by round."""
+    fig, ax = plt.subplots(figsize=(9, 5))
+    markers = "osD^v<>p"
+    for j, (key, st) in enumerate(spec.stakeholders.items()):
+        # eight colour-blind-safe colours; beyond eight, a dashed line and another marker
+        ax.plot(table["round"], table[key], color=OKABE_ITO[j % 8], ls="-" if j < 8 else "--",
+                marker=markers[j % 8], ms=4, lw=1.2, alpha=0.8, label=st.label)
+    ax.plot(table["round"], table["mean"], color="black", lw=2.5, ls="--", label="weighted mean")
+    ax.plot(table["round"], table["forecast"], color="black", lw=3, label="forecast (pairwise winner)")
+    ax.plot(table["round"], table["median"], color="#bbbbbb", lw=1.5, ls=":", label="weighted median")
+    ax.set_xlabel("round")
+    ax.set_ylabel(spec.dimension.label)
+    ax.set_ylim(spec.dimension.low - 0.05 * (spec.dimension.high - spec.dimension.low),
+                spec.dimension.high + 0.05 * (spec.dimension.high - spec.dimension.low))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, bbox_to_anchor=(1.01, 1), loc="upper left")
+    ax.set_title(f"{spec.title}\npositions by round")
+    return _save(fig, path)

@@ -151,6 +151,7 @@ class Outside(_Strict):
 
 
 class Scenario(_Strict):
+    protocol: Literal["bargaining"] = "bargaining"
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]
     title: Text
     description: Text
@@ -172,6 +173,44 @@ class Scenario(_Strict):
 
     def resolved(self) -> dict[str, Any]:
         """The scenario as plain data, defaults included (what `scenario.toml` holds)."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class Dimension(_Strict):
+    label: Text
+    low: float
+    high: float
+    source: Text
+
+
+class Stakeholder(_Strict):
+    label: Text
+    position: float
+    capability: Annotated[float, Field(ge=0, le=1e6)]
+    salience: Annotated[float, Field(ge=0, le=1)]
+    source: Text
+
+
+class ExpectedUtilitySettings(_Strict):
+    rounds: Annotated[int, Field(ge=1, le=1000)] = 10
+    probability_denominator: Literal["all_pairs", "pair"] = "all_pairs"
+    source: Text
+
+
+class ExpectedUtilityScenario(_Strict):
+    """A scenario for Bueno de Mesquita's expected utility model (sim.expected_utility)."""
+
+    protocol: Literal["expected_utility"]
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]
+    title: Text
+    description: Text
+    sources: dict[str, Text] = {}
+    run: RunSettings = RunSettings()
+    dimension: Dimension
+    settings: ExpectedUtilitySettings
+    stakeholders: Annotated[dict[str, Stakeholder], Field(min_length=2)]
+
+    def resolved(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=True)
 
 
@@ -197,14 +236,32 @@ def load(path: str | Path, overrides: list[str] | None = None) -> Scenario:
 
 
 def validate(raw: dict, origin: dict[tuple, str] | None = None, file: str = "<scenario>") -> Scenario:
-    """Validate plain data (as from TOML) into a Scenario, or raise ScenarioError."""
+    """Validate plain data (as from TOML) into a Scenario (or, with ``protocol =
+    "expected_utility"``, an ExpectedUtilityScenario), or raise ScenarioError."""
     origin = origin or {}
+    model = ExpectedUtilityScenario if raw.get("protocol") == "expected_utility" else Scenario
     try:
-        scenario = Scenario.model_validate(raw)
+        scenario = model.model_validate(raw)
     except ValidationError as exc:
-        raise _first_error(exc, raw, origin, file) from None
-    _check_rules(scenario, lambda loc: _origin_of(origin, loc, file))
+        raise _first_error(exc, raw, origin, file, model) from None
+    where = lambda loc: _origin_of(origin, loc, file)  # noqa: E731
+    if model is Scenario:
+        _check_rules(scenario, where)
+    else:
+        _check_stakeholders(scenario, where)
     return scenario
+
+
+def _check_stakeholders(s: "ExpectedUtilityScenario", where) -> None:
+    d = s.dimension
+    if not d.low < d.high:
+        raise ScenarioError(where(("dimension",)), "dimension.high", f"found low {d.low}, high {d.high}; allowed: low < high")
+    for sid, st in s.stakeholders.items():
+        if not d.low <= st.position <= d.high:
+            loc = ("stakeholders", sid, "position")
+            raise ScenarioError(where(loc), _key(loc), f"found {st.position}; allowed: {d.low} to {d.high} (the dimension)")
+    if sum(st.capability * st.salience for st in s.stakeholders.values()) <= 0:
+        raise ScenarioError(where(("stakeholders",)), "stakeholders", "every capability x salience is 0; allowed: some stakeholder with weight")
 
 
 def _read_toml(path: Path, cited_by: str | None) -> dict:
@@ -360,7 +417,7 @@ def _loc_part(p: str) -> str | int:
 # --------------------------------------------------------------------------- errors
 
 
-def _first_error(exc: ValidationError, raw: dict, origin: dict, file: str) -> ScenarioError:
+def _first_error(exc: ValidationError, raw: dict, origin: dict, file: str, model: Any = None) -> ScenarioError:
     err = exc.errors(include_url=False)[0]
     loc = tuple(err["loc"])
     key = ".".join(str(p) for p in loc)
@@ -368,15 +425,14 @@ def _first_error(exc: ValidationError, raw: dict, origin: dict, file: str) -> Sc
     kind = err["type"]
     found = err.get("input")
     if kind == "extra_forbidden":
-        allowed = _allowed_keys(loc[:-1])
+        allowed = _allowed_keys(loc[:-1], model or Scenario)
         return ScenarioError(where, key, f"unknown key {loc[-1]!r}; allowed here: {allowed}")
     if kind == "missing":
         return ScenarioError(where, key, "required key is missing")
     if kind in ("model_type", "dict_type"):
-        return ScenarioError(where, key, f"found {_short(found)}; allowed: a table ({_allowed_keys(loc)})")
-    ctx = err.get("ctx") or {}
-    allowed = ", ".join(f"{k} {v}" for k, v in ctx.items()) or err["msg"]
-    return ScenarioError(where, key, f"found {_short(found)}; {err['msg'].lower()} ({allowed})")
+        return ScenarioError(where, key, f"found {_short(found)}; allowed: a table ({_allowed_keys(loc, model or Scenario)})")
+    allowed = err["msg"].removeprefix("Input should be ").removeprefix("input should be ")
+    return ScenarioError(where, key, f"found {_short(found)}; allowed: {allowed}")
 
 
 def _short(value: Any) -> str:
@@ -384,9 +440,9 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _allowed_keys(loc: tuple) -> str:
+def _allowed_keys(loc: tuple, root: Any = None) -> str:
     """The field names the schema allows at a location (for unknown-key messages)."""
-    node: Any = Scenario
+    node: Any = root or Scenario
     for part in loc:
         if isinstance(node, _DictOf):
             node = node.model

@@ -76,7 +76,7 @@ def test_errors_name_file_key_found_and_allowed(tmp_path):
         ({"negotiation": {"opener": "usa"}}, "negotiation.opener", "allowed: russia, japan"),
         ({"parties": {"japan": {"utility": {"issues": {"economy": {"weight": 0.5}}}}}}, "parties.japan.utility.issues.*.weight", "sum to 1"),
         ({"parties": {"japan": {"utility": {"issues": {"economy": {"values": [0, 1]}}}}}}, "parties.japan.utility.issues.economy.values", "exactly 4"),
-        ({"parties": {"japan": {"strategy": {"kind": "tit_for_tat"}}}}, "parties.japan.strategy.kind", "'time_dependent', 'zeuthen' or 'hardliner'"),
+        ({"parties": {"japan": {"strategy": {"kind": "tit_for_tat"}}}}, "parties.japan.strategy.kind", "allowed: 'time_dependent', 'zeuthen', 'hardliner' or 'rubinstein'"),
         ({"outside": {"usa": {"acts_on": "china"}}}, "outside.usa.acts_on", "allowed: russia, japan"),
     ]
     for change, key, allowed in cases:
