@@ -237,6 +237,28 @@ def plot(
         typer.echo("written: " + ", ".join(str(p) for p in written))
 
 
+@app.command()
+def backcast(
+    runs: Annotated[int, typer.Option(min=10, max=1_000_000, help="Runs per historical scenario")] = 2000,
+    seed: SeedOption = None,
+    out: Annotated[Path, typer.Option(help="Output folder")] = Path("results/backcast"),
+    force: ForceOption = False,
+):
+    """Run the historical scenarios (scenarios/history/) in order and compare the direction
+    the model takes at each step with the direction history took."""
+    from .backcast import backcast as run_backcast, backcast_plot, backcast_text
+
+    with user_errors():
+        check_target(out, force)
+        typer.echo(f"engine: batch; {runs} runs per year", err=True)
+        table = run_backcast(runs, 1956 if seed is None else seed)
+        with fresh_folder(out, force) as tmp:
+            table.to_csv(tmp / "backcast.csv", index=False)
+            backcast_plot(table, tmp / "backcast.png")
+        typer.echo(backcast_text(table))
+        typer.echo(f"written: {out}/ (backcast.csv, backcast.png)")
+
+
 def main() -> None:
     app()
 

@@ -150,6 +150,16 @@ class Outside(_Strict):
     rhetoric: Rhetoric
 
 
+class History(_Strict):
+    """What history did at the moment a scenario stands for (used by `dipsim backcast`)."""
+
+    year: Annotated[int, Field(ge=1800, le=2100)]
+    event: Text
+    direction: Literal["start", "up", "down", "same"]   # treaty prospects against the previous step
+    islands: Annotated[float, Field(ge=0)] | None = None  # most islands on offer, where known
+    source: Text
+
+
 class Scenario(_Strict):
     protocol: Literal["bargaining"] = "bargaining"
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -161,6 +171,7 @@ class Scenario(_Strict):
     issues: Annotated[dict[str, Issue], Field(min_length=1, max_length=8)]
     parties: Annotated[dict[str, Party], Field(min_length=2, max_length=2)]
     outside: Annotated[dict[str, Outside], Field(max_length=1)] = {}
+    history: History | None = None
 
     @property
     def party_ids(self) -> tuple[str, str]:
