@@ -156,7 +156,7 @@ class History(_Strict):
     year: Annotated[int, Field(ge=1800, le=2100)]
     event: Text
     direction: Literal["start", "up", "down", "same"]   # treaty prospects against the previous step
-    islands: Annotated[float, Field(ge=0)] | None = None  # most islands on offer, where known
+    islands: Annotated[float, Field(ge=0, le=1000)] | None = None  # most islands on offer, where known
     source: Text
 
 

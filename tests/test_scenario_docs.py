@@ -247,12 +247,13 @@ def keys() -> list[Key]:
 
 
 SWEEPS_HEADING = "## Sweep files"
+EU_HEADING = "## Expected utility scenarios"
 
 
 @pytest.fixture(scope="module")
 def text() -> str:
     """The scenario part of the README (the sweep-file reference follows it)."""
-    return README.read_text(encoding="utf-8").split(SWEEPS_HEADING)[0]
+    return README.read_text(encoding="utf-8").split(EU_HEADING)[0]
 
 
 # --------------------------------------------------------------------------- tests
@@ -331,3 +332,18 @@ def test_every_sweep_file_key_is_documented():
     expected |= {f"parameters.*.{f}" for f in ParameterSpec.model_fields}
     assert expected <= rows, sorted(expected - rows)
     assert len(expected) > 15
+
+
+def test_every_expected_utility_key_is_documented():
+    from sim.scenario import ExpectedUtilityScenario, ExpectedUtilitySettings, Stakeholder
+    from sim.scenario import Dimension
+
+    section = README.read_text(encoding="utf-8").split(EU_HEADING)[1].split(SWEEPS_HEADING)[0]
+    rows = " ".join(re.findall(r"^\| (`[^|]+) \|", section, flags=re.M))
+    expected = {"protocol", "name", "title", "description", "sources", "run"}
+    expected |= {f"dimension.{f}" for f in Dimension.model_fields}
+    expected |= {f"settings.{f}" for f in ExpectedUtilitySettings.model_fields}
+    expected |= {f"stakeholders.<id>.{f}" for f in Stakeholder.model_fields}
+    assert set(ExpectedUtilityScenario.model_fields) - {"dimension", "settings", "stakeholders"} <= expected
+    missing = [k for k in expected if f"`{k}`" not in rows]
+    assert not missing, missing
