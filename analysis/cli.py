@@ -239,7 +239,7 @@ def plot(
 
 @app.command()
 def backcast(
-    runs: Annotated[int, typer.Option(min=10, max=1_000_000, help="Runs per historical scenario")] = 2000,
+    runs: Annotated[int, typer.Option(min=10, max=1_000_000, help="Runs per historical scenario")] = 20_000,
     seed: SeedOption = None,
     out: Annotated[Path, typer.Option(help="Output folder")] = Path("results/backcast"),
     force: ForceOption = False,

@@ -12,6 +12,7 @@ points without the others, so that a sweep of a million points never holds them 
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -27,7 +28,6 @@ class Design:
         self.kind = sweep.spec.design.kind
         self.parameters = sweep.parameters
         self.seed = sweep.spec.seed
-        self._latin: np.ndarray | None = None
 
     @property
     def problem(self) -> dict:
@@ -46,11 +46,16 @@ class Design:
             digits = np.unravel_index(points, sizes)
             out = {}
             for p, d in zip(self.parameters, digits):
-                levels = np.array(p.levels, dtype=float if p.numeric else object)
+                levels = np.array(p.levels, dtype=(np.int64 if all(isinstance(v, int) for v in p.levels) else float)
+                              if p.numeric else object)
                 out[p.key] = levels[d]
             return out
         unit = self._unit(points)
-        return {p.key: p.low + unit[:, j] * (p.high - p.low) for j, p in enumerate(self.parameters)}
+        out = {}
+        for j, p in enumerate(self.parameters):
+            value = p.low + unit[:, j] * (p.high - p.low)
+            out[p.key] = np.rint(value) if p.whole else value   # whole-number settings are rounded
+        return out
 
     def _unit(self, points: np.ndarray) -> np.ndarray:
         """Points in the unit hypercube, (len(points), parameters)."""
@@ -59,12 +64,7 @@ class Design:
             keys = np.random.SeedSequence(self.seed, spawn_key=(7,)).generate_state(k, np.uint64)
             return np.stack([draws.stream(int(key), points) for key in keys], axis=1)
         if self.kind == "latin":
-            if self._latin is None:
-                from scipy.stats import qmc   # imported here: scipy.stats takes a second to import
-
-                sampler = qmc.LatinHypercube(d=k, rng=np.random.default_rng(self.seed))
-                self._latin = sampler.random(self.sweep.spec.design.samples)
-            return self._latin[points]
+            return _latin(self.seed, self.sweep.spec.design.samples, k)[points]
         return self._saltelli(points)
 
     def _saltelli(self, points: np.ndarray) -> np.ndarray:
@@ -90,6 +90,16 @@ class Design:
         out[rows[ab], within[ab] - 1] = b[rows[ab], within[ab] - 1]
         out[rows[ba], within[ba] - k - 1] = a[rows[ba], within[ba] - k - 1]
         return out
+
+
+@functools.lru_cache(maxsize=1)
+def _latin(seed: int, samples: int, dims: int) -> np.ndarray:
+    """The whole Latin hypercube, made once per process (every chunk reads rows of it)."""
+    from scipy.stats import qmc   # imported here: scipy.stats takes a second to import
+
+    cube = qmc.LatinHypercube(d=dims, rng=np.random.default_rng(seed)).random(samples)
+    cube.setflags(write=False)
+    return cube
 
 
 def _sobol(dims: int, seed: int):

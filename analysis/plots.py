@@ -27,6 +27,8 @@ ACTOR_COLOURS = {
     "public_japan": "#56B4E9",  # sky blue
 }
 NEUTRAL = "#7f7f7f"
+OUTCOME = "#000000"      # the treaty, in plots that are not about one actor
+AGREED = "#b0b0b0"       # agreed by the governments, not ratified
 
 
 def colour(actor: str, order: int = 0) -> str:
@@ -117,8 +119,8 @@ def terms_plot(runs: pd.DataFrame, issues: list[str], issue_labels: dict[str, st
         agreed_terms = agreed["agreed_label"].str.split(" / ").str[issues.index(issue)]
         agreed_share = agreed_terms.value_counts().reindex(opts, fill_value=0) / n
         y = np.arange(len(opts))
-        ax.barh(y, treaty_share.values, color="#0072B2", label="treaty")
-        ax.barh(y, agreed_share.values, left=treaty_share.values, color="#E69F00", label="agreed, not ratified")
+        ax.barh(y, treaty_share.values, color=OUTCOME, label="treaty")
+        ax.barh(y, agreed_share.values, left=treaty_share.values, color=AGREED, label="agreed, not ratified")
         ax.set_yticks(y, opts)
         ax.invert_yaxis()
         ax.set_xlim(0, 1)
@@ -136,7 +138,7 @@ def reasons_plot(runs: pd.DataFrame, title: str, path: Path) -> Path:
     counts = runs["reason"].value_counts()
     fig, ax = plt.subplots(figsize=(10, 0.5 * len(counts) + 2.0))
     share = counts / len(runs)
-    colours = ["#0072B2" if r == "treaty" else NEUTRAL for r in share.index]
+    colours = [OUTCOME if r == "treaty" else NEUTRAL for r in share.index]
     ax.barh(share.index, share.values, color=colours)
     for y, (s, c) in enumerate(zip(share.values, counts.values)):
         ax.text(s + 0.01, y, f"{c} runs", va="center", fontsize=8)
@@ -144,7 +146,7 @@ def reasons_plot(runs: pd.DataFrame, title: str, path: Path) -> Path:
     ax.set_xlim(0, 1.15)
     ax.set_xlabel("share of runs")
     ax.set_ylabel("how the run ended")
-    ax.legend(handles=[Patch(color="#0072B2", label="treaty"), Patch(color=NEUTRAL, label="no treaty")],
+    ax.legend(handles=[Patch(color=OUTCOME, label="treaty"), Patch(color=NEUTRAL, label="no treaty")],
               fontsize=8, loc="lower right")
     ax.set_title(f"{title}\nhow the runs ended ({len(runs)} runs)")
     ax.grid(axis="x", alpha=0.3)
@@ -166,7 +168,7 @@ def treaty_probability_plot(runs: dict[str, pd.DataFrame], path: Path) -> Path:
         highs.append(max(0.0, hi - k / n))
     fig, ax = plt.subplots(figsize=(max(6, 1.3 * len(names)), 4.5))
     x = np.arange(len(names))
-    ax.bar(x, rates, color="#0072B2", label="treaty rate")
+    ax.bar(x, rates, color=OUTCOME, label="treaty rate")
     ax.errorbar(x, rates, yerr=[lows, highs], fmt="none", ecolor="black", capsize=4, label="95% CI (Wilson)")
     ax.set_xticks(x, names, rotation=25, ha="right")
     ax.set_ylabel("probability of a ratified treaty")

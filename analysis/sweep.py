@@ -162,7 +162,12 @@ def _table(sweep: Sweep, tables: Tables, runs, points, replicate, seeds, values,
     }
     for p in sweep.parameters:
         v = values[p.key]
-        cols[p.key] = pa.array(v.astype(float)) if p.numeric else pa.array(v.tolist())
+        if p.whole or (p.numeric and v.dtype.kind == "i"):
+            cols[p.key] = pa.array(np.asarray(v, dtype=float).round().astype(np.int64))
+        elif p.numeric:
+            cols[p.key] = pa.array(v.astype(float))
+        else:
+            cols[p.key] = pa.array(v.tolist())
     failed = code < 0
     cols["treaty"] = pa.array(np.where(failed, False, code == protocol.TREATY), mask=failed)
     cols["reason"] = pa.DictionaryArray.from_arrays(pa.array(np.maximum(code, 0).astype(np.int8), mask=failed), reasons)
@@ -274,14 +279,19 @@ def run_sweep(sweep: Sweep, out: Path, workers: int = 1, executor: str = "local"
               resume: bool = False, force: bool = False,
               progress: Callable[[int], None] | None = None) -> Summary:
     start_time = time.perf_counter()
-    plan, done = prepare(sweep, out, resume, force, workers)
-    todo = [i for i in range(len(plan)) if i not in done]
-    if progress and done:
-        progress(sum(b - a for i, (a, b) in enumerate(plan) if i in done))
-    for index, table in _execute(sweep, plan, todo, workers, executor, scheduler):
-        write_part(out, index, table)
-        if progress:
-            progress(table.num_rows)
+    cluster = _connect(scheduler, workers) if executor == "dask" else None   # before writing anything
+    try:
+        plan, done = prepare(sweep, out, resume, force, workers)
+        todo = [i for i in range(len(plan)) if i not in done]
+        if progress and done:
+            progress(sum(b - a for i, (a, b) in enumerate(plan) if i in done))
+        for index, table in _execute(sweep, plan, todo, workers, cluster):
+            write_part(out, index, table)
+            if progress:
+                progress(table.num_rows)
+    finally:
+        if cluster is not None:
+            cluster.close()
     manifest = json.loads((out / MANIFEST).read_text())
     manifest["complete"] = True
     _write_json(out / MANIFEST, manifest)
@@ -296,9 +306,43 @@ def run_sweep(sweep: Sweep, out: Path, workers: int = 1, executor: str = "local"
     )
 
 
-def _execute(sweep, plan, todo, workers, executor, scheduler) -> Iterator[tuple[int, pa.Table]]:
-    if executor == "dask":
-        yield from _dask(sweep, plan, todo, workers, scheduler)
+class _Cluster:
+    """A Dask client, and the local cluster it started if it started one."""
+
+    def __init__(self, client, local):
+        self.client, self.local = client, local
+
+    def close(self) -> None:
+        self.client.close()
+        if self.local is not None:
+            self.local.close()
+
+
+def _connect(scheduler: str | None, workers: int) -> _Cluster:
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError as exc:  # the dask extra is not installed
+        raise SweepError("--executor dask needs dask.distributed: pip install -e '.[dask]'") from exc
+    if scheduler:
+        try:
+            return _Cluster(Client(scheduler, timeout="10s"), None)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise SweepError(f"--scheduler {scheduler}: cannot connect ({exc}); allowed: the address of a "
+                             "running Dask scheduler, such as tcp://host:8786") from None
+    local = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                         silence_logs=40)
+    return _Cluster(Client(local), local)
+
+
+def _execute(sweep, plan, todo, workers, cluster: _Cluster | None) -> Iterator[tuple[int, pa.Table]]:
+    if cluster is not None:
+        from dask.distributed import wait as dask_wait
+
+        client = cluster.client
+        shared = client.scatter(sweep, broadcast=True)
+        width = 2 * max(1, len(client.scheduler_info()["workers"]))
+        yield from _window(lambda i: client.submit(run_chunk, shared, *plan[i], pure=False), todo, width,
+                           lambda fs: dask_wait(fs, return_when="FIRST_COMPLETED").done)
     elif workers == 1:
         for i in todo:
             yield i, run_chunk(sweep, *plan[i])
@@ -317,29 +361,6 @@ def _window(submit, todo, width, finished):
             pending[submit(i)] = i
         for future in finished(list(pending)):
             yield pending.pop(future), future.result()
-
-
-def _dask(sweep, plan, todo, workers, scheduler):
-    try:
-        from dask.distributed import Client, LocalCluster, wait as dask_wait
-    except ImportError as exc:  # the dask extra is not installed
-        raise SweepError("--executor dask needs dask.distributed: pip install 'dipsim[dask]'") from exc
-    cluster = None
-    if scheduler:
-        client = Client(scheduler, timeout="20s")
-    else:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=40)
-        client = Client(cluster)
-    try:
-        shared = client.scatter(sweep, broadcast=True)
-        width = 2 * max(1, len(client.scheduler_info()["workers"]))
-        yield from _window(lambda i: client.submit(run_chunk, shared, *plan[i], pure=False), todo, width,
-                           lambda fs: dask_wait(fs, return_when="FIRST_COMPLETED").done)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 def read(out: Path, columns: list[str] | None = None) -> pa.Table:

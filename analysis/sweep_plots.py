@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from .plots import _save  # noqa: E402
+from .plots import OUTCOME, _save  # noqa: E402
 from .summary import wilson  # noqa: E402
 from .sweep import SweepError, load_manifest, read  # noqa: E402
 
@@ -90,8 +90,8 @@ def response_curves(frame: pd.DataFrame, keys: list[str], labels: dict, grid: bo
         band = np.array([wilson(int(k), int(n)) for k, n in zip(stats["sum"], stats["size"])])
         numeric = all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in levels)
         xs = np.asarray(levels, dtype=float) if numeric else np.arange(len(levels))
-        ax.fill_between(xs, band[:, 0], band[:, 1], color="#0072B2", alpha=0.25, lw=0, label="95% CI (Wilson)")
-        ax.plot(xs, rate.to_numpy(), color="#0072B2", marker="o", ms=3, label="treaty rate")
+        ax.fill_between(xs, band[:, 0], band[:, 1], color=OUTCOME, alpha=0.2, lw=0, label="95% CI (Wilson)")
+        ax.plot(xs, rate.to_numpy(), color=OUTCOME, marker="o", ms=3, label="treaty rate")
         if not numeric:
             ax.set_xticks(xs, [str(v) for v in levels])
         ax.set_xlabel(_short(labels[key]))

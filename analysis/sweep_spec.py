@@ -24,7 +24,8 @@ from sim import scenario as scenario_mod
 from sim.preferences import flatten
 from sim.scenario import Scenario, ScenarioError
 
-Scalar = float | str | bool
+Scalar = int | float | str | bool
+LATIN_LIMIT = 40_000_000   # values of a Latin hypercube (points x parameters): 320 MB a worker
 
 
 class _Strict(BaseModel):
@@ -89,6 +90,7 @@ class Parameter:
     high: float | None
     scale_of: tuple[str, ...] = ()  # with scale: the key paths it multiplies
     base: tuple[float, ...] = ()    # and their base values
+    whole: bool = False             # a whole-number setting: continuous draws are rounded
 
     @property
     def numeric(self) -> bool:
@@ -158,10 +160,15 @@ def load(path: str | Path) -> Sweep:
         elif err["type"] == "missing":
             problem = "required key is missing"
         else:
-            problem = f"found {err.get('input')!r}; {err['msg'].lower()}"
+            problem = f"found {err.get('input')!r}; allowed: {err['msg'].removeprefix('Input should be ')}"
         raise ScenarioError(str(path), key, problem) from None
     base_path = (path.parent / spec.scenario)
-    base = scenario_mod.load(base_path, list(spec.set))
+    base = scenario_mod.load(base_path)
+    for i, text in enumerate(spec.set):
+        try:
+            base = scenario_mod.load(base_path, list(spec.set[: i + 1]))
+        except ScenarioError as exc:
+            raise ScenarioError(str(path), f"set.{i}", f"{text!r}: {exc.key}: {exc.problem}") from None
     params = _expand(spec, base, str(path))
     sweep = Sweep(spec, str(path), base, tuple(params))
     _check_design(sweep)
@@ -180,9 +187,13 @@ def _expand(spec: SweepSpec, base: Scenario, file: str) -> list[Parameter]:
             if not matched:
                 raise ScenarioError(file, f"{where}.keys", f"pattern {p.keys!r} matches no number of the base scenario")
             for k in matched:
-                lo, hi = _allowed_range(base, k, file, f"{where}.keys")
+                lo, hi = _allowed_range(k, file, f"{where}.keys")
                 v = float(numbers[k])
-                out.append(Parameter(k, k, None, max(lo, v - p.spread), min(hi, v + p.spread)))
+                param = Parameter(k, k, None, max(lo, v - p.spread), min(hi, v + p.spread),
+                                  whole=scenario_mod.is_whole_number(k))
+                for value in (param.low, param.high):
+                    _check_value(base, param, value, file, f"{where}.keys")
+                out.append(param)
             continue
         key = p.key if p.key in leaves else f"{p.key}.value" if f"{p.key}.value" in leaves else None
         if key is None and p.scale:
@@ -204,8 +215,9 @@ def _expand(spec: SweepSpec, base: Scenario, file: str) -> list[Parameter]:
                 raise ScenarioError(file, f"{where}.bounds", f"found {p.bounds}; allowed: [low, high] with low < high")
             if not p.scale and key not in numbers:
                 raise ScenarioError(file, f"{where}.key", f"{p.key!r} is not a number; allowed with bounds: numbers")
-            param = Parameter(name, label, None, lo, hi, scaled, tuple(float(numbers[k]) for k in scaled))
-            ends = [lo, hi]
+            whole = not p.scale and scenario_mod.is_whole_number(key)
+            param = Parameter(name, label, None, lo, hi, scaled, tuple(float(numbers[k]) for k in scaled), whole)
+            ends = [round(lo), round(hi)] if whole else [lo, hi]
         for value in ends:
             _check_value(base, param, value, file, where)
         out.append(param)
@@ -220,10 +232,12 @@ def overrides_for(param: Parameter, value) -> list[str]:
     """The --set texts that give a parameter a value."""
     if param.scale_of:
         return [f"{k}={float(value) * b!r}" for k, b in zip(param.scale_of, param.base)]
-    return [f"{param.key}={_toml(value)}"]
+    return [f"{param.key}={_toml(value, param.whole)}"]
 
 
-def _toml(value) -> str:
+def _toml(value, whole: bool = False) -> str:
+    if whole:
+        return str(int(round(float(value))))
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
@@ -260,8 +274,8 @@ def normalise_weights(data: dict) -> None:
                 e["weight"] = e["weight"] / total
 
 
-def _allowed_range(base: Scenario, key: str, file: str, where: str) -> tuple[float, float]:
-    """The range the schema allows for a number, found by probing the validator."""
+def _allowed_range(key: str, file: str, where: str) -> tuple[float, float]:
+    """The range the schema allows for a number (read from the schema)."""
     lo, hi = scenario_mod.range_of(key)
     if lo is None:
         raise ScenarioError(file, where, f"{key!r} has no stated range; give it with 'key' and 'bounds'")
@@ -280,6 +294,10 @@ def _check_design(sweep: Sweep) -> None:
             raise ScenarioError(file, f"parameters.{bad}", f"a {d.kind} design needs 'bounds' (or a 'keys' pattern with 'spread'), not 'levels'")
     if d.kind in ("random", "latin") and d.samples is None:
         raise ScenarioError(file, "design.samples", f"required for a {d.kind} design (number of points)")
+    if d.kind == "latin" and d.samples * len(sweep.parameters) > LATIN_LIMIT:
+        raise ScenarioError(file, "design.samples", f"{d.samples} points x {len(sweep.parameters)} parameters; "
+                            f"allowed for a latin design: at most {LATIN_LIMIT:,} values (each worker holds the whole "
+                            "hypercube); use a random or sobol design for more")
     if d.kind == "sobol":
         n = d.base_samples
         if n is None:

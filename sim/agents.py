@@ -15,9 +15,9 @@ class Government(mesa.Agent):
         super().__init__(model)
         self.index, self.party_id, self.label = index, party_id, label
 
-    def step(self):
+    def step(self, seen, who):
         m = self.model
-        return protocol.decide(m.steps, m.tables, m.seen, m.state.offers, m.state.stale, m.who)
+        return protocol.decide(m.steps, m.tables, seen, m.state.offers, m.state.stale, who)
 
 
 class Public(mesa.Agent):
@@ -45,8 +45,6 @@ class OutsidePower(mesa.Agent):
         super().__init__(model)
         self.outside_id, self.label = outside_id, label
 
-    def step(self):
+    def step(self, seen):
         m = self.model
-        move = protocol.outside_move(m.steps, m.tables, m.state.on_table)
-        m.state.pressure_total += move.pressure
-        return move
+        return protocol.outside_move(m.steps, m.tables, m.state.on_table, seen)

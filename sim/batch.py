@@ -58,26 +58,16 @@ def simulate(tables: Tables, seeds: np.ndarray, rounds: bool = False,
             seen = protocol.select_assessment(seen, keep) if seen is not None else None
             live = np.ones(keep.size, bool)
 
-        move = protocol.outside_move(t, tb, st.on_table)
-        st.pressure_total += move.pressure
-        path[where[live], t - 1] = move.pressure[live]
-        for k in (0, 1):
-            st.mood[:, k] = protocol.mood_step(st.mood[:, k], tb.parties[k].volatility, st.seeds, t, k)
-        seen = protocol.assess(tb, move, st.rejected, seen)
-        who = protocol.mover(t, tb.opener)
-        walk, decision = protocol.decide(t, tb, seen, st.offers, st.stale, who)
-
-        def vote(rows, package, public, tb=tb, st=st, seen=seen, t=t):
-            return protocol.ratify(t, tb, seen, st.mood, st.seeds, rows, package, public)
-
-        action, v = st.settle(t, tb, seen, who, walk, decision, vote)
+        r = protocol.play_round(t, tb, st, seen, protocol.DirectActors(tb, st))
+        seen, action, v = r.seen, r.action, r.votes
+        path[where[live], t - 1] = r.move.pressure[live]
         if v.rows.size:
             votes.append({
                 "run": where[v.rows], "round": np.full(v.rows.size, t), "package": v.package,
                 "probability": v.probability, "passed": v.passed,
             })
         if rounds:
-            report = protocol.round_report(tb, st, seen, move, who, action)
+            report = protocol.round_report(tb, st, seen, r.move, r.who, action)
             report["run"], report["round"] = where, np.full(where.size, t)
             reports.append(report)
 

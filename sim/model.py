@@ -46,7 +46,7 @@ class NegotiationModel(mesa.Model):
         self.governments = [Government(self, k, pid, labels[pid]) for k, pid in enumerate(ids)]
         self.publics = [Public(self, k, tables.public_labels[k]) for k in range(2)]
         oid = tables.outside_id
-        self.outside = OutsidePower(self, oid, labels[oid]) if oid else None
+        self.outside_power = OutsidePower(self, oid, labels[oid]) if oid else None
         self.seen: protocol.Assessment | None = None
         self.ratifications: list[dict] = []
         self.pressure_path: list[float] = []
@@ -59,19 +59,11 @@ class NegotiationModel(mesa.Model):
 
     def step(self):
         t, st, tables = self.steps, self.state, self.tables
-        if self.outside is not None:
-            move = self.outside.step()
-        else:
-            move = protocol.outside_move(t, tables, st.on_table)
-        self.pressure_path.append(float(move.pressure[0]))
-        for public in self.publics:
-            public.step()
-        self.seen = protocol.assess(tables, move, st.rejected, self.seen)
-        self.who = protocol.mover(t, tables.opener)
-        walk, decision = self.governments[int(self.who[0])].step()
-        action, votes = st.settle(t, tables, self.seen, self.who, walk, decision, self._vote)
-        self._note_votes(t, votes)
-        report = protocol.round_report(tables, st, self.seen, move, self.who, action)
+        r = protocol.play_round(t, tables, st, self.seen, self)
+        self.seen, self.who = r.seen, r.who
+        self.pressure_path.append(float(r.move.pressure[0]))
+        self._note_votes(t, r.votes)
+        report = protocol.round_report(tables, st, self.seen, r.move, self.who, r.action)
         self._report = {name: _scalar(value[0]) for name, value in report.items()}
         self._report["round"] = t
         self._report["mover"] = tables.party_ids[self._report["mover"]]
@@ -80,7 +72,22 @@ class NegotiationModel(mesa.Model):
         if st.reason[0] != protocol.ONGOING:
             self.running = False
 
-    def _vote(self, rows: np.ndarray, package: np.ndarray, public: int):
+    # The round's acts, carried out by the agents (see protocol.Actors).
+
+    def outside(self, round_: int, seen):
+        if self.outside_power is not None:
+            return self.outside_power.step(seen)
+        return protocol.outside_move(round_, self.tables, self.state.on_table, seen)
+
+    def moods(self, round_: int) -> None:
+        for public in self.publics:
+            public.step()
+
+    def decide(self, round_: int, seen, who):
+        self.seen = seen
+        return self.governments[int(who[0])].step(seen, who)
+
+    def vote(self, rows: np.ndarray, package: np.ndarray, public: int):
         return self.publics[public].vote(rows, package)
 
     def _note_votes(self, t: int, votes: protocol.Votes) -> None:

@@ -114,7 +114,7 @@ class Tables:
                 volatility=get.scalar(f"{at}.public.volatility.value"),
                 threshold=get.scalar(f"{at}.public.threshold.value"),
                 margin=get.scalar(f"{at}.public.margin.value"),
-                rhetoric=_outside_additive(get, base, f"rhetoric.effects.{pid}", additive, runs, space),
+                rhetoric=_outside_additive(get, base, f"rhetoric.effects.{pid}", runs, space),
                 strategy=np.array([STRATEGY_INDEX[k] for k in kind], dtype=np.int64),
                 beta=np.nan_to_num(get.scalar(f"{at}.strategy.beta"), nan=1.0),
                 tolerance=get.scalar(f"{at}.strategy.tolerance"),
@@ -140,7 +140,7 @@ class Tables:
                 response=get.scalar(f"{at}.response.value"),
                 goodwill_cost=get.scalar(f"{at}.goodwill_cost.value"),
                 pressure_max=get.scalar(f"{at}.pressure.max.value"),
-                shift=_outside_additive(get, base, "pressure.shift", additive, runs, space),
+                shift=_outside_additive(get, base, "pressure.shift", runs, space),
                 rhetoric_max=get.scalar(f"{at}.rhetoric.max.value"),
                 autonomy=get.scalar(f"{target}.autonomy.value"),
                 autonomy_growth=get.scalar(f"{target}.autonomy_growth.value"),
@@ -197,7 +197,7 @@ class Tables:
         )
 
 
-def _outside_additive(get: "_Columns", base: Scenario, table: str, additive, runs: int, space: OutcomeSpace) -> np.ndarray:
+def _outside_additive(get: "_Columns", base: Scenario, table: str, runs: int, space: OutcomeSpace) -> np.ndarray:
     """An additive table of the outside power (its pressure shift, or its rhetoric's
     effect on one public); zero for issues it does not list, or without an outside power."""
     power = base.outside_power

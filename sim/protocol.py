@@ -12,6 +12,7 @@ the same functions in the same order.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -78,13 +79,19 @@ class OutsideMove:
     effective: np.ndarray   # (runs,) pressure felt, after the target's autonomy
 
 
-def outside_move(round_: int, tables: Tables, on_table: np.ndarray) -> OutsideMove:
+def outside_move(round_: int, tables: Tables, on_table: np.ndarray, seen: "Assessment | None") -> OutsideMove:
     """The outside power's rule. Its threat is what the package on the table would cost
-    it against the status quo; it presses once the threat exceeds the goodwill one round
-    of full pressure costs it, its alarm rising by `response` per unit beyond (L11, L19,
-    L25). Pressure is felt less the more autonomous the target is (L15, L17)."""
+    it against the status quo, counted only when both governments would accept that
+    package (as they saw it last round): talks going nowhere cost it nothing, and it
+    spends goodwill only on a deal within reach. It presses once the threat exceeds
+    the goodwill one round of full pressure costs it, its alarm rising by `response` per
+    unit beyond (L11, L19, L25). Pressure is felt less the more autonomous the target is
+    (L15, L17)."""
     o = tables.outside
-    threat = np.where(on_table >= 0, np.maximum(0.0, o.reservation - pick(o.utility, on_table)), 0.0)
+    within_reach = on_table >= 0
+    if seen is not None:
+        within_reach &= (pick(seen.gain[0], on_table) > 0) & (pick(seen.gain[1], on_table) > 0)
+    threat = np.where(within_reach, np.maximum(0.0, o.reservation - pick(o.utility, on_table)), 0.0)
     alarm = np.where(o.active, np.clip(o.response * (threat - o.goodwill_cost), 0.0, 1.0), 0.0)
     autonomy = np.clip(o.autonomy + o.autonomy_growth * (round_ - 1), 0.0, 1.0)
     pressure = o.pressure_max * alarm
@@ -171,7 +178,9 @@ def decide(round_: int, tables: Tables, seen: Assessment, offers: np.ndarray, st
     """The moving side's answer. A side walks away when no package leaves both better
     off than no agreement, or when its patience with unimproved offers has run out and
     its strategy would not accept the offer standing; otherwise its strategy accepts or
-    counters. Returns (walk reason or ONGOING, decision)."""
+    counters. In the last round no counter-offer could be answered, so the mover accepts
+    any standing offer that leaves it better off than no agreement. Returns (walk reason
+    or ONGOING, decision)."""
     rows = np.arange(who.shape[0])
     first = who == 0
     p0, p1 = tables.parties
@@ -208,6 +217,9 @@ def decide(round_: int, tables: Tables, seen: Assessment, offers: np.ndarray, st
             d = STRATEGIES[k].respond(view.rows(m))
             accept[m], offer[m] = d.accept, d.offer
         decision = Decision(accept, offer)
+    last = round_ >= tables.deadline
+    if last.any():
+        decision = Decision(decision.accept | (last & (pick(own, view.other_offer) > 0)), decision.offer)
     patience = np.where(first, p0.patience, p1.patience)
     impatient = (patience > 0) & (stale[rows, who] >= patience) & ~decision.accept
     walk = np.where(~seen.acceptable, NO_ACCEPTABLE_PACKAGE, np.where(impatient, WALKED_AWAY + who, ONGOING))
@@ -350,11 +362,73 @@ class State:
         self.rejected[rows, package] = True
         for g in seen.gain:
             g[rows, package] = -np.inf
+        seen.derived.clear()                 # best gains made from the old gains are stale
         seen.acceptable[rows] = ((seen.gain[0][rows] > 0) & (seen.gain[1][rows] > 0)).any(axis=1)
         self.offers[rows] = NO_PACKAGE
         self.on_table[rows] = NO_PACKAGE
         self.best_seen[rows] = -np.inf
         self.stale[rows] = 0
+
+
+# --------------------------------------------------------------------------- a round
+
+
+class Actors(Protocol):
+    """Who carries out a round's acts: the Mesa model's agents, or direct calls of the
+    rules above for many runs at once (the batch engine)."""
+
+    def outside(self, round_: int, seen: "Assessment | None") -> OutsideMove: ...
+    def moods(self, round_: int) -> None: ...
+    def decide(self, round_: int, seen: Assessment, who: np.ndarray) -> tuple[np.ndarray, Decision]: ...
+    def vote(self, rows: np.ndarray, package: np.ndarray, public: int) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+@dataclass
+class Round:
+    move: OutsideMove
+    seen: Assessment
+    who: np.ndarray
+    action: np.ndarray
+    votes: Votes
+
+
+def play_round(round_: int, tables: Tables, state: State, seen: Assessment | None, actors: Actors) -> Round:
+    """One round, in the order every engine plays it: the outside power acts on the
+    package on the table, the publics' moods move, the governments assess the packages,
+    the side whose turn it is answers, and an accepted package goes to the publics."""
+    move = actors.outside(round_, seen)
+    state.pressure_total += np.where(state.active, move.pressure, 0.0)
+    actors.moods(round_)
+    seen = assess(tables, move, state.rejected, seen)
+    who = mover(round_, tables.opener)
+    walk, decision = actors.decide(round_, seen, who)
+    action, votes = state.settle(round_, tables, seen, who, walk, decision, actors.vote)
+    return Round(move, seen, who, action, votes)
+
+
+class DirectActors:
+    """The round's acts as direct calls of the rules, for every run of a batch."""
+
+    def __init__(self, tables: Tables, state: State):
+        self.tables, self.state = tables, state
+        self.seen: Assessment | None = None
+
+    def outside(self, round_: int, seen: Assessment | None) -> OutsideMove:
+        self.round = round_
+        return outside_move(round_, self.tables, self.state.on_table, seen)
+
+    def moods(self, round_: int) -> None:
+        st = self.state
+        for k in (0, 1):
+            st.mood[:, k] = mood_step(st.mood[:, k], self.tables.parties[k].volatility, st.seeds, round_, k)
+
+    def decide(self, round_: int, seen: Assessment, who: np.ndarray) -> tuple[np.ndarray, Decision]:
+        self.seen = seen
+        return decide(round_, self.tables, seen, self.state.offers, self.state.stale, who)
+
+    def vote(self, rows: np.ndarray, package: np.ndarray, public: int) -> tuple[np.ndarray, np.ndarray]:
+        st = self.state
+        return ratify(self.round, self.tables, self.seen, st.mood, st.seeds, rows, package, public)
 
 
 # --------------------------------------------------------------------------- records

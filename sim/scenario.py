@@ -251,6 +251,10 @@ def validate(raw: dict, origin: dict[tuple, str] | None = None, file: str = "<sc
     "expected_utility"``, an ExpectedUtilityScenario), or raise ScenarioError."""
     origin = origin or {}
     model = ExpectedUtilityScenario if raw.get("protocol") == "expected_utility" else Scenario
+    parties = raw.get("parties")
+    if model is Scenario and isinstance(parties, dict) and len(parties) != 2:
+        raise ScenarioError(_origin_of(origin, ("parties",), file), "parties",
+                            f"found {len(parties)} ({', '.join(map(str, parties))}); allowed: exactly 2 parties at the table")
     try:
         scenario = model.model_validate(raw)
     except ValidationError as exc:
@@ -308,12 +312,14 @@ def _read_chain(path: Path, seen: tuple[Path, ...], cited_by: str | None = None)
 
 def _merge(into: dict, new: dict, origin: dict, file: str, prefix: tuple) -> None:
     """Deep-merge ``new`` into ``into``; record which file set each leaf (insertion order
-    of ``origin`` is the order in which files were read). A table that carries its own
-    ``source`` (a belief, a set of values, a strategy) is replaced whole, so that a
-    number never travels with the source of the number it replaced."""
+    of ``origin`` is the order in which files were read). A table that carries a
+    ``source``, in this file or in the one it builds on (a belief, a set of values, a
+    strategy), is replaced whole, so that a number never travels with the source of the
+    number it replaced: a table given without its source is an error."""
     for key, value in new.items():
         loc = (*prefix, key)
-        if isinstance(value, dict) and "source" in value:
+        sourced = isinstance(value, dict) and ("source" in value or (isinstance(into.get(key), dict) and "source" in into[key]))
+        if sourced:
             into[key] = copy.deepcopy(value)
             for path in [p for p in origin if p[: len(loc)] == loc]:
                 del origin[path]
@@ -570,6 +576,15 @@ def _check_effects(table: dict, loc: tuple, issues: dict[str, Issue], where) -> 
 def range_of(key: str) -> tuple[float | None, float | None]:
     """The range the schema allows for the number at a key path (None where unbounded
     or not a number): e.g. ``parties.russia.utility.issues.territory.values.2`` -> (0, 1)."""
+    return _number_field(key)[:2]
+
+
+def is_whole_number(key: str) -> bool:
+    """Whether the schema wants a whole number at a key path (e.g. negotiation.deadline)."""
+    return _number_field(key)[2]
+
+
+def _number_field(key: str) -> tuple[float | None, float | None, bool]:
     import annotated_types as at
 
     ann: Any = Scenario
@@ -579,17 +594,17 @@ def range_of(key: str) -> tuple[float | None, float | None]:
         if isinstance(ann, type) and issubclass(ann, BaseModel):
             field = ann.model_fields.get(part)
             if field is None:
-                return None, None
+                return None, None, False
             ann, meta = field.annotation, list(field.metadata)
         elif typing.get_origin(ann) is dict:
             ann, meta = typing.get_args(ann)[1], []
         elif typing.get_origin(ann) is list and part.isdigit():
             ann, meta = typing.get_args(ann)[0], []
         else:
-            return None, None
+            return None, None, False
     ann, meta = _unwrap(ann, meta)
     if ann not in (float, int):
-        return None, None
+        return None, None, False
     lo = hi = None
     for m in meta:
         if isinstance(m, at.Ge):
@@ -600,7 +615,7 @@ def range_of(key: str) -> tuple[float | None, float | None]:
             hi = m.le
         elif isinstance(m, at.Lt):
             hi = m.lt
-    return lo, hi
+    return lo, hi, ann is int
 
 
 def _unwrap(ann: Any, meta: list) -> tuple[Any, list]:

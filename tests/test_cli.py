@@ -95,10 +95,10 @@ def bad_scenario(tmp_path, change):
 
 
 BAD = {
-    "unknown key": ({"negotiation": {"rounds": 3}}, [], "negotiation.rounds", "unknown key"),
-    "wrong type": ({"negotiation": {"deadline": 2.5}}, [], "negotiation.deadline", "found 2.5"),
+    "unknown key": ({"negotiation": {"rounds": 3, "deadline": 9, "opener": "japan", "source": "t"}}, [], "negotiation.rounds", "unknown key"),
+    "wrong type": ({"negotiation": {"deadline": 2.5, "opener": "japan", "source": "t"}}, [], "negotiation.deadline", "found 2.5"),
     "out of range": ({"parties": {"japan": {"autonomy": {"value": 1.5}}}}, [], "parties.japan.autonomy.value", "less than or equal to 1"),
-    "weights": ({"parties": {"russia": {"utility": {"issues": {"territory": {"weight": 0.9}}}}}}, [], "weights sum to", "must sum to 1"),
+    "weights": ({"parties": {"russia": {"utility": {"issues": {"territory": {"weight": 0.9, "values": [1, .7, .6, 0, 0], "source": "t"}}}}}}, [], "weights sum to", "must sum to 1"),
     "cycle": ({"base": "bad.toml"}, [], "base", "cycle"),
     "bad set": ({}, ["--set", "parties.russia.strategy.beta=zero"], "parties.russia.strategy.beta", "found 'zero'"),
     "bad set form": ({}, ["--set", "justakey"], "KEY=VALUE", "justakey"),

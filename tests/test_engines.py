@@ -36,15 +36,16 @@ def test_batch_equals_mesa_on_random_strategies_and_rules(baseline_raw):
     """Every strategy, walk-outs, talks that go on after a failed ratification, several
     openers and deadlines: one table per run, evaluated together by the batch engine."""
     rng = np.random.default_rng(11)
-    kinds = ("time_dependent", "zeuthen", "hardliner")
+    kinds = ("time_dependent", "zeuthen", "hardliner", "rubinstein")
     scenarios = []
     for i in range(600):
-        data = random_preferences(baseline_raw, rng, strategies=(kinds[i % 3], kinds[(i // 3) % 3]))
+        data = random_preferences(baseline_raw, rng, strategies=(kinds[i % 4], kinds[(i // 4) % 4]))
         for pid in data["parties"]:
             data["parties"][pid]["strategy"]["patience"] = int(rng.integers(0, 6))
             data["parties"][pid]["strategy"]["tolerance"] = float(rng.uniform(0, 0.3))
             data["parties"][pid]["anticipation"]["value"] = float(rng.uniform(0, 1))
             data["parties"][pid]["public"]["volatility"]["value"] = float(rng.uniform(0, 0.1))
+            data["parties"][pid]["strategy"]["discount"] = float(rng.uniform(0.5, 1.0))
         data["negotiation"]["after_failed_ratification"] = "continue" if i % 2 else "end"
         data["negotiation"]["opener"] = ("russia", "japan")[int(rng.integers(2))]
         data["negotiation"]["deadline"] = int(rng.integers(3, 40))
@@ -69,3 +70,23 @@ def test_batch_results_do_not_depend_on_the_company_a_run_keeps(baseline):
     assert np.array_equal(whole.reason, np.concatenate([p.reason for p in parts]))
     assert np.array_equal(whole.reason, reversed_.reason[::-1])
     assert np.array_equal(whole.agreed, reversed_.agreed[::-1])
+
+
+def test_engines_agree_when_talks_go_on_after_failed_ratifications(baseline_raw):
+    """The path where a rejected package is struck off while the gains are otherwise
+    unchanged (no outside power): any state kept from before the rejection must be
+    refreshed in both engines alike. Heterogeneous runs, so that batches differ."""
+    rng = np.random.default_rng(21)
+    scenarios = []
+    for _ in range(400):
+        data = random_preferences(baseline_raw, rng, strategies=("time_dependent", "time_dependent"))
+        data["outside"]["usa"]["active"] = False
+        data["negotiation"].update(after_failed_ratification="continue", deadline=int(rng.integers(10, 60)))
+        for pid in data["parties"]:
+            data["parties"][pid]["anticipation"]["value"] = float(rng.uniform(0, 1))
+        scenarios.append(make(data))
+    tables = Tables.from_scenarios(scenarios)
+    seeds = draws.run_seeds(8, np.arange(tables.runs), 0)
+    mesa, batch = simulate(tables, seeds, engine="mesa"), simulate(tables, seeds, engine="batch")
+    assert_same(mesa, batch)
+    assert (batch[0].attempts >= 2).sum() > 50     # many runs did go on after a rejection

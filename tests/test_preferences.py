@@ -75,8 +75,10 @@ def test_pressure_shifts_only_through_the_shift_table(baseline_tables):
     shifted = pressured_utility(u, t.outside.shift, np.array([0.7]))
     assert np.allclose(shifted - u, 0.7 * t.outside.shift)
     space = t.space
-    kept = space.package_of({"territory": "none", "sanctions": "kept", "economy": "none", "security": "no guarantee"})
-    assert shifted[0, kept] == u[0, kept]                 # nothing to shift: sanctions kept, no guarantee
+    kept = space.package_of({"territory": "+Kunashir", "sanctions": "kept", "economy": "none", "security": "no guarantee"})
+    assert shifted[0, kept] == u[0, kept]                 # nothing to shift: three islands, sanctions kept, no guarantee
+    none = space.package_of({"territory": "none", "sanctions": "kept", "economy": "none", "security": "no guarantee"})
+    assert shifted[0, none] < u[0, none]                  # A L19: pressure makes settling for no island worse
 
 
 def test_rhetoric_lowers_opinion_of_transfers_in_russia(baseline_tables):

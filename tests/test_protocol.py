@@ -32,15 +32,23 @@ def test_turns_alternate_from_the_opener():
 
 def test_usa_rule(baseline_tables):
     t = baseline_tables
-    none = protocol.outside_move(1, t, np.array([-1]))
+    none = protocol.outside_move(1, t, np.array([-1]), None)
     assert none.alarm[0] == 0 and none.pressure[0] == 0          # nothing on the table, nothing to fear
+    calm = protocol.OutsideMove(*(np.zeros(1),) * 4)
+    seen = protocol.assess(t, calm, np.zeros((1, t.space.size), bool))
     space = t.space
-    bad = space.package_of({"territory": "Habomai+Shikotan", "sanctions": "lifted", "economy": "high",
-                            "security": "no US forces"})
-    move = protocol.outside_move(1, t, np.array([bad]))
-    threat = 0.95 - t.outside.utility[0, bad]
+    deal = space.package_of({"territory": "Habomai+Shikotan", "sanctions": "kept", "economy": "high",
+                             "security": "no guarantee"})
+    assert seen.gain[0][0, deal] > 0 and seen.gain[1][0, deal] > 0      # a deal within reach
+    move = protocol.outside_move(1, t, np.array([deal]), seen)
+    threat = 0.95 - t.outside.utility[0, deal]
     assert np.isclose(move.alarm[0], min(1.0, 5.0 * (threat - 0.02)))
     assert np.isclose(move.effective[0], move.pressure[0] * (1 - 0.3))   # Japan's autonomy 0.3
+    # an offer the other side would refuse (all four islands) costs the USA nothing to ignore
+    claim = space.package_of({"territory": "all four", "sanctions": "kept", "economy": "none",
+                              "security": "no guarantee"})
+    assert seen.gain[0][0, claim] <= 0
+    assert protocol.outside_move(1, t, np.array([claim]), seen).alarm[0] == 0
 
 
 def test_inactive_outside_power_does_nothing(baseline_raw):

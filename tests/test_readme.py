@@ -39,17 +39,8 @@ def test_the_main_job_runs_and_shows_the_expected_directions(tmp_path):
     assert len(s) == 6 and (out / "treaty_probability.png").exists()
     # directions, not levels: US disengagement (A L15, L19), Japan accepting the 1956
     # formula and a bigger economic offer make a treaty likelier; the 2020 constitutional
-    # ban leaves no package both sides accept; with sanctions lifted first, Russia has one
-    # reason fewer to concede and offers fewer islands.
+    # ban leaves no package both sides accept.
     assert s["us_disengages"] > s["baseline"]
     assert s["japan_accepts_1956"] > s["baseline"]
     assert s["big_economic_offer"] > s["baseline"]
     assert s["russian_hardline_public"] == 0
-
-    def islands(name):
-        runs = pd.read_parquet(out / name / "runs.parquet")
-        options = ["none", "Habomai", "Habomai+Shikotan", "+Kunashir", "all four"]
-        agreed = runs.loc[runs["agreed_package"] >= 0, "agreed_label"].str.split(" / ").str[0]
-        return agreed.map(options.index).mean()
-
-    assert islands("sanctions_lifted") < islands("baseline")

@@ -71,11 +71,12 @@ def test_errors_name_file_key_found_and_allowed(tmp_path):
     base = str(SCENARIOS / "baseline.toml")
     cases = [
         ({"parties": {"russia": {"utility": {"treaty": {"value": 3.0}}}}}, "parties.russia.utility.treaty.value", "less than or equal to 1"),
-        ({"negotiation": {"deadlin": 4}}, "negotiation.deadlin", "unknown key 'deadlin'; allowed here: deadline, opener"),
+        ({"run": {"sed": 4}}, "run.sed", "unknown key 'sed'; allowed here: seed, runs"),
         ({"negotiation": {"deadline": "soon"}}, "negotiation.deadline", "found 'soon'"),
-        ({"negotiation": {"opener": "usa"}}, "negotiation.opener", "allowed: russia, japan"),
-        ({"parties": {"japan": {"utility": {"issues": {"economy": {"weight": 0.5}}}}}}, "parties.japan.utility.issues.*.weight", "sum to 1"),
-        ({"parties": {"japan": {"utility": {"issues": {"economy": {"values": [0, 1]}}}}}}, "parties.japan.utility.issues.economy.values", "exactly 4"),
+        ({"negotiation": {"opener": "usa", "deadline": 9, "source": "t"}}, "negotiation.opener", "allowed: russia, japan"),
+        ({"parties": {"japan": {"utility": {"issues": {"economy": {"weight": 0.5, "values": [0, .4, .7, 1], "source": "t"}}}}}}, "parties.japan.utility.issues.*.weight", "sum to 1"),
+        ({"parties": {"japan": {"utility": {"issues": {"economy": {"weight": 0.2, "values": [0, 1], "source": "t"}}}}}}, "parties.japan.utility.issues.economy.values", "exactly 4"),
+        ({"parties": {"japan": {"anticipation": {"value": 0.7}}}}, "parties.japan.anticipation.source", "required key is missing"),
         ({"parties": {"japan": {"strategy": {"kind": "tit_for_tat"}}}}, "parties.japan.strategy.kind", "allowed: 'time_dependent', 'zeuthen', 'hardliner' or 'rubinstein'"),
         ({"outside": {"usa": {"acts_on": "china"}}}, "outside.usa.acts_on", "allowed: russia, japan"),
     ]
@@ -89,7 +90,7 @@ def test_errors_name_file_key_found_and_allowed(tmp_path):
 
 def test_error_in_a_base_file_names_the_base(tmp_path):
     parent = write(tmp_path / "parent.toml", {"base": str(SCENARIOS / "baseline.toml"),
-                                             "negotiation": {"deadline": 0}})
+                                             "negotiation": {"deadline": 0, "opener": "japan", "source": "t"}})
     child = write(tmp_path / "child.toml", {"base": "parent.toml", "name": "child"})
     e = problem(child)
     assert e.file == str(parent) and e.key == "negotiation.deadline"

@@ -234,3 +234,16 @@ def test_plot_a_sweep(tmp_path):
         assert (tmp_path / "g" / name).stat().st_size > 10_000
     r = subprocess.run([DIPSIM, "plot", str(tmp_path / "g"), "--pair", "nope,other"], capture_output=True, text=True)
     assert r.returncode == 2 and "allowed: two of the swept keys" in r.stderr
+
+
+def test_chunking_does_not_change_heterogeneous_runs(tmp_path):
+    """Runs that differ from each other and go on after failed ratifications, cut into
+    chunks of different sizes: equal data."""
+    body = SMALL.replace('scenario = ', 'scenario = ').replace("[design]", 'set = ["negotiation.after_failed_ratification=continue", "outside.usa.active=false", "negotiation.deadline=60"]\n[design]')
+    a = sweep_spec.load(write_sweep(tmp_path, body.replace("chunk = 300", "chunk = 97"), "a.toml"))
+    b = sweep_spec.load(write_sweep(tmp_path, body.replace("chunk = 300", "chunk = 1820"), "b.toml"))
+    run_sweep(a, tmp_path / "a", workers=1)
+    run_sweep(b, tmp_path / "b", workers=1)
+    fa, fb = frame(tmp_path / "a"), frame(tmp_path / "b")
+    assert fa.equals(fb)
+    assert (fa["ratification_attempts"] >= 2).sum() > 30

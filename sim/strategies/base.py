@@ -90,8 +90,3 @@ def best_finite(primary: np.ndarray, secondary: np.ndarray, allowed: np.ndarray)
 
 
 _HUGE = 1e300   # far beyond any gain, yet finite: a gain minus it is below every gain
-
-
-def gain_of(gains: np.ndarray, package: np.ndarray) -> np.ndarray:
-    """Gain of one package per run; NaN where there is none (so comparisons fail)."""
-    return pick(gains, package)

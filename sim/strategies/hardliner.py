@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from .base import Decision, Strategy, View, best, gain_of
+from ..preferences import pick
+from .base import Decision, Strategy, View, best
 
 
 class Hardliner(Strategy):
@@ -17,7 +18,7 @@ class Hardliner(Strategy):
 
     def respond(self, view: View) -> Decision:
         offer = best(view.own_gain, view.other_gain, view.own_gain > 0)
-        top = gain_of(view.own_gain, offer)
-        theirs = gain_of(view.own_gain, view.other_offer)
+        top = pick(view.own_gain, offer)
+        theirs = pick(view.own_gain, view.other_offer)
         accept = (theirs > 0) & (theirs >= (1.0 - view.tolerance) * top)
         return Decision(accept, offer)

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Decision, Strategy, View, best, gain_of
+from ..preferences import pick
+from .base import Decision, Strategy, View, best
 
 
 def values(own: np.ndarray, other: np.ndarray, d_own: np.ndarray, d_other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -59,6 +60,6 @@ class Rubinstein(Strategy):
         w_own, w_other = values(view.own_gain, view.other_gain, d_own, d_other)
         keeps_other = (view.other_gain >= (d_other * w_other)[:, None]) & (view.own_gain > 0) & (view.other_gain > 0)
         offer = best(view.own_gain, view.other_gain, keeps_other)
-        theirs = gain_of(view.own_gain, view.other_offer)
+        theirs = pick(view.own_gain, view.other_offer)
         accept = (theirs > 0) & (theirs >= d_own * w_own)
         return Decision(accept, offer)

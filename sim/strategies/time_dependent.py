@@ -1,17 +1,21 @@
 """Time-dependent concession (Faratin, Sierra and Jennings 1998).
 
 The side demands a gain that falls from its best toward zero as the deadline nears:
-``target(t) = best * (1 - (t / T) ** (1 / beta))``. With beta < 1 it holds firm until
+``target(t) = best * (1 - ((t - 1) / (T - 1)) ** (1 / beta))`` for rounds t = 1..T, so it
+concedes nothing in the first round and everything by the last. With beta < 1 it holds firm until
 late (Boulware), beta = 1 concedes linearly, beta > 1 concedes early (Conceder).
 It offers, among packages meeting its target, the one the other side likes most,
-and accepts an offer at least as good for it as the one it would make (AC-next).
+and accepts an offer at least as good for it as the one it would make (AC-next). Choosing,
+among the packages that meet the target, the one best for the other side is the
+trade-off of Faratin, Sierra and Jennings (2002), here with complete information.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .base import Decision, Strategy, View, best_finite, gain_of
+from ..preferences import pick
+from .base import Decision, Strategy, View, best_finite
 
 # The least positive float: a gain at least this large is a gain above zero.
 POSITIVE = np.nextafter(0.0, 1.0)
@@ -34,13 +38,14 @@ class TimeDependent(Strategy):
 
     @staticmethod
     def target(view: View) -> np.ndarray:
-        elapsed = (view.round / view.deadline) ** (1.0 / view.beta)
+        span = np.maximum(view.deadline - 1, 1)
+        elapsed = (np.minimum(view.round - 1, span) / span) ** (1.0 / view.beta)
         return view.own_top * (1.0 - elapsed)
 
     def respond(self, view: View) -> Decision:
         # packages with a gain above zero that meet the target (one comparison does both)
         meets = view.own_gain >= np.maximum(self.target(view), POSITIVE)[:, None]
         offer = best_finite(view.other_gain, view.own_gain, meets)   # own gain > 0: both finite
-        theirs = gain_of(view.own_gain, view.other_offer)
-        accept = (theirs > 0) & (theirs >= gain_of(view.own_gain, offer))
+        theirs = pick(view.own_gain, view.other_offer)
+        accept = (theirs > 0) & (theirs >= pick(view.own_gain, offer))
         return Decision(accept, offer)

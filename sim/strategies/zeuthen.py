@@ -16,7 +16,7 @@ import numpy as np
 
 from ..preferences import pick
 from ..space import NO_PACKAGE
-from .base import Decision, Strategy, View, best, gain_of
+from .base import Decision, Strategy, View, best
 
 
 def risk(own_gain_of_own: np.ndarray, own_gain_of_theirs: np.ndarray) -> np.ndarray:
@@ -43,8 +43,8 @@ class Zeuthen(Strategy):
         own_standing = (view.own_offer >= 0) & (pick(nash, view.own_offer) > 0)
         their_standing = (view.other_offer >= 0) & (pick(nash, view.other_offer) > 0)
         mine = np.where(own_standing, view.own_offer, opening)
-        theirs = gain_of(view.own_gain, view.other_offer)
-        accept = their_standing & (theirs >= gain_of(view.own_gain, mine))
+        theirs = pick(view.own_gain, view.other_offer)
+        accept = their_standing & (theirs >= pick(view.own_gain, mine))
 
         their_nash = np.where(their_standing, pick(nash, view.other_offer), -np.inf)
         concede = own_standing & their_standing & (pick(nash, mine) <= their_nash)
