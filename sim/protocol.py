@@ -139,38 +139,42 @@ def select_assessment(seen: Assessment, rows: np.ndarray) -> Assessment:
 def assess(tables: Tables, move: OutsideMove, rejected: np.ndarray, known: Assessment | None = None) -> Assessment:
     """Each government's utility and negotiating gain for every package, and each public's
     opinion. Governments anticipate ratification from the publics' known opinion (polls
-    and rhetoric); the mood of the day moves only the vote itself."""
-    if known is not None:
-        changed = (move.effective != known.effective) | (move.rhetoric != known.rhetoric)
-        if not changed.any():
-            return known
-        if not changed.all():
-            rows = np.flatnonzero(changed)
-            fresh = assess(tables.select(rows), _rows(move, rows), rejected[rows])
-            for name in ("effective", "rhetoric", "acceptable"):
-                getattr(known, name)[rows] = getattr(fresh, name)
-            for name in ("utility", "opinion", "gain"):
-                for old, new in zip(getattr(known, name), getattr(fresh, name)):
-                    old[rows] = new
-            known.derived.clear()
-            return known
+    and rhetoric); the mood of the day moves only the vote itself. A kept assessment is
+    refreshed only for the runs whose pressure or rhetoric changed."""
+    if known is None:
+        utility, views, gain = _assess(tables, slice(None), move.effective, move.rhetoric, rejected)
+        acceptable = ((gain[0] > 0) & (gain[1] > 0)).any(axis=1)
+        return Assessment(move.effective.copy(), move.rhetoric.copy(), utility, views, gain, acceptable)
+    changed = (move.effective != known.effective) | (move.rhetoric != known.rhetoric)
+    if not changed.any():
+        return known
+    rows = slice(None) if changed.all() else np.flatnonzero(changed)
+    utility, views, gain = _assess(tables, rows, move.effective[rows], move.rhetoric[rows], rejected[rows])
+    known.effective[rows], known.rhetoric[rows] = move.effective[rows], move.rhetoric[rows]
+    for name, fresh in (("utility", utility), ("opinion", views), ("gain", gain)):
+        for old, new in zip(getattr(known, name), fresh):
+            old[rows] = new
+    known.acceptable[rows] = ((gain[0] > 0) & (gain[1] > 0)).any(axis=1)
+    known.derived.clear()
+    return known
+
+
+def _assess(tables: Tables, rows, effective: np.ndarray, rhetoric: np.ndarray, rejected: np.ndarray):
+    """Utilities, opinions and gains of the given runs (rows: a slice or indices), reading
+    only the tables it needs."""
     o = tables.outside
     utility, views, ratify = [], [], []
     for k, p in enumerate(tables.parties):
-        pressed = np.where(o.target == k, move.effective, 0.0)
-        utility.append(pressured_utility(p.utility, o.shift, pressed))
-        views.append(opinion(p.acceptance, p.rhetoric, move.rhetoric))
-        ratify.append(ratification_probability(np.clip(views[k], 0.0, 1.0), p.threshold, p.margin))
-    both = np.where(tables.ratification[:, None], ratify[0] * ratify[1], 1.0)
-    gain = [negotiating_gain(utility[k], p.reservation, p.anticipation, both) for k, p in enumerate(tables.parties)]
+        pressed = np.where(o.target[rows] == k, effective, 0.0)
+        utility.append(pressured_utility(p.utility[rows], o.shift[rows], pressed))
+        views.append(opinion(p.acceptance[rows], p.rhetoric[rows], rhetoric))
+        ratify.append(ratification_probability(np.clip(views[k], 0.0, 1.0), p.threshold[rows], p.margin[rows]))
+    both = np.where(tables.ratification[rows][:, None], ratify[0] * ratify[1], 1.0)
+    gain = [negotiating_gain(utility[k], p.reservation[rows], p.anticipation[rows], both)
+            for k, p in enumerate(tables.parties)]
     if rejected.any():
         gain = [np.where(rejected, -np.inf, g) for g in gain]
-    acceptable = ((gain[0] > 0) & (gain[1] > 0)).any(axis=1)
-    return Assessment(move.effective.copy(), move.rhetoric.copy(), utility, views, gain, acceptable)
-
-
-def _rows(move: OutsideMove, rows: np.ndarray) -> OutsideMove:
-    return OutsideMove(move.alarm[rows], move.pressure[rows], move.rhetoric[rows], move.effective[rows])
+    return utility, views, gain
 
 
 def decide(round_: int, tables: Tables, seen: Assessment, offers: np.ndarray, stale: np.ndarray,
