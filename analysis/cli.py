@@ -105,7 +105,8 @@ def run(
         with fresh_folder(target, force) as tmp:
             write_scenario(result, tmp)
         typer.echo(summary_text(spec.title, result.summary(), dict(result.tables.labels)))
-        typer.echo(f"written: {target}/ (runs.parquet, rounds.parquet, scenario.toml, offers.png, actions.png, terms.png, reasons.png)")
+        typer.echo(f"written: {target}/ (runs.parquet, rounds.parquet, scenario.toml; plots: offers, actions, terms, "
+                   "reasons, outcome_space, as PNG and SVG)")
 
 
 def _run_expected_utility(spec, out: Path | None, force: bool) -> None:
@@ -235,6 +236,34 @@ def plot(
     with user_errors():
         written = plot_sweep(folder, [tuple(p.split(",", 1)) for p in pair])
         typer.echo("written: " + ", ".join(str(p) for p in written))
+
+
+@app.command()
+def analyze(
+    folder: Annotated[Path, typer.Argument(help="A sweep folder")],
+    cutoff: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="Chance of a treaty at which a point counts as 'treaty likely' for PRIM [default: the design's 90th percentile]")] = None,
+):
+    """Which assumptions decide the outcome: Sobol indices (Sobol sweeps) or Morris
+    screening (Morris sweeps) of the treaty probability and each actor's utility, and
+    PRIM scenario discovery of where a treaty is likely. Writes tables and plots into
+    the sweep folder."""
+    from .analysis_job import analyze_sweep
+
+    with user_errors():
+        typer.echo(analyze_sweep(folder, cutoff))
+
+
+@app.command()
+def explain(
+    folder: Annotated[Path, typer.Argument(help="A `dipsim run` folder")],
+    run: Annotated[int, typer.Option("--run", help="Which run (its number in runs.parquet)")] = 0,
+):
+    """Tell one run's story: the offers, the USA's moves, the votes, why it ended; and,
+    where there was no treaty, the smallest change to one belief that gives one."""
+    from .explain import explain as tell
+
+    with user_errors():
+        typer.echo(tell(folder, run))
 
 
 @app.command()

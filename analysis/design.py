@@ -5,6 +5,7 @@ points without the others, so that a sweep of a million points never holds them 
 - random: independent uniform draws, point p's value for parameter d addressed by
   (sweep seed, d, p) as in sim.draws;
 - latin: scipy's Latin hypercube (McKay, Beckman and Conover 1979), whole design at once;
+- morris: Morris (1991) trajectories from SALib, whole design at once;
 - sobol: Saltelli's scheme (Saltelli 2002) on scipy's scrambled Sobol' sequence, row for
   row the matrix of ``SALib.sample.sobol.sample`` (which builds it in a Python loop;
   here each row comes from its base row directly). SALib's analysers read the result.
@@ -65,6 +66,9 @@ class Design:
             return np.stack([draws.stream(int(key), points) for key in keys], axis=1)
         if self.kind == "latin":
             return _latin(self.seed, self.sweep.spec.design.samples, k)[points]
+        if self.kind == "morris":
+            d = self.sweep.spec.design
+            return _morris(self.seed, d.trajectories, d.levels, k)[points]
         return self._saltelli(points)
 
     def _saltelli(self, points: np.ndarray) -> np.ndarray:
@@ -98,6 +102,18 @@ def _latin(seed: int, samples: int, dims: int) -> np.ndarray:
     from scipy.stats import qmc   # imported here: scipy.stats takes a second to import
 
     cube = qmc.LatinHypercube(d=dims, rng=np.random.default_rng(seed)).random(samples)
+    cube.setflags(write=False)
+    return cube
+
+
+@functools.lru_cache(maxsize=1)
+def _morris(seed: int, trajectories: int, levels: int, dims: int) -> np.ndarray:
+    """Morris (1991) elementary-effect trajectories in the unit cube, from SALib, made once
+    per process; SALib.analyze.morris reads the results with these points."""
+    from SALib.sample import morris
+
+    problem = {"num_vars": dims, "names": [f"x{i}" for i in range(dims)], "bounds": [[0.0, 1.0]] * dims}
+    cube = morris.sample(problem, trajectories, num_levels=levels, seed=seed)
     cube.setflags(write=False)
     return cube
 

@@ -24,6 +24,7 @@ def runs_frame(scenario_name: str, tables: Tables, outcomes: Outcomes, details: 
         "run": np.arange(n),
         "seed": outcomes.seeds,
         "treaty": outcomes.treaty,
+        "treaty_chance": outcomes.chance,
         "reason": reason_names[outcomes.reason],
         "end_round": outcomes.end_round,
         "package": package,

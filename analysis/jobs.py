@@ -16,6 +16,7 @@ from sim.run import simulate
 from sim.scenario import RunSettings, Scenario
 
 from . import plots
+from .outcome_space import agreed_counts, outcome_space_plot
 from .frames import rounds_frame, runs_frame
 from .output import write_toml
 from .summary import summarise
@@ -94,6 +95,7 @@ def write_plots(result: ScenarioResult, folder: Path) -> list[Path]:
         plots.terms_plot(result.runs, list(t.space.issues), {k: v.label for k, v in s.issues.items()},
                          {k: v.options for k, v in s.issues.items()}, title, folder / "terms.png"),
         plots.reasons_plot(result.runs, title, folder / "reasons.png"),
+        outcome_space_plot(t, title, folder / "outcome_space.png", agreed_counts(result.runs)),
     ]
     return written
 

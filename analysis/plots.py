@@ -11,6 +11,7 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+matplotlib.rcParams["svg.hashsalt"] = "dipsim"   # the same SVG for the same figure
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -36,8 +37,10 @@ def colour(actor: str, order: int = 0) -> str:
 
 
 def _save(fig, path: Path) -> Path:
+    """Write a figure as PNG and as SVG beside it; return the PNG's path."""
     fig.tight_layout()
     fig.savefig(path, dpi=120, metadata={"Software": None})
+    fig.savefig(path.with_suffix(".svg"), metadata={"Date": None, "Creator": None})
     plt.close(fig)
     return path
 

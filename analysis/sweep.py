@@ -92,16 +92,18 @@ def scenario_columns(sweep: Sweep, values: dict[str, np.ndarray], n: int) -> dic
                 columns[key] = v.astype(float) * base
         else:
             columns[p.key] = v
-    tables = sweep.weights_normalised
-    if tables:
-        leaves = flatten(sweep.base.resolved())
-        for table in tables:
-            keys = [k for k in leaves if k.startswith(table + ".issues.") and k.endswith(".weight")]
-            weights = {k: np.asarray(columns.get(k, np.full(n, leaves[k])), dtype=float) for k in keys}
-            total = sum(weights.values())
-            for k in keys:
-                columns[k] = weights[k] / total
+    renormalise_weights(columns, flatten(sweep.base.resolved()), sweep.weights_normalised, n)
     return columns
+
+
+def renormalise_weights(columns: dict[str, np.ndarray], leaves: dict, utilities: list[str], n: int) -> None:
+    """Rescale, run by run, the issue weights of each named utility table to sum to 1."""
+    for table in utilities:
+        keys = [k for k in leaves if k.startswith(table + ".issues.") and k.endswith(".weight")]
+        weights = {k: np.asarray(columns.get(k, np.full(n, leaves[k])), dtype=float) for k in keys}
+        total = sum(weights.values())
+        for k in keys:
+            columns[k] = weights[k] / total
 
 
 def _play(tables: Tables, seeds: np.ndarray, rows: np.ndarray) -> dict[str, np.ndarray]:
@@ -125,6 +127,7 @@ def _outcome_columns(tables: Tables, rows: np.ndarray, o, errors: list) -> dict[
         "package": o.package.astype(np.int16),
         "agreed_package": o.agreed.astype(np.int16),
         "ratification_attempts": o.attempts.astype(np.int16),
+        "treaty_chance": o.chance,
         "pressure_total": o.pressure_total,
         "error": np.array(errors, dtype=object),
     }
@@ -141,6 +144,7 @@ def _failed(tables: Tables, rows: np.ndarray, error: str) -> dict[str, np.ndarra
         "package": np.full(n, -1, np.int16),
         "agreed_package": np.full(n, -1, np.int16),
         "ratification_attempts": np.zeros(n, np.int16),
+        "treaty_chance": np.full(n, np.nan),
         "pressure_total": np.full(n, np.nan),
         "error": np.array([error] * n, dtype=object),
     }
@@ -176,7 +180,7 @@ def _table(sweep: Sweep, tables: Tables, runs, points, replicate, seeds, values,
         names = pa.array([*space.options[i], NO_TREATY])
         index = np.where(package >= 0, space.choice[np.maximum(package, 0), i], len(space.options[i]))
         cols[f"terms_{issue}"] = pa.DictionaryArray.from_arrays(pa.array(index.astype(np.int8), mask=failed), names)
-    for name in ("end_round", "package", "agreed_package", "ratification_attempts"):
+    for name in ("end_round", "package", "agreed_package", "ratification_attempts", "treaty_chance"):
         cols[name] = pa.array(outcome[name], mask=failed)
     for k in outcome:
         if k.startswith("utility_"):

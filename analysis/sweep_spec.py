@@ -59,10 +59,12 @@ class ParameterSpec(_Strict):
 
 
 class DesignSpec(_Strict):
-    kind: Literal["grid", "random", "latin", "sobol"]
+    kind: Literal["grid", "random", "latin", "sobol", "morris"]
     samples: Annotated[int, Field(ge=1, le=100_000_000)] | None = None        # random, latin
     base_samples: Annotated[int, Field(ge=2, le=2**24)] | None = None         # sobol: N
     second_order: bool = True                                                 # sobol
+    trajectories: Annotated[int, Field(ge=2, le=100_000)] | None = None       # morris: r
+    levels: Annotated[int, Field(ge=2, le=100)] = 4                           # morris: p
 
 
 class SweepSpec(_Strict):
@@ -112,6 +114,8 @@ class Sweep:
         if d.kind == "sobol":
             k = len(self.parameters)
             return d.base_samples * (2 * k + 2 if d.second_order else k + 2)
+        if d.kind == "morris":
+            return d.trajectories * (len(self.parameters) + 1)
         return d.samples
 
     @property
@@ -298,6 +302,8 @@ def _check_design(sweep: Sweep) -> None:
         raise ScenarioError(file, "design.samples", f"{d.samples} points x {len(sweep.parameters)} parameters; "
                             f"allowed for a latin design: at most {LATIN_LIMIT:,} values (each worker holds the whole "
                             "hypercube); use a random or sobol design for more")
+    if d.kind == "morris" and d.trajectories is None:
+        raise ScenarioError(file, "design.trajectories", "required for a morris design (number of trajectories r; points = r x (D + 1))")
     if d.kind == "sobol":
         n = d.base_samples
         if n is None:

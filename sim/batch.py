@@ -81,6 +81,7 @@ def simulate(tables: Tables, seeds: np.ndarray, rounds: bool = False,
         end_round=out.end_round,
         agreed=out.package,
         attempts=out.attempts,
+        chance=out.chance,
         pressure_total=out.pressure_total,
         pressure_path=path,
         votes=_by_run(concat(votes, empty_votes())),
@@ -94,7 +95,7 @@ def _by_run(votes: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 def _write_back(out: protocol.State, st: protocol.State, runs: np.ndarray, rows: np.ndarray) -> None:
-    for name in ("reason", "end_round", "package", "attempts", "pressure_total"):
+    for name in ("reason", "end_round", "package", "attempts", "chance", "pressure_total"):
         getattr(out, name)[runs] = getattr(st, name)[rows]
 
 

@@ -18,6 +18,7 @@ class Outcomes:
     end_round: np.ndarray       # (runs,)
     agreed: np.ndarray          # (runs,) last package the governments agreed, ratified or not
     attempts: np.ndarray        # (runs,) packages put to ratification
+    chance: np.ndarray          # (runs,) chance the first package put to the publics passes both (0 if none)
     pressure_total: np.ndarray  # (runs,) the outside power's pressure summed over rounds
     pressure_path: np.ndarray   # (runs, rounds) its pressure in each round; NaN after the end
     votes: dict[str, np.ndarray]  # one row per ratification: run, round, package, probability, passed
@@ -80,6 +81,7 @@ def join(parts: list[Outcomes]) -> Outcomes:
         end_round=np.concatenate([p.end_round for p in parts]),
         agreed=np.concatenate([p.agreed for p in parts]),
         attempts=np.concatenate([p.attempts for p in parts]),
+        chance=np.concatenate([p.chance for p in parts]),
         pressure_total=np.concatenate([p.pressure_total for p in parts]),
         pressure_path=np.concatenate(paths),
         votes=concat(votes, empty_votes()),

@@ -285,6 +285,7 @@ class State:
     pressure_total: np.ndarray  # (runs,) pressure applied so far
     package: np.ndarray     # (runs,) the package last agreed (ratified or not), -1 for none
     attempts: np.ndarray    # (runs,) packages put to ratification so far
+    chance: np.ndarray      # (runs,) chance that the first package put to the publics passes both
     end_round: np.ndarray   # (runs,) 0 while ongoing
     reason: np.ndarray      # (runs,) ONGOING until the run ends
 
@@ -302,6 +303,7 @@ class State:
             pressure_total=np.zeros(n),
             package=np.full(n, NO_PACKAGE),
             attempts=np.zeros(n, np.int64),
+            chance=np.zeros(n),
             end_round=np.zeros(n, np.int64),
             reason=np.full(n, ONGOING),
         )
@@ -329,6 +331,8 @@ class State:
             prob = np.stack([v[0] for v in votes], axis=1)
             passed = np.stack([v[1] for v in votes], axis=1)
             self.package[agreed] = package
+            first = self.attempts[agreed] == 0
+            self.chance[agreed[first]] = prob[first].prod(axis=1)
             self.attempts[agreed] += 1
             treaty = passed.all(axis=1)
             retry = ~treaty & tables.continue_after_failure[agreed] & (round_ < tables.deadline[agreed])

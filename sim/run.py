@@ -50,7 +50,7 @@ def _simulate_mesa(tables: Tables, seeds: np.ndarray, rounds: bool, progress) ->
     for i, seed in enumerate(seeds):
         model = play(tables if tables.runs == 1 else tables.select(np.array([i])), int(seed))
         st = model.state
-        for name in ("reason", "end_round", "package", "attempts", "pressure_total"):
+        for name in ("reason", "end_round", "package", "attempts", "chance", "pressure_total"):
             getattr(state, name)[i] = getattr(st, name)[0]
         path[i, : len(model.pressure_path)] = model.pressure_path
         if model.ratifications:
@@ -73,6 +73,7 @@ def _simulate_mesa(tables: Tables, seeds: np.ndarray, rounds: bool, progress) ->
         end_round=state.end_round,
         agreed=state.package,
         attempts=state.attempts,
+        chance=state.chance,
         pressure_total=state.pressure_total,
         pressure_path=path,
         votes=concat(votes, empty_votes()),

@@ -1,0 +1,101 @@
+"""The outcome space: every package in Russia-Japan utility coordinates, with the status
+quo, the Pareto frontier, the bargaining solutions, what each public would ratify, the
+USA's utility as colour, and where runs ended."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from sim.preferences import Tables, ratification_probability  # noqa: E402
+
+from .plots import ACTOR_COLOURS, colour  # noqa: E402
+from .solutions import kalai_smorodinsky, nash, pareto_frontier, utilitarian  # noqa: E402
+
+
+def solutions(tables: Tables, row: int = 0) -> dict[str, int]:
+    """Nash, Kalai-Smorodinsky and utilitarian packages against the status quo (none if no
+    package leaves both sides better off)."""
+    u0, u1 = (p.utility[row] for p in tables.parties)
+    d = (float(tables.parties[0].reservation[row]), float(tables.parties[1].reservation[row]))
+    if not ((u0 >= d[0]) & (u1 >= d[1])).any():
+        return {}
+    return {"Nash": nash(u0, u1, d), "Kalai-Smorodinsky": kalai_smorodinsky(u0, u1, d),
+            "utilitarian": utilitarian(u0, u1, d)}
+
+
+def ratifiable(tables: Tables, party: int, row: int = 0) -> np.ndarray:
+    """Packages this party's public would more likely pass than not (at its polled
+    opinion, before rhetoric and mood)."""
+    p = tables.parties[party]
+    share = np.clip(p.acceptance[row], 0.0, 1.0)[None]
+    return ratification_probability(share, p.threshold[row:row + 1], p.margin[row:row + 1])[0] >= 0.5
+
+
+def draw(ax, tables: Tables, row: int = 0, agreed: dict[int, tuple[int, int]] | None = None,
+         offers: dict[str, int] | None = None) -> None:
+    """Draw the outcome space on an axis. ``agreed``: package -> (treaties, agreed but not
+    ratified) over runs; ``offers``: party id -> the package it has standing."""
+    ids = tables.party_ids
+    u0, u1 = (p.utility[row] for p in tables.parties)
+    d = [float(p.reservation[row]) for p in tables.parties]
+    usa = tables.outside.utility[row] if tables.outside_id else np.zeros_like(u0)
+    sc = ax.scatter(u0, u1, c=usa, cmap="cividis", s=22, alpha=0.85, edgecolors="none", zorder=2)
+    if tables.outside_id:
+        bar = ax.figure.colorbar(sc, ax=ax, pad=0.01)
+        bar.set_label(f"{tables.labels[tables.outside_id]}'s utility of the package (utility units)")
+    front = pareto_frontier(u0, u1)
+    ax.plot(u0[front], u1[front], color="black", lw=1, zorder=3, label="Pareto frontier")
+    ax.axvline(d[0], color=colour(ids[0]), lw=0.8, ls=":")
+    ax.axhline(d[1], color=colour(ids[1]), lw=0.8, ls=":")
+    ax.scatter([d[0]], [d[1]], marker="X", s=120, color="black", zorder=5, label="status quo (no agreement)")
+    for k, pid in enumerate(ids):
+        ok = ratifiable(tables, k, row)
+        public = ACTOR_COLOURS.get(f"public_{pid}", colour(f"public_{pid}", k + 3))
+        ax.scatter(u0[ok], u1[ok], s=70 + 40 * k, facecolors="none", edgecolors=public, lw=1.2, zorder=3,
+                   label=f"{tables.public_labels[k]} would likely ratify")
+    markers = {"Nash": "*", "Kalai-Smorodinsky": "D", "utilitarian": "^"}
+    for name, k in solutions(tables, row).items():
+        ax.scatter([u0[k]], [u1[k]], marker=markers[name], s=170, color="white", edgecolors="black", lw=1.3,
+                   zorder=6, label=f"{name} solution")
+    if agreed:
+        total = max(sum(t + n for t, n in agreed.values()), 1)
+        for k, (treaties, rejected) in agreed.items():
+            size = 80 + 900 * (treaties + rejected) / total
+            ax.scatter([u0[k]], [u1[k]], s=size, facecolors="none", edgecolors="#CC79A7", lw=2, zorder=4)
+            ax.annotate(f"{treaties} treaties, {rejected} rejected", (u0[k], u1[k]), xytext=(8, -14),
+                        textcoords="offset points", fontsize=7, color="#CC79A7")
+        ax.scatter([], [], s=120, facecolors="none", edgecolors="#CC79A7", lw=2, label="where runs ended (size: runs)")
+    if offers:
+        for k, pid in enumerate(ids):
+            x = offers.get(pid, -1)
+            if x >= 0:
+                ax.scatter([u0[x]], [u1[x]], marker="P", s=160, color=colour(pid, k), edgecolors="white", zorder=7,
+                           label=f"{tables.labels[pid]}'s offer")
+    ax.set_xlabel(f"{tables.labels[ids[0]]}'s utility (utility units)")
+    ax.set_ylabel(f"{tables.labels[ids[1]]}'s utility (utility units)")
+    ax.grid(alpha=0.25)
+    ax.legend(fontsize=7, loc="lower left", framealpha=0.85)
+
+
+def outcome_space_plot(tables: Tables, title: str, path: Path, agreed=None, offers=None) -> Path:
+    from .plots import _save
+
+    fig, ax = plt.subplots(figsize=(9.5, 7))
+    draw(ax, tables, 0, agreed, offers)
+    ax.set_title(f"{title}\nthe outcome space: {tables.space.size} packages")
+    return _save(fig, path)
+
+
+def agreed_counts(runs) -> dict[int, tuple[int, int]]:
+    """package -> (treaties, agreed but not ratified), from a runs table."""
+    out: dict[int, tuple[int, int]] = {}
+    for package, group in runs[runs["agreed_package"] >= 0].groupby("agreed_package"):
+        treaties = int(group["treaty"].sum())
+        out[int(package)] = (treaties, len(group) - treaties)
+    return out

@@ -1,0 +1,121 @@
+"""Sensitivity of a sweep's outcomes to its parameters, through SALib: Sobol indices
+(first order and total, with confidence intervals) from a Sobol sweep, and Morris
+screening (mu*, sigma) from a Morris sweep. Outcomes, averaged over each point's
+replications: the chance of a treaty (for each run, the chance that the package its
+governments agreed passes both publics: the ratification vote's own coin flip left
+out, so the indices measure the parameters, not the dice) and each actor's utility."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .sweep import SweepError, load_manifest, read
+
+def outputs_of(manifest: dict) -> list[str]:
+    actors = [*manifest["scenario"]["parties"], *manifest["scenario"].get("outside", {})]
+    return ["treaty_chance", *[f"utility_{a}" for a in actors]]
+
+
+def per_point(folder: Path, manifest: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Parameter values and mean outcomes per design point, in point order."""
+    keys = [p["key"] for p in manifest["design"]["parameters"]]
+    outputs = outputs_of(manifest)
+    frame = read(folder, columns=["point", *keys, *outputs, "error"]).to_pandas()
+    if frame["error"].notna().any():
+        bad = int(frame["error"].notna().sum())
+        raise SweepError(f"{folder}: {bad} runs failed; sensitivity indices need every run (see the 'error' column)")
+    grouped = frame.groupby("point", sort=True)
+    return grouped[keys].first(), grouped[outputs].mean()
+
+
+def sobol(folder: Path) -> pd.DataFrame:
+    """First-order and total Sobol indices with 95% confidence intervals, per outcome."""
+    from SALib.analyze import sobol as salib_sobol
+
+    manifest = load_manifest(folder)
+    if manifest["design"]["kind"] != "sobol":
+        raise SweepError(f"{folder}: a {manifest['design']['kind']} sweep; Sobol indices need a sobol design")
+    problem = manifest["design"]["salib_problem"]
+    second = manifest["spec"]["design"]["second_order"]
+    _, y = per_point(folder, manifest)
+    rows = []
+    for output in y.columns:
+        values = y[output].to_numpy()
+        if np.ptp(values) == 0:
+            continue       # a constant outcome has no variance to apportion
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = salib_sobol.analyze(problem, values, calc_second_order=second, print_to_console=False,
+                                      seed=manifest["seeds"]["root"])
+        for i, name in enumerate(problem["names"]):
+            rows.append({"output": output, "parameter": name, "S1": res["S1"][i], "S1_conf": res["S1_conf"][i],
+                         "ST": res["ST"][i], "ST_conf": res["ST_conf"][i]})
+    return pd.DataFrame(rows)
+
+
+def morris(folder: Path) -> pd.DataFrame:
+    """Morris screening: mu* (mean absolute elementary effect, with its 95% interval) and
+    sigma (their spread: interactions or non-linearity), per outcome."""
+    from SALib.analyze import morris as salib_morris
+
+    manifest = load_manifest(folder)
+    if manifest["design"]["kind"] != "morris":
+        raise SweepError(f"{folder}: a {manifest['design']['kind']} sweep; Morris screening needs a morris design")
+    problem = manifest["design"]["salib_problem"]
+    x, y = per_point(folder, manifest)
+    rows = []
+    for output in y.columns:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = salib_morris.analyze(problem, x.to_numpy(dtype=float), y[output].to_numpy(),
+                                       num_levels=manifest["spec"]["design"]["levels"], print_to_console=False,
+                                       seed=manifest["seeds"]["root"])
+        for i, name in enumerate(problem["names"]):
+            rows.append({"output": output, "parameter": name, "mu_star": res["mu_star"][i],
+                         "mu_star_conf": res["mu_star_conf"][i], "sigma": res["sigma"][i]})
+    return pd.DataFrame(rows)
+
+
+def indices_plot(table: pd.DataFrame, output: str, title: str, path: Path, top: int = 20) -> Path:
+    """Horizontal bars, largest first: total and first-order Sobol indices (or Morris mu*)
+    with their 95% intervals; parameters named by their key paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .plots import _save
+
+    t = table[table["output"] == output]
+    sobol_kind = "ST" in t.columns
+    order = "ST" if sobol_kind else "mu_star"
+    t = t.sort_values(order, ascending=False).head(top).iloc[::-1]
+    fig, ax = plt.subplots(figsize=(10, 0.32 * len(t) + 1.8))
+    y = np.arange(len(t))
+    if sobol_kind:
+        ax.barh(y + 0.2, t["ST"], 0.4, xerr=t["ST_conf"], color="#000000", alpha=0.85, label="total (ST)", capsize=2)
+        ax.barh(y - 0.2, t["S1"], 0.4, xerr=t["S1_conf"], color="#999999", label="first order (S1)", capsize=2)
+        ax.set_xlabel("Sobol index (share of the outcome's variance; 95% CI)")
+    else:
+        ax.barh(y, t["mu_star"], xerr=t["mu_star_conf"], color="#000000", alpha=0.85, capsize=2, label="mu* (95% CI)")
+        ax.scatter(t["sigma"], y, color="#CC79A7", zorder=3, label="sigma")
+        ax.set_xlabel("elementary effect (outcome units per unit of the parameter's range)")
+    ax.set_yticks(y, [_short(p) for p in t["parameter"]], fontsize=7)
+    ax.set_ylabel("parameter (key path in the scenario file)")
+    ax.axvline(0, color="black", lw=0.6)
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title(f"{title}\nwhat {_outcome(output)} depends on (top {len(t)})")
+    return _save(fig, path)
+
+
+def _outcome(output: str) -> str:
+    return "the chance of a treaty" if output == "treaty_chance" else output.replace("utility_", "the utility of ")
+
+
+def _short(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else "..." + text[-(width - 3):]
