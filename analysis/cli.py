@@ -254,6 +254,17 @@ def analyze(
 
 
 @app.command()
+def report(folder: Annotated[Path, typer.Argument(help="A results folder: dipsim run, compare, sweep or backcast")]):
+    """Write FOLDER/report.html: one self-contained page with the scenario or sweep, the
+    preferences and their sources, the summary tables, every plot, and for sweeps the
+    sensitivity and scenario-discovery results."""
+    from .report import write_report
+
+    with user_errors():
+        typer.echo(f"written: {write_report(folder)}")
+
+
+@app.command()
 def explain(
     folder: Annotated[Path, typer.Argument(help="A `dipsim run` folder")],
     run: Annotated[int, typer.Option("--run", help="Which run (its number in runs.parquet)")] = 0,
