@@ -299,6 +299,26 @@ def backcast(
         typer.echo(f"written: {out}/ (backcast.csv, backcast.png)")
 
 
+@app.command("app")
+def app_command(
+    scenario: Annotated[str | None, typer.Argument(help="A scenario file, or a name in scenarios/ [default: baseline]")] = None,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to serve on")] = 8765,
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+):
+    """Serve the live Mesa app (SolaraViz) of one negotiation at http://HOST:PORT/: sliders
+    for the main assumptions, step and play buttons, plots that follow the rounds."""
+    from .app import serve
+
+    with user_errors():
+        if scenario is not None:
+            _load(scenario, [])          # a bad scenario gets the usual message before serving
+        try:
+            code = serve(scenario, host=host, port=port)
+        except ModuleNotFoundError as exc:
+            fail(f"{exc}; the app needs its extra: pip install -e '.[app]'")
+    raise typer.Exit(code=code)
+
+
 def main() -> None:
     app()
 
