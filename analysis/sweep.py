@@ -33,11 +33,10 @@ import pyarrow.parquet as pq
 from sim import draws, protocol
 from sim.batch import simulate
 from sim.preferences import Tables, flatten
-from sim.scenario import ScenarioError
 
 from .design import Design
 from sim.space import NO_TREATY
-from .sweep_spec import Sweep, normalise_weights
+from .sweep_spec import Sweep
 
 BATCH = 1024            # runs played together inside a task (fits the CPU caches; measured best)
 MANIFEST = "manifest.json"
@@ -381,4 +380,4 @@ def load_manifest(out: Path) -> dict:
     return json.loads((out / MANIFEST).read_text())
 
 
-__all__ = ["run_sweep", "run_chunk", "read", "load_manifest", "SweepError", "ScenarioError", "normalise_weights"]
+__all__ = ["run_sweep", "run_chunk", "read", "load_manifest", "SweepError", "renormalise_weights"]

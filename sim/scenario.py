@@ -160,13 +160,22 @@ class History(_Strict):
     source: Text
 
 
-class Scenario(_Strict):
-    protocol: Literal["bargaining"] = "bargaining"
+class _Described(_Strict):
+    """What every scenario file has, whatever its model."""
+
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]
     title: Text
     description: Text
     sources: dict[str, Text] = {}
     run: RunSettings = RunSettings()
+
+    def resolved(self) -> dict[str, Any]:
+        """The scenario as plain data, defaults included (what `scenario.toml` holds)."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class Scenario(_Described):
+    protocol: Literal["bargaining"] = "bargaining"
     negotiation: Negotiation
     issues: Annotated[dict[str, Issue], Field(min_length=1, max_length=8)]
     parties: Annotated[dict[str, Party], Field(min_length=2, max_length=2)]
@@ -181,10 +190,6 @@ class Scenario(_Strict):
     @property
     def outside_power(self) -> tuple[str, Outside] | None:
         return next(iter(self.outside.items()), None)
-
-    def resolved(self) -> dict[str, Any]:
-        """The scenario as plain data, defaults included (what `scenario.toml` holds)."""
-        return self.model_dump(mode="json", exclude_none=True)
 
 
 class Dimension(_Strict):
@@ -208,21 +213,13 @@ class ExpectedUtilitySettings(_Strict):
     source: Text
 
 
-class ExpectedUtilityScenario(_Strict):
+class ExpectedUtilityScenario(_Described):
     """A scenario for Bueno de Mesquita's expected utility model (sim.expected_utility)."""
 
     protocol: Literal["expected_utility"]
-    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]
-    title: Text
-    description: Text
-    sources: dict[str, Text] = {}
-    run: RunSettings = RunSettings()
     dimension: Dimension
     settings: ExpectedUtilitySettings
     stakeholders: Annotated[dict[str, Stakeholder], Field(min_length=2)]
-
-    def resolved(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude_none=True)
 
 
 # --------------------------------------------------------------------------- loading
