@@ -21,6 +21,7 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
     help="dipsim: Russia, Japan and the USA negotiate over the southern Kurils (Mesa model).",
 )
 
@@ -244,7 +245,7 @@ def analyze(
     cutoff: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="Chance of a treaty at which a point counts as 'treaty likely' for PRIM [default: the design's 90th percentile]")] = None,
 ):
     """Which assumptions decide the outcome: Sobol indices (Sobol sweeps) or Morris
-    screening (Morris sweeps) of the treaty probability and each actor's utility, and
+    screening (Morris sweeps) of the chance of a treaty and each actor's utility, and
     PRIM scenario discovery of where a treaty is likely. Writes tables and plots into
     the sweep folder."""
     from .analysis_job import analyze_sweep
