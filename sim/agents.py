@@ -45,6 +45,6 @@ class OutsidePower(mesa.Agent):
         super().__init__(model)
         self.outside_id, self.label = outside_id, label
 
-    def step(self, seen):
+    def step(self):
         m = self.model
-        return protocol.outside_move(m.steps, m.tables, m.state.on_table, seen)
+        return protocol.outside_move(m.steps, m.tables, m.state.offers)

@@ -74,10 +74,10 @@ class NegotiationModel(mesa.Model):
 
     # The round's acts, carried out by the agents (see protocol.Actors).
 
-    def outside(self, round_: int, seen):
+    def outside(self, round_: int):
         if self.outside_power is not None:
-            return self.outside_power.step(seen)
-        return protocol.outside_move(round_, self.tables, self.state.on_table, seen)
+            return self.outside_power.step()
+        return protocol.outside_move(round_, self.tables, self.state.offers)
 
     def moods(self, round_: int) -> None:
         for public in self.publics:

@@ -79,19 +79,23 @@ class OutsideMove:
     effective: np.ndarray   # (runs,) pressure felt, after the target's autonomy
 
 
-def outside_move(round_: int, tables: Tables, on_table: np.ndarray, seen: "Assessment | None") -> OutsideMove:
-    """The outside power's rule. Its threat is what the package on the table would cost
-    it against the status quo, counted only when both governments would accept that
-    package (as they saw it last round): talks going nowhere cost it nothing, and it
-    spends goodwill only on a deal within reach. It presses once the threat exceeds
-    the goodwill one round of full pressure costs it, its alarm rising by `response` per
-    unit beyond (L11, L19, L25). Pressure is felt less the more autonomous the target is
-    (L15, L17)."""
+def outside_move(round_: int, tables: Tables, offers: np.ndarray) -> OutsideMove:
+    """The outside power's rule. It watches the standing offers of both sides; its threat is
+    what the worse of them for it would cost it against the status quo, counting only offers
+    within reach: both governments prefer them to no agreement by their own preferences,
+    before any pressure (so its own pressure does not talk it out of pressing). Talks going
+    nowhere cost it nothing. It presses once the threat exceeds the goodwill one round of
+    full pressure costs it, its alarm rising by `response` per unit beyond (L11, L19, L25).
+    Pressure is felt less the more autonomous the target is (L15, L17)."""
     o = tables.outside
-    within_reach = on_table >= 0
-    if seen is not None:
-        within_reach &= (pick(seen.gain[0], on_table) > 0) & (pick(seen.gain[1], on_table) > 0)
-    threat = np.where(within_reach, np.maximum(0.0, o.reservation - pick(o.utility, on_table)), 0.0)
+    threat = np.zeros(offers.shape[0])
+    for k in (0, 1):
+        offer = offers[:, k]
+        within_reach = offer >= 0
+        for p in tables.parties:
+            within_reach &= pick(p.utility, offer) > p.reservation
+        loss = np.where(within_reach, np.maximum(0.0, o.reservation - pick(o.utility, offer)), 0.0)
+        threat = np.maximum(threat, loss)
     alarm = np.where(o.active, np.clip(o.response * (threat - o.goodwill_cost), 0.0, 1.0), 0.0)
     autonomy = np.clip(o.autonomy + o.autonomy_growth * (round_ - 1), 0.0, 1.0)
     pressure = o.pressure_max * alarm
@@ -385,7 +389,7 @@ class Actors(Protocol):
     """Who carries out a round's acts: the Mesa model's agents, or direct calls of the
     rules above for many runs at once (the batch engine)."""
 
-    def outside(self, round_: int, seen: "Assessment | None") -> OutsideMove: ...
+    def outside(self, round_: int) -> OutsideMove: ...
     def moods(self, round_: int) -> None: ...
     def decide(self, round_: int, seen: Assessment, who: np.ndarray) -> tuple[np.ndarray, Decision]: ...
     def vote(self, rows: np.ndarray, package: np.ndarray, public: int) -> tuple[np.ndarray, np.ndarray]: ...
@@ -404,7 +408,7 @@ def play_round(round_: int, tables: Tables, state: State, seen: Assessment | Non
     """One round, in the order every engine plays it: the outside power acts on the
     package on the table, the publics' moods move, the governments assess the packages,
     the side whose turn it is answers, and an accepted package goes to the publics."""
-    move = actors.outside(round_, seen)
+    move = actors.outside(round_)
     state.pressure_total += np.where(state.active, move.pressure, 0.0)
     actors.moods(round_)
     seen = assess(tables, move, state.rejected, seen)
@@ -421,9 +425,9 @@ class DirectActors:
         self.tables, self.state = tables, state
         self.seen: Assessment | None = None
 
-    def outside(self, round_: int, seen: Assessment | None) -> OutsideMove:
+    def outside(self, round_: int) -> OutsideMove:
         self.round = round_
-        return outside_move(round_, self.tables, self.state.on_table, seen)
+        return outside_move(round_, self.tables, self.state.offers)
 
     def moods(self, round_: int) -> None:
         st = self.state

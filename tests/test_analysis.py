@@ -43,7 +43,8 @@ def test_outcome_space(tmp_path, baseline, baseline_tables):
 @pytest.fixture(scope="module")
 def run_folder(tmp_path_factory):
     out = tmp_path_factory.mktemp("explain") / "base"
-    r = subprocess.run([DIPSIM, "run", "baseline", "--runs", "40", "--out", str(out)], capture_output=True, text=True,
+    # without US pressure the governments agree and the publics vote: a story with every part
+    r = subprocess.run([DIPSIM, "run", "us_disengages", "--runs", "40", "--out", str(out)], capture_output=True, text=True,
                        cwd=ROOT)
     assert r.returncode == 0, r.stderr
     return out
@@ -81,6 +82,7 @@ name = "sens"
 title = "Sensitivity test"
 description = "one parameter matters, one cannot"
 scenario = "{base}"
+set = ["outside.usa.pressure.max=0"]
 seed = 4
 common_random_numbers = true
 replications = 2
@@ -135,7 +137,7 @@ def test_sobol_ranks_the_parameters(tmp_path):
 def test_report_is_one_self_contained_file(run_folder):
     path = write_report(run_folder)
     html = path.read_text()
-    assert "<title>Baseline" in html and "preferences and their sources" in html
+    assert "<title>The USA disengages" in html and "preferences and their sources" in html
     assert "A L25" in html                                  # sources travel into the report
     images = re.findall(r'<img[^>]+src="([^"]+)"', html)
     assert len(images) >= len(list(run_folder.glob("*.png"))) - 1 and all(s.startswith("data:image/png;base64,") for s in images)

@@ -32,23 +32,24 @@ def test_turns_alternate_from_the_opener():
 
 def test_usa_rule(baseline_tables):
     t = baseline_tables
-    none = protocol.outside_move(1, t, np.array([-1]), None)
+    none = protocol.outside_move(1, t, np.array([[-1, -1]]))
     assert none.alarm[0] == 0 and none.pressure[0] == 0          # nothing on the table, nothing to fear
-    calm = protocol.OutsideMove(*(np.zeros(1),) * 4)
-    seen = protocol.assess(t, calm, np.zeros((1, t.space.size), bool))
     space = t.space
-    deal = space.package_of({"territory": "Habomai+Shikotan", "sanctions": "kept", "economy": "high",
+    deal = space.package_of({"territory": "Habomai+Shikotan", "sanctions": "lifted", "economy": "high",
                              "security": "no guarantee"})
-    assert seen.gain[0][0, deal] > 0 and seen.gain[1][0, deal] > 0      # a deal within reach
-    move = protocol.outside_move(1, t, np.array([deal]), seen)
+    for p in t.parties:
+        assert p.utility[0, deal] > p.reservation[0]             # both prefer it to no agreement: within reach
+    move = protocol.outside_move(1, t, np.array([[-1, deal]]))
     threat = 0.95 - t.outside.utility[0, deal]
     assert np.isclose(move.alarm[0], min(1.0, 5.0 * (threat - 0.02)))
     assert np.isclose(move.effective[0], move.pressure[0] * (1 - 0.3))   # Japan's autonomy 0.3
     # an offer the other side would refuse (all four islands) costs the USA nothing to ignore
     claim = space.package_of({"territory": "all four", "sanctions": "kept", "economy": "none",
                               "security": "no guarantee"})
-    assert seen.gain[0][0, claim] <= 0
-    assert protocol.outside_move(1, t, np.array([claim]), seen).alarm[0] == 0
+    assert t.parties[0].utility[0, claim] <= t.parties[0].reservation[0]
+    assert protocol.outside_move(1, t, np.array([[-1, claim]])).alarm[0] == 0
+    # it watches both standing offers: a deal within reach on either side alarms it
+    assert protocol.outside_move(1, t, np.array([[deal, claim]])).alarm[0] == move.alarm[0]
 
 
 def test_inactive_outside_power_does_nothing(baseline_raw):
@@ -85,8 +86,9 @@ def test_patience_runs_out(baseline_raw):
     assert (o.end_round == 9).all()
 
 
-def test_ratification_decides_the_treaty(baseline):
-    o, _ = simulate(baseline, np.arange(2000), rounds=False)
+def test_ratification_decides_the_treaty(baseline_raw):
+    s = with_changes(baseline_raw, outside__usa__active=False)     # no pressure: every run reaches a vote
+    o, _ = simulate(s, np.arange(2000), rounds=False)
     v = o.votes
     assert np.array_equal(o.attempts, np.ones(2000))          # every baseline run reaches a vote
     # a treaty exactly where both publics passed it
@@ -102,7 +104,9 @@ def test_ratification_decides_the_treaty(baseline):
 
 def test_talks_go_on_after_a_failed_ratification_without_that_package(baseline_raw):
     s = with_changes(baseline_raw, negotiation__after_failed_ratification="continue",
-                     negotiation__deadline=60)
+                     negotiation__deadline=60, outside__usa__active=False,
+                     parties__russia__strategy={"kind": "zeuthen", "source": "t"},
+                     parties__japan__strategy={"kind": "zeuthen", "source": "t"})
     o, _ = simulate(s, np.arange(300), rounds=False)
     v = o.votes
     many = np.flatnonzero(o.attempts >= 2)
@@ -113,7 +117,7 @@ def test_talks_go_on_after_a_failed_ratification_without_that_package(baseline_r
 
 
 def test_ratification_off_makes_every_agreement_a_treaty(baseline_raw):
-    s = with_changes(baseline_raw, negotiation__ratification=False,
+    s = with_changes(baseline_raw, negotiation__ratification=False, outside__usa__active=False,
                      parties__russia__strategy={"kind": "zeuthen", "source": "t"},
                      parties__japan__strategy={"kind": "zeuthen", "source": "t"})
     o, _ = simulate(s, np.arange(50), rounds=False)

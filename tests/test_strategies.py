@@ -105,7 +105,7 @@ def test_time_dependent_concedes_with_time_and_beta_orders_the_families():
         offers = [o for _, acc, o in h if not acc]
         asked = [own[o] for o in offers]
         assert all(a >= b for a, b in zip(asked, asked[1:]))     # never asks for more later
-        target = own.max() * (1 - (9 / 19) ** (1 / beta))
+        target = own.max() * (1 - (9 / 18) ** (1 / beta))
         assert asked[9] >= target                                # meets its own target at t = 10
         given[beta] = other[offers[9]]                           # what it gives the other side by then
     assert given[0.2] < given[1.0] < given[5.0]                  # Boulware < linear < Conceder
@@ -114,7 +114,7 @@ def test_time_dependent_concedes_with_time_and_beta_orders_the_families():
 def test_time_dependent_target_formula():
     v = View(5, np.array([20]), np.array([[0.1, 0.8, 0.4]]), np.zeros((1, 3)), np.array([-1]), np.array([-1]),
              np.array([0.5]), np.array([0.0]))
-    assert np.isclose(TimeDependent.target(v)[0], 0.8 * (1 - (4 / 19) ** 2))   # rounds 1..20: 4 of 19 steps gone
+    assert np.isclose(TimeDependent.target(v)[0], 0.8 * (1 - (4 / 18) ** 2))   # rounds 1..19 answerable: 4 of 18 steps gone
 
 
 def test_time_dependent_accepts_when_the_offer_beats_its_own_next_offer():
@@ -123,9 +123,9 @@ def test_time_dependent_accepts_when_the_offer_beats_its_own_next_offer():
     h = play_against_fixed(TimeDependent(), own, other, fixed=1, deadline=10, beta=1.0)
     t, accepted, _ = h[-1]
     assert accepted
-    target = 0.9 * (1 - (t - 1) / 9)
+    target = 0.9 * (1 - (t - 1) / 8)
     assert own[1] >= target - 1e-12                 # it took 0.5 once its own demand fell to it
-    before = 0.9 * (1 - (t - 2) / 9)
+    before = 0.9 * (1 - (t - 2) / 8)
     assert own[1] < before
 
 

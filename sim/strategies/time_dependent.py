@@ -1,8 +1,9 @@
 """Time-dependent concession (Faratin, Sierra and Jennings 1998).
 
 The side demands a gain that falls from its best toward zero as the deadline nears:
-``target(t) = best * (1 - ((t - 1) / (T - 1)) ** (1 / beta))`` for rounds t = 1..T, so it
-concedes nothing in the first round and everything by the last. With beta < 1 it holds firm until
+``target(t) = best * (1 - ((t - 1) / (T - 2)) ** (1 / beta))`` for rounds t = 1..T-1, so it
+concedes nothing in the first round and everything by round T - 1, the last in which an
+offer can still be answered (in round T the mover takes any offer better than nothing). With beta < 1 it holds firm until
 late (Boulware), beta = 1 concedes linearly, beta > 1 concedes early (Conceder).
 It offers, among packages meeting its target, the one the other side likes most,
 and accepts an offer at least as good for it as the one it would make (AC-next). Choosing,
@@ -38,7 +39,7 @@ class TimeDependent(Strategy):
 
     @staticmethod
     def target(view: View) -> np.ndarray:
-        span = np.maximum(view.deadline - 1, 1)
+        span = np.maximum(view.deadline - 2, 1)      # rounds 1 .. T-1: the last answerable offer
         elapsed = (np.minimum(view.round - 1, span) / span) ** (1.0 / view.beta)
         return view.own_top * (1.0 - elapsed)
 
