@@ -11,7 +11,6 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from sim import scenario as scenario_mod
-from sim.run import ENGINES
 from sim.scenario import ExpectedUtilityScenario, ScenarioError
 
 from .output import OutputError, check_target, fresh_folder
@@ -60,6 +59,8 @@ def _load(name: str, overrides: list[str]):
 
 
 def _engine(engine: str) -> str:
+    from sim.run import ENGINES
+
     if engine not in ENGINES:
         fail(f"--engine: found {engine!r}; allowed: {', '.join(ENGINES)}")
     return engine

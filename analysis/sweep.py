@@ -4,9 +4,10 @@ The runs of a sweep are numbered point by point (run = point x replications +
 replicate) and cut into chunks of ``spec.chunk`` runs. A chunk is one task: a worker
 computes its points' parameter values (analysis.design), its runs' seeds (a pure
 function of root seed, point and replicate), plays them with the batch engine in
-batches that fit the CPU caches and returns an Arrow table. The parent writes each
-table as ``runs/part-NNNNNN.parquet`` (to a temporary name, then renamed), so a part
-on disk is always whole. Resuming skips the chunks whose part exists; since nothing
+batches that fit the CPU caches and makes an Arrow table, written as
+``runs/part-NNNNNN.parquet`` (to a temporary name, then renamed), so a part on disk is
+always whole: by the worker itself on this machine, by the parent for Dask workers,
+which may not share its disk. Resuming skips the chunks whose part exists; since nothing
 about a run depends on which worker or chunk plays it, a resumed sweep's data equal
 an uninterrupted one's. A run that raises is recorded with its error and the sweep
 goes on.
@@ -25,18 +26,24 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from multiprocessing import get_context
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim import draws, protocol
-from sim.batch import simulate
-from sim.preferences import Tables, flatten
+from sim import draws
+from sim.scenario import flatten
+from sim.space import NO_TREATY
 
 from .design import Design
-from sim.space import NO_TREATY
 from .sweep_spec import Sweep
+
+if TYPE_CHECKING:
+    from sim.preferences import Tables
+
+# The simulation (sim.batch, sim.protocol, sim.preferences) is imported where runs are
+# played, so that the process that only hands out chunks does not load compiled code.
 
 BATCH = 1024            # runs played together inside a task (fits the CPU caches; measured best)
 MANIFEST = "manifest.json"
@@ -63,6 +70,8 @@ def chunks(runs: int, size: int) -> list[tuple[int, int]]:
 
 def run_chunk(sweep: Sweep, start: int, stop: int) -> pa.Table:
     """Play runs [start, stop) of a sweep; one row per run, failures included."""
+    from sim.preferences import Tables
+
     runs = np.arange(start, stop, dtype=np.int64)
     reps = sweep.spec.replications
     points, replicate = np.divmod(runs, reps)
@@ -105,12 +114,20 @@ def renormalise_weights(columns: dict[str, np.ndarray], leaves: dict, utilities:
             columns[k] = weights[k] / total
 
 
+def simulate(tables: Tables, seeds: np.ndarray, **options):
+    """sim.batch.simulate, imported on first use."""
+    from sim.batch import simulate as play
+
+    return play(tables, seeds, **options)
+
+
 def _play(tables: Tables, seeds: np.ndarray, rows: np.ndarray) -> dict[str, np.ndarray]:
     """Outcomes of some runs; if the batch raises, each run is played alone so that only
     the failing runs are lost, each with its error."""
+    sub = tables if rows.size == tables.runs else tables.select(rows)
     try:
-        o, _ = simulate(tables.select(rows), seeds[rows], rounds=False)
-        return _outcome_columns(tables, rows, o, [None] * rows.size)
+        o, _ = simulate(sub, seeds[rows], rounds=False)
+        return _outcome_columns(sub, o, [None] * rows.size)
     except Exception:
         if rows.size == 1:
             return _failed(tables, rows, traceback.format_exc(limit=3).strip().splitlines()[-1])
@@ -118,8 +135,7 @@ def _play(tables: Tables, seeds: np.ndarray, rows: np.ndarray) -> dict[str, np.n
         return {k: np.concatenate([s[k] for s in singles]) for k in singles[0]}
 
 
-def _outcome_columns(tables: Tables, rows: np.ndarray, o, errors: list) -> dict[str, np.ndarray]:
-    sub = tables.select(rows)
+def _outcome_columns(sub: Tables, o, errors: list) -> dict[str, np.ndarray]:
     cols = {
         "reason": o.reason.astype(np.int8),
         "end_round": o.end_round.astype(np.int16),
@@ -153,6 +169,8 @@ def _failed(tables: Tables, rows: np.ndarray, error: str) -> dict[str, np.ndarra
 
 
 def _table(sweep: Sweep, tables: Tables, runs, points, replicate, seeds, values, outcome) -> pa.Table:
+    from sim import protocol
+
     space, ids = tables.space, tables.party_ids
     labels = tuple(tables.labels[p] for p in ids)
     reasons = pa.array([protocol.reason_label(c, labels) for c in protocol.REASON_CODES])
@@ -288,10 +306,9 @@ def run_sweep(sweep: Sweep, out: Path, workers: int = 1, executor: str = "local"
         todo = [i for i in range(len(plan)) if i not in done]
         if progress and done:
             progress(sum(b - a for i, (a, b) in enumerate(plan) if i in done))
-        for index, table in _execute(sweep, plan, todo, workers, cluster):
-            write_part(out, index, table)
+        for runs in _execute(sweep, out, plan, todo, workers, cluster):
             if progress:
-                progress(table.num_rows)
+                progress(runs)
     finally:
         if cluster is not None:
             cluster.close()
@@ -337,26 +354,39 @@ def _connect(scheduler: str | None, workers: int) -> _Cluster:
     return _Cluster(Client(local), local)
 
 
-def _execute(sweep, plan, todo, workers, cluster: _Cluster | None) -> Iterator[tuple[int, pa.Table]]:
+def play_part(sweep: Sweep, out: Path, index: int, start: int, stop: int) -> int:
+    """Play one chunk and write its part; returns the number of runs. Local workers call
+    it, so that a part goes to disk from the process that made it."""
+    table = run_chunk(sweep, start, stop)
+    write_part(out, index, table)
+    return table.num_rows
+
+
+def _execute(sweep, out, plan, todo, workers, cluster: _Cluster | None) -> Iterator[int]:
+    """Play the chunks still to do; yield the number of runs of each as its part is written.
+    Dask workers may run on other machines, so their tables are written here."""
     if cluster is not None:
         from dask.distributed import wait as dask_wait
 
         client = cluster.client
         shared = client.scatter(sweep, broadcast=True)
         width = 2 * max(1, len(client.scheduler_info()["workers"]))
-        yield from _window(lambda i: client.submit(run_chunk, shared, *plan[i], pure=False), todo, width,
-                           lambda fs: dask_wait(fs, return_when="FIRST_COMPLETED").done)
+        for index, table in _window(lambda i: client.submit(run_chunk, shared, *plan[i], pure=False), todo, width,
+                                    lambda fs: dask_wait(fs, return_when="FIRST_COMPLETED").done):
+            write_part(out, index, table)
+            yield table.num_rows
     elif workers == 1:
         for i in todo:
-            yield i, run_chunk(sweep, *plan[i])
+            yield play_part(sweep, out, i, *plan[i])
     else:
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            yield from _window(lambda i: pool.submit(run_chunk, sweep, *plan[i]), todo, 2 * workers,
-                               lambda fs: wait(fs, return_when=FIRST_COMPLETED).done)
+            for _, runs in _window(lambda i: pool.submit(play_part, sweep, out, i, *plan[i]), todo, 2 * workers,
+                                   lambda fs: wait(fs, return_when=FIRST_COMPLETED).done):
+                yield runs
 
 
 def _window(submit, todo, width, finished):
-    """Keep at most ``width`` chunks in flight; yield (index, table) as they finish."""
+    """Keep at most ``width`` chunks in flight; yield (index, result) as they finish."""
     pending, queue = {}, list(todo)
     while queue or pending:
         while queue and len(pending) < width:

@@ -21,8 +21,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim import scenario as scenario_mod
-from sim.preferences import flatten
-from sim.scenario import Scenario, ScenarioError
+from sim.scenario import Scenario, ScenarioError, flatten
 
 Scalar = int | float | str | bool
 LATIN_LIMIT = 40_000_000   # values of a Latin hypercube (points x parameters): 320 MB a worker

@@ -158,7 +158,7 @@ def million(target_runs: int, folder: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replications", type=int, default=400,
-                        help="per grid point (30 points); large enough that worker start-up (about 1 s) does not dominate")
+                        help="per grid point (30 points); the larger, the less worker start-up (about 2 s) weighs")
     parser.add_argument("--million-runs", type=int, default=1_000_000)
     parser.add_argument("--no-million", action="store_true", help="skip the Sobol sweep")
     args = parser.parse_args()

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 import numpy as np
+from numba import njit, vectorize
 
-from .scenario import Scenario
+from .scenario import Scenario, flatten  # noqa: F401  (flatten: also imported from here)
 from .space import OutcomeSpace
 
 
@@ -214,20 +215,6 @@ def _outside_additive(get: "_Columns", base: Scenario, table: str, runs: int, sp
     return space.additive(per_option, np.zeros(runs))
 
 
-def flatten(data, prefix: str = "") -> dict[str, object]:
-    """Every leaf of plain scenario data by key path; list elements as ``path.k``."""
-    out: dict[str, object] = {}
-    if isinstance(data, dict):
-        for k, v in data.items():
-            out.update(flatten(v, f"{prefix}.{k}" if prefix else k))
-    elif isinstance(data, list):
-        for k, v in enumerate(data):
-            out.update(flatten(v, f"{prefix}.{k}"))
-    else:
-        out[prefix] = data
-    return out
-
-
 class _Columns:
     """Values by key path for each run: a column where one is given, else the base's value."""
 
@@ -264,28 +251,63 @@ def pick(values: np.ndarray, package: np.ndarray) -> np.ndarray:
     return np.where(package >= 0, out, np.nan)
 
 
+# Each valuation rule is written once, for one package of one run, and compiled
+# (numba) into a numpy ufunc: the functions below apply it to (runs, packages) arrays,
+# and compiled loops over many runs (sim.protocol's assessment) call it directly.
+
+@njit(cache=True)
+def clip01(x: float) -> float:
+    """x bounded to [0, 1] (NaN stays NaN, as with np.clip)."""
+    if x != x:
+        return x
+    return min(max(x, 0.0), 1.0)
+
+
+@vectorize(["float64(float64, float64, float64)"], cache=True)
+def pressed(utility, shift, pressure):
+    """The pressed party's utility of a package: its own plus the shift per unit of pressure felt."""
+    return utility + pressure * shift
+
+
+@vectorize(["float64(float64, float64, float64)"], cache=True)
+def swayed(base, effect, rhetoric):
+    """A public's opinion of a package: its base acceptance moved by the rhetoric's effect."""
+    return base + rhetoric * effect
+
+
+@vectorize(["float64(float64, float64, float64)"], cache=True)
+def ratify_chance(accepting, threshold, margin):
+    """Chance that a public with the given share accepting lets a treaty through."""
+    return clip01((accepting - threshold) / (2.0 * margin) + 0.5)
+
+
+@vectorize(["float64(float64, float64, float64, float64)"], cache=True)
+def bargaining_gain(utility, reservation, anticipation, ratify_both):
+    """A government's gain over the status quo, discounted by the chance of ratification."""
+    return (utility - reservation) * (1.0 - anticipation * (1.0 - ratify_both))
+
+
 def pressured_utility(utility: np.ndarray, shift: np.ndarray, effective_pressure: np.ndarray) -> np.ndarray:
     """The pressed party's utility this round: its own plus the outside power's shift (L11, L15)."""
-    return utility + effective_pressure[:, None] * shift
+    return pressed(utility, shift, effective_pressure[:, None])
 
 
 def opinion(base: np.ndarray, rhetoric_effect: np.ndarray, rhetoric: np.ndarray) -> np.ndarray:
     """A public's known opinion of each package: the share accepting it as the polls have
     it, moved by the outside power's rhetoric (L25). Not clipped: the mood of the day is
     added before the share is bounded to [0, 1]."""
-    return base + rhetoric[:, None] * rhetoric_effect
+    return swayed(base, rhetoric_effect, rhetoric[:, None])
 
 
 def ratification_probability(accepting: np.ndarray, threshold: np.ndarray, margin: np.ndarray) -> np.ndarray:
     """Chance that a public lets a treaty through: 0 below threshold - margin, 1 above
     threshold + margin, linear between (threshold 0.5, margin 0.5 gives the share itself)."""
     shape = (slice(None),) + (None,) * (np.ndim(accepting) - 1)
-    return np.clip((accepting - threshold[shape]) / (2.0 * margin[shape]) + 0.5, 0.0, 1.0)
+    return ratify_chance(accepting, threshold[shape], margin[shape])
 
 
 def negotiating_gain(utility: np.ndarray, reservation: np.ndarray, anticipation: np.ndarray,
                      ratify_both: np.ndarray) -> np.ndarray:
     """Gain over the status quo that a government bargains with (Putnam's two levels):
     with anticipation a, a package ratified with probability p is worth (1 - a + a p) of its gain."""
-    factor = 1.0 - anticipation[:, None] * (1.0 - ratify_both)
-    return (utility - reservation[:, None]) * factor
+    return bargaining_gain(utility, reservation[:, None], anticipation[:, None], ratify_both)

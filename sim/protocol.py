@@ -16,15 +16,18 @@ from typing import Protocol
 from dataclasses import dataclass, field, fields
 
 import numpy as np
+from numba import njit
 
-from . import draws
+from . import draws, kernels
 from .preferences import (
     Tables,
-    negotiating_gain,
-    opinion,
+    bargaining_gain,
+    clip01,
     pick,
-    pressured_utility,
+    pressed,
     ratification_probability,
+    ratify_chance,
+    swayed,
 )
 from .space import NO_PACKAGE
 from .strategies import STRATEGIES, STRATEGY_INDEX, Decision, View
@@ -88,18 +91,27 @@ def outside_move(round_: int, tables: Tables, offers: np.ndarray) -> OutsideMove
     full pressure costs it, its alarm rising by `response` per unit beyond (L11, L19, L25).
     Pressure is felt less the more autonomous the target is (L15, L17)."""
     o = tables.outside
-    threat = np.zeros(offers.shape[0])
-    for k in (0, 1):
-        offer = offers[:, k]
-        within_reach = offer >= 0
-        for p in tables.parties:
-            within_reach &= pick(p.utility, offer) > p.reservation
-        loss = np.where(within_reach, np.maximum(0.0, o.reservation - pick(o.utility, offer)), 0.0)
-        threat = np.maximum(threat, loss)
+    (p0, p1) = tables.parties
+    threat = _threat(offers, p0.utility, p0.reservation, p1.utility, p1.reservation, o.utility, o.reservation)
     alarm = np.where(o.active, np.clip(o.response * (threat - o.goodwill_cost), 0.0, 1.0), 0.0)
     autonomy = np.clip(o.autonomy + o.autonomy_growth * (round_ - 1), 0.0, 1.0)
     pressure = o.pressure_max * alarm
     return OutsideMove(alarm, pressure, o.rhetoric_max * alarm, pressure * (1.0 - autonomy))
+
+
+@njit(cache=True, nogil=True)
+def _threat(offers, utility0, reservation0, utility1, reservation1, utility_out, reservation_out):
+    """Per run, the outside power's threat (see :func:`outside_move`): the most that a
+    standing offer within reach would cost it against the status quo, or 0."""
+    runs = offers.shape[0]
+    threat = np.zeros(runs)
+    for r in range(runs):
+        for k in range(2):
+            package = offers[r, k]
+            if (package >= 0 and utility0[r, package] > reservation0[r]
+                    and utility1[r, package] > reservation1[r]):
+                threat[r] = max(threat[r], max(0.0, reservation_out[r] - utility_out[r, package]))
+    return threat
 
 
 def mood_step(mood: np.ndarray, volatility: np.ndarray, seeds: np.ndarray, round_: int, public: int) -> np.ndarray:
@@ -127,9 +139,8 @@ class Assessment:
     def top(self, k: int) -> np.ndarray:
         """Party k's best gain on offer, or 0."""
         if ("top", k) not in self.derived:
-            self.derived[("top", k)] = np.maximum(self.gain[k].max(axis=1), 0.0)
+            self.derived[("top", k)] = kernels.top_gain(self.gain[k])
         return self.derived[("top", k)]
-
 
 
 def select_assessment(seen: Assessment, rows: np.ndarray) -> Assessment:
@@ -144,41 +155,72 @@ def assess(tables: Tables, move: OutsideMove, rejected: np.ndarray, known: Asses
     """Each government's utility and negotiating gain for every package, and each public's
     opinion. Governments anticipate ratification from the publics' known opinion (polls
     and rhetoric); the mood of the day moves only the vote itself. A kept assessment is
-    refreshed only for the runs whose pressure or rhetoric changed."""
+    refreshed only for the runs whose pressure or rhetoric changed.
+
+    Per package: the pressed party's utility is sim.preferences.pressured_utility, each
+    public's opinion sim.preferences.opinion, the chance that both ratify the product
+    of sim.preferences.ratification_probability of each clipped opinion (1 without
+    ratification), each gain sim.preferences.negotiating_gain, and a package a public
+    rejected gains nothing (-inf); one compiled pass over the packages (_assess_rows).
+    """
     if known is None:
-        utility, views, gain = _assess(tables, slice(None), move.effective, move.rhetoric, rejected)
-        acceptable = ((gain[0] > 0) & (gain[1] > 0)).any(axis=1)
-        return Assessment(move.effective.copy(), move.rhetoric.copy(), utility, views, gain, acceptable)
-    changed = (move.effective != known.effective) | (move.rhetoric != known.rhetoric)
-    if not changed.any():
-        return known
-    rows = slice(None) if changed.all() else np.flatnonzero(changed)
-    utility, views, gain = _assess(tables, rows, move.effective[rows], move.rhetoric[rows], rejected[rows])
-    known.effective[rows], known.rhetoric[rows] = move.effective[rows], move.rhetoric[rows]
-    for name, fresh in (("utility", utility), ("opinion", views), ("gain", gain)):
-        for old, new in zip(getattr(known, name), fresh):
-            old[rows] = new
-    known.acceptable[rows] = ((gain[0] > 0) & (gain[1] > 0)).any(axis=1)
-    known.derived.clear()
+        runs, size = rejected.shape
+        known = Assessment(
+            move.effective.copy(), move.rhetoric.copy(),
+            [np.empty((runs, size)) for _ in (0, 1)], [np.empty((runs, size)) for _ in (0, 1)],
+            [np.empty((runs, size)) for _ in (0, 1)], np.empty(runs, bool),
+        )
+        rows = np.arange(runs)
+    else:
+        changed = (move.effective != known.effective) | (move.rhetoric != known.rhetoric)
+        if not changed.any():
+            return known
+        rows = np.flatnonzero(changed)
+        known.effective[rows], known.rhetoric[rows] = move.effective[rows], move.rhetoric[rows]
+        known.derived.clear()
+    (p0, p1), o = tables.parties, tables.outside
+    _assess_rows(
+        rows, move.effective[rows], move.rhetoric[rows], o.target, o.shift, tables.ratification, rejected,
+        p0.utility, p0.reservation, p0.anticipation, p0.acceptance, p0.rhetoric, p0.threshold, p0.margin,
+        p1.utility, p1.reservation, p1.anticipation, p1.acceptance, p1.rhetoric, p1.threshold, p1.margin,
+        *known.utility, *known.opinion, *known.gain, known.acceptable,
+    )
     return known
 
 
-def _assess(tables: Tables, rows, effective: np.ndarray, rhetoric: np.ndarray, rejected: np.ndarray):
-    """Utilities, opinions and gains of the given runs (rows: a slice or indices), reading
-    only the tables it needs."""
-    o = tables.outside
-    utility, views, ratify = [], [], []
-    for k, p in enumerate(tables.parties):
-        pressed = np.where(o.target[rows] == k, effective, 0.0)
-        utility.append(pressured_utility(p.utility[rows], o.shift[rows], pressed))
-        views.append(opinion(p.acceptance[rows], p.rhetoric[rows], rhetoric))
-        ratify.append(ratification_probability(np.clip(views[k], 0.0, 1.0), p.threshold[rows], p.margin[rows]))
-    both = np.where(tables.ratification[rows][:, None], ratify[0] * ratify[1], 1.0)
-    gain = [negotiating_gain(utility[k], p.reservation[rows], p.anticipation[rows], both)
-            for k, p in enumerate(tables.parties)]
-    if rejected.any():
-        gain = [np.where(rejected, -np.inf, g) for g in gain]
-    return utility, views, gain
+@njit(cache=True, nogil=True)
+def _assess_rows(rows, effective, rhetoric, target, shift, ratification, rejected,
+                 utility0, reservation0, anticipation0, acceptance0, rhetoric0, threshold0, margin0,
+                 utility1, reservation1, anticipation1, acceptance1, rhetoric1, threshold1, margin1,
+                 out_utility0, out_utility1, out_opinion0, out_opinion1, out_gain0, out_gain1, out_acceptable):
+    """:func:`assess` for runs ``rows[i]``, with pressure felt ``effective[i]`` and rhetoric
+    ``rhetoric[i]``, written to the same rows of the outputs."""
+    size = utility0.shape[1]
+    for i in range(rows.shape[0]):
+        r = rows[i]
+        e, rh = effective[i], rhetoric[i]
+        pressed0 = e if target[r] == 0 else 0.0
+        pressed1 = e if target[r] == 1 else 0.0
+        acceptable = False
+        for j in range(size):
+            u0 = pressed(utility0[r, j], shift[r, j], pressed0)
+            u1 = pressed(utility1[r, j], shift[r, j], pressed1)
+            v0 = swayed(acceptance0[r, j], rhetoric0[r, j], rh)
+            v1 = swayed(acceptance1[r, j], rhetoric1[r, j], rh)
+            both = 1.0
+            if ratification[r]:
+                both = (ratify_chance(clip01(v0), threshold0[r], margin0[r])
+                        * ratify_chance(clip01(v1), threshold1[r], margin1[r]))
+            if rejected[r, j]:
+                g0 = g1 = -np.inf
+            else:
+                g0 = bargaining_gain(u0, reservation0[r], anticipation0[r], both)
+                g1 = bargaining_gain(u1, reservation1[r], anticipation1[r], both)
+            out_utility0[r, j], out_utility1[r, j] = u0, u1
+            out_opinion0[r, j], out_opinion1[r, j] = v0, v1
+            out_gain0[r, j], out_gain1[r, j] = g0, g1
+            acceptable = acceptable or (g0 > 0.0 and g1 > 0.0)
+        out_acceptable[r] = acceptable
 
 
 def decide(round_: int, tables: Tables, seen: Assessment, offers: np.ndarray, stale: np.ndarray,

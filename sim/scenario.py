@@ -630,3 +630,17 @@ def _unwrap(ann: Any, meta: list) -> tuple[Any, list]:
             ann = args[0]
         else:
             return ann, meta
+
+
+def flatten(data, prefix: str = "") -> dict[str, object]:
+    """Every leaf of plain scenario data by key path; list elements as ``path.k``."""
+    out: dict[str, object] = {}
+    if isinstance(data, dict):
+        for k, v in data.items():
+            out.update(flatten(v, f"{prefix}.{k}" if prefix else k))
+    elif isinstance(data, list):
+        for k, v in enumerate(data):
+            out.update(flatten(v, f"{prefix}.{k}"))
+    else:
+        out[prefix] = data
+    return out

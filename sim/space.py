@@ -62,14 +62,13 @@ class OutcomeSpace:
 
         ``per_option[i]`` has shape (runs, options of issue i); ``constant`` has
         shape (runs,). Returns (runs, packages). Packages are the Cartesian product of
-        the options (last issue fastest), so the sum is built by broadcasting, issue by
-        issue in a fixed order: a run's values do not depend on how many runs are
-        evaluated together.
+        the options (last issue fastest). The sum runs issue by issue in a fixed order,
+        so a run's values do not depend on how many runs are evaluated together.
         """
-        runs = np.shape(constant)[0]
-        total = np.asarray(constant, dtype=np.float64).reshape(runs, *([1] * len(per_option)))
-        for i, table in enumerate(per_option):
-            shape = [runs] + [1] * len(per_option)
-            shape[i + 1] = table.shape[1]
-            total = total + np.asarray(table, dtype=np.float64).reshape(shape)
-        return total.reshape(runs, self.size)
+        from . import kernels   # compiled code loads when first needed
+
+        constant = np.asarray(constant, dtype=np.float64)
+        values = np.concatenate([np.asarray(t, dtype=np.float64) for t in per_option], axis=1)
+        counts = np.array([t.shape[1] for t in per_option], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+        return kernels.additive(constant, values, offsets, counts)

@@ -160,14 +160,27 @@ def test_hardliner_never_moves_and_accepts_only_near_its_best():
     assert h[0][1]                                  # 0.95 >= 0.9 x 1.0: accepted at once
 
 
-def test_arithmetic_search_equals_the_direct_search():
-    """The time-dependent tactic searches with arithmetic masks; among finite values it
-    must pick what the direct masked search picks, ties included."""
-    from sim.strategies.base import best, best_finite
+def _best_by_masks(primary, secondary, allowed):
+    """The package search written as numpy masks: highest primary among the allowed,
+    then highest secondary among those tied, then the lowest number; -1 if none."""
+    p = np.where(allowed, primary, -np.inf)
+    tied = allowed & (p == p.max(axis=1, keepdims=True))
+    q = np.where(tied, secondary, -np.inf)
+    chosen = (tied & (q == q.max(axis=1, keepdims=True))).argmax(axis=1)
+    return np.where(allowed.any(axis=1), chosen, -1)
+
+
+def test_compiled_search_equals_the_masked_search():
+    """The strategies search packages in compiled loops; they must pick what the
+    masked numpy search picks, ties and excluded (-inf) packages included."""
+    from sim.strategies.base import best, best_meeting
 
     rng = np.random.default_rng(8)
     for _ in range(300):
-        own = rng.choice([-0.2, 0.0, 0.1, 0.3, 0.3, 0.7], size=(20, 12))   # many ties
+        own = rng.choice([-np.inf, -0.2, 0.0, 0.1, 0.3, 0.3, 0.7], size=(20, 12))   # many ties
         other = rng.choice([-1.0, 0.0, 0.2, 0.2, 0.5, 0.9], size=(20, 12))
-        allowed = rng.random((20, 12)) < rng.uniform(0, 0.6)
-        assert np.array_equal(best_finite(other, own, allowed), best(other, own, allowed))
+        allowed = (rng.random((20, 12)) < rng.uniform(0, 0.6)) & np.isfinite(own)
+        assert np.array_equal(best(other, own, allowed), _best_by_masks(other, own, allowed))
+        target = rng.choice([0.0, 0.1, 0.3, 0.5, 1.0], size=20)
+        meets = own >= target[:, None]
+        assert np.array_equal(best_meeting(other, own, target), _best_by_masks(other, own, meets))

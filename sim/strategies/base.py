@@ -16,8 +16,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..preferences import pick
-from ..space import NO_PACKAGE
+from .. import kernels
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,7 @@ class View:
         """(runs,) this side's best gain on offer, or 0 if it gains from nothing."""
         if self.known_top is not None:
             return self.known_top
-        return np.maximum(self.own_gain.max(axis=1), 0.0)
+        return kernels.top_gain(self.own_gain)
 
     def rows(self, mask: np.ndarray) -> "View":
         return View(
@@ -70,23 +69,10 @@ class Strategy(ABC):
 def best(primary: np.ndarray, secondary: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     """Per run, the allowed package with the highest primary value, ties broken by the
     secondary value, then by the lower package number; -1 where nothing is allowed."""
-    p = np.where(allowed, primary, -np.inf)
-    tied = allowed & (p == p.max(axis=1, keepdims=True))
-    q = np.where(tied, secondary, -np.inf)
-    chosen = (tied & (q == q.max(axis=1, keepdims=True))).argmax(axis=1)   # first of the best
-    return np.where(allowed.any(axis=1), chosen, NO_PACKAGE)
+    return kernels.best(primary, secondary, allowed)
 
 
-def best_finite(primary: np.ndarray, secondary: np.ndarray, allowed: np.ndarray) -> np.ndarray:
-    """:func:`best` for allowed packages whose primary and secondary values are finite,
-    in arithmetic passes (a large penalty) rather than masked selections, which are
-    several times slower on large arrays. Gives the same package as ``best``."""
-    penalty = (~allowed) * _HUGE
-    key = primary - penalty                                  # not allowed: about -1e300
-    tied = key == key.max(axis=1, keepdims=True)
-    second = secondary - (~tied) * _HUGE - penalty
-    chosen = second.argmax(axis=1)                           # first of the best
-    return np.where(allowed.any(axis=1), chosen, NO_PACKAGE)
-
-
-_HUGE = 1e300   # far beyond any gain, yet finite: a gain minus it is below every gain
+def best_meeting(primary: np.ndarray, secondary: np.ndarray, threshold: np.ndarray) -> np.ndarray:
+    """:func:`best` among the packages whose secondary value is at least the run's
+    threshold (one pass, no mask)."""
+    return kernels.best_meeting(primary, secondary, threshold)

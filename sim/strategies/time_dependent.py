@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..preferences import pick
-from .base import Decision, Strategy, View, best_finite
+from .base import Decision, Strategy, View, best_meeting
 
 # The least positive float: a gain at least this large is a gain above zero.
 POSITIVE = np.nextafter(0.0, 1.0)
@@ -45,8 +45,7 @@ class TimeDependent(Strategy):
 
     def respond(self, view: View) -> Decision:
         # packages with a gain above zero that meet the target (one comparison does both)
-        meets = view.own_gain >= np.maximum(self.target(view), POSITIVE)[:, None]
-        offer = best_finite(view.other_gain, view.own_gain, meets)   # own gain > 0: both finite
+        offer = best_meeting(view.other_gain, view.own_gain, np.maximum(self.target(view), POSITIVE))
         theirs = pick(view.own_gain, view.other_offer)
         accept = (theirs > 0) & (theirs >= pick(view.own_gain, offer))
         return Decision(accept, offer)
