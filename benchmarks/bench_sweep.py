@@ -118,7 +118,6 @@ def mesa_vs_sweep(replications: int, folder: Path) -> float:
 
 def million(target_runs: int, folder: Path) -> None:
     source = SWEEPS / "sobol_preferences.toml"
-    data = tomllib.loads(source.read_text())
     parameters = 92
     per_point = parameters + 2                     # second_order = false
     base = 2

@@ -6,20 +6,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from analysis import sweep_spec
 from analysis.analysis_job import analyze_sweep
 from analysis.discovery import discover
-from analysis.explain import explain, smallest_changes, story
+from analysis.explain import explain, smallest_changes
 from analysis.outcome_space import outcome_space_plot, ratifiable, solutions
 from analysis.report import write_report
 from analysis.sensitivity import morris, sobol
 from analysis.sweep import run_sweep
 from sim import scenario as sc
-from sim.preferences import Tables
 from sim.run import play
 
 from .conftest import ROOT, SCENARIOS
