@@ -12,6 +12,14 @@ import numpy as np
 from numba import njit
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _beats(chosen, p, s, bp, bs):
+    """Whether a package with values (p, s) displaces the best so far (none if chosen < 0,
+    else with values (bp, bs)): higher primary, then higher secondary; on a full tie the
+    earlier (lower-numbered) package stays."""
+    return chosen < 0 or p > bp or (p == bp and s > bs)
+
+
 @njit(cache=True, nogil=True)
 def best(primary, secondary, allowed):
     """Per run, the allowed package with the highest primary value, ties broken by the
@@ -23,7 +31,7 @@ def best(primary, secondary, allowed):
         for j in range(size):
             if allowed[r, j]:
                 p, s = primary[r, j], secondary[r, j]
-                if chosen < 0 or p > bp or (p == bp and s > bs):
+                if _beats(chosen, p, s, bp, bs):
                     chosen, bp, bs = j, p, s
         out[r] = chosen
     return out
@@ -43,7 +51,7 @@ def best_meeting(primary, secondary, threshold):
             s = secondary[r, j]
             if s >= t:
                 p = primary[r, j]
-                if chosen < 0 or p > bp or (p == bp and s > bs):
+                if _beats(chosen, p, s, bp, bs):
                     chosen, bp, bs = j, p, s
         out[r] = chosen
     return out
