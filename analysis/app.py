@@ -212,7 +212,7 @@ def state_html(model: AppModel) -> str:
         out.append(f"<p>Round {last['round'][-1]}: <b>{e(labels[mover])}</b> moved: <b>{e(action)}</b></p>")
         items = []
         for k, pid in enumerate(ids):
-            pkg = int(st.offers[0, k])
+            pkg = int(st.offers[k])
             if pkg < 0:
                 items.append(f"<li>{e(labels[pid])}'s offer: none yet</li>")
                 continue
@@ -220,14 +220,14 @@ def state_html(model: AppModel) -> str:
             items.append(f"<li>{e(labels[pid])}'s offer (package {pkg}): {e(tables.space.label(pkg))}; "
                          f"worth to {worth}</li>")
         out.append(f"<ul>{''.join(items)}</ul>")
-    reason = int(st.reason[0])
+    reason = st.reason
     if reason == protocol.ONGOING:
         out.append("<p>The negotiation goes on.</p>")
     else:
-        agreed = int(st.package[0])
+        agreed = st.package
         terms = f" on package {agreed}: {e(tables.space.label(agreed))}" if agreed >= 0 else ""
         ended = protocol.reason_label(reason, tuple(labels[p] for p in ids))
-        out.append(f"<p><b>Ended after round {int(st.end_round[0])}: {e(ended)}</b>{terms}</p>")
+        out.append(f"<p><b>Ended after round {st.end_round}: {e(ended)}</b>{terms}</p>")
     a = model.applied
     parts = []
     outside = a.outside_power
@@ -322,10 +322,10 @@ def outcome_space_figure(model: AppModel) -> Figure:
     from analysis.outcome_space import draw
 
     tables, st = model.tables, model.state
-    offers = {pid: int(st.offers[0, k]) for k, pid in enumerate(tables.party_ids)}
+    offers = {pid: int(st.offers[k]) for k, pid in enumerate(tables.party_ids)}
     agreed = None
-    if int(st.package[0]) >= 0:
-        agreed = {int(st.package[0]): (1, 0) if int(st.reason[0]) == protocol.TREATY else (0, 1)}
+    if st.package >= 0:
+        agreed = {st.package: (1, 0) if st.reason == protocol.TREATY else (0, 1)}
     fig = Figure(figsize=(8, 5.6), dpi=90, layout="constrained")
     ax = fig.subplots()
     draw(ax, tables, 0, agreed=agreed, offers=offers)

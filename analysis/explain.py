@@ -87,9 +87,9 @@ def story(spec, seed: int) -> tuple[list[str], object]:
             votes.append(f"{t.public_labels[k]} {'passes' if v[f'passed_{p}'] else 'rejects'} it "
                          f"(chance {v[f'probability_{p}']:.2f})")
         lines.append(f"Round {v['round']}: put to ratification: " + "; ".join(votes) + ".")
-    reason = int(model.state.reason[0])
+    reason = model.state.reason
     end = protocol.reason_label(reason, tuple(label[p] for p in ids))
-    lines.append(f"The run ended in round {int(model.state.end_round[0])}: {end}.")
+    lines.append(f"The run ended in round {model.state.end_round}: {end}.")
     return lines, model
 
 
@@ -177,7 +177,7 @@ def explain(folder: Path, run: int) -> str:
     spec, seed = load_run(folder, run)
     lines, model = story(spec, seed)
     text = [f"{spec.title}: run {run} (seed {seed}), replayed in the Mesa model", ""] + lines
-    if int(model.state.reason[0]) != protocol.TREATY:
+    if model.state.reason != protocol.TREATY:
         text += ["", "The smallest change to one belief that gives a treaty with the same draws "
                      "(found by replaying the run with each belief moved, then bisecting):"]
         changes = smallest_changes(spec, seed)

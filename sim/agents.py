@@ -1,9 +1,8 @@
-"""The Mesa agents: thin, each calls its rule in sim.protocol on the model's state."""
+"""The Mesa agents: thin, each calls its rule in sim.protocol on the model's run."""
 
 from __future__ import annotations
 
 import mesa
-import numpy as np
 
 from . import protocol
 
@@ -15,9 +14,11 @@ class Government(mesa.Agent):
         super().__init__(model)
         self.index, self.party_id, self.label = index, party_id, label
 
-    def step(self, seen, who):
-        m = self.model
-        return protocol.decide(m.steps, m.tables, seen, m.state.offers, m.state.stale, who)
+    def step(self):
+        """This round's answer: (walk reason or ONGOING, accept, offer)."""
+        m, k, st = self.model, self.index, self.model.state
+        own, other = m.rows[k], m.rows[1 - k]
+        return protocol.decide(m.steps, own, other, m.rows[3], 0, k, st.ints, st.reals, st.packages)
 
 
 class Public(mesa.Agent):
@@ -28,14 +29,15 @@ class Public(mesa.Agent):
         self.index, self.label = index, label
 
     def step(self):
-        m, k = self.model, self.index
-        m.state.mood[:, k] = protocol.mood_step(
-            m.state.mood[:, k], m.tables.parties[k].volatility, m.state.seeds, m.steps, k
-        )
+        m, k, st = self.model, self.index, self.model.state
+        slot = protocol.MOOD_OF + k
+        st.reals[slot] = protocol.mood_step(st.reals[slot], m.rows[k].volatility[0], st.seed, m.steps, k)
 
-    def vote(self, rows: np.ndarray, package: np.ndarray):
-        m = self.model
-        return protocol.ratify(m.steps, m.tables, m.seen, m.state.mood, m.state.seeds, rows, package, self.index)
+    def vote(self, package: int) -> tuple[float, bool]:
+        """(probability, passed) of the package put to this public today."""
+        m, k, st = self.model, self.index, self.model.state
+        return protocol.ratify(m.steps, m.rows[k], m.rows[3], 0, st.packages, st.reals[protocol.MOOD_OF + k],
+                               st.seed, package, k)
 
 
 class OutsidePower(mesa.Agent):
@@ -46,5 +48,7 @@ class OutsidePower(mesa.Agent):
         self.outside_id, self.label = outside_id, label
 
     def step(self):
+        """(alarm, pressure, rhetoric, pressure felt) this round."""
         m = self.model
-        return protocol.outside_move(m.steps, m.tables, m.state.offers)
+        offers = m.state.ints
+        return protocol.outside_move(m.steps, *m.rows[:3], 0, offers[protocol.STANDING], offers[protocol.STANDING + 1])

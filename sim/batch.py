@@ -1,9 +1,9 @@
-"""The batch engine: many negotiations at once, one numpy row per run.
+"""The batch engine: many negotiations in one compiled loop (sim.protocol.play).
 
-It plays exactly the rounds the Mesa model plays, calling the same rule functions
-of sim.protocol in the same order, with each run's draws addressed by its seed; so
-each run ends as it would in the Mesa model, whatever runs it shares a batch with.
-Runs that have ended are dropped from the working arrays as the batch thins out.
+Each run plays exactly the rounds the Mesa model plays, with the same rule functions
+of sim.protocol in the same order and its draws addressed by its seed; so each run
+ends as it would in the Mesa model, whatever runs it shares a call with. Runs are
+played in slices of CHUNK, which bounds the memory of the per-round arrays.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from . import protocol
 from .outcomes import Outcomes, concat, empty_votes
 from .preferences import Tables
 
-# Drop ended runs from the working arrays once fewer than this share is still going.
-COMPACT_BELOW = 0.75
+CHUNK = 4096
 
 
 def simulate(tables: Tables, seeds: np.ndarray, rounds: bool = False,
@@ -27,87 +26,44 @@ def simulate(tables: Tables, seeds: np.ndarray, rounds: bool = False,
     Returns the outcomes and, if ``rounds``, the per-round record of every run (the
     columns of sim.protocol.round_columns plus ``run`` and ``round``).
     """
-    seeds = np.asarray(seeds, dtype=np.uint64)
+    seeds = np.ascontiguousarray(seeds, dtype=np.uint64)
     n = seeds.shape[0]
-    if tables.runs == 1 and n > 1:
-        tables = tables.repeat(n)
-    if tables.runs != n:
+    shared = tables.runs == 1
+    if not shared and tables.runs != n:
         raise ValueError("give one seed per run")
     horizon = int(tables.deadline.max())
-
-    out = protocol.State.start(tables, seeds)      # where finished runs are written back
+    rows = tables.compiled()
+    ints, reals = np.empty((n, protocol.N_INTS), np.int64), np.empty((n, protocol.N_REALS))
     path = np.full((n, horizon), np.nan)
     votes, reports = [], []
-    where = np.arange(n)                            # working row -> run
-    written = np.zeros(n, bool)                     # working rows already written back
-    tb, st, seen = tables, out.select(where), None
-
-    for t in range(1, horizon + 1):
-        live = st.active
-        newly = ~live & ~written
-        if newly.any():
-            _write_back(out, st, where[newly], newly)
-            written |= newly
-            if progress:
-                progress(int(newly.sum()))
-        if not live.any():
-            break
-        if live.mean() < COMPACT_BELOW:
-            keep = np.flatnonzero(live)
-            where, written, tb, st = where[keep], written[keep], tb.select(keep), st.select(keep)
-            seen = protocol.select_assessment(seen, keep) if seen is not None else None
-            live = np.ones(keep.size, bool)
-
-        r = protocol.play_round(t, tb, st, seen, protocol.DirectActors(tb, st))
-        seen, action, v = r.seen, r.action, r.votes
-        path[where[live], t - 1] = r.move.pressure[live]
-        if v.rows.size:
+    for a in range(0, n, CHUNK):
+        b = min(a + CHUNK, n)
+        part = rows if shared else tuple(type(t)(*(x[a:b] for x in t)) for t in rows)
+        actions = np.full((b - a, horizon), protocol.NO_ACTION, np.int8)
+        ballots = np.empty((b - a, horizon, 5))
+        records = np.empty((b - a, horizon, protocol.RECORD) if rounds else (0, 0, protocol.RECORD))
+        protocol.play(*part, shared, seeds[a:b], rounds, ints[a:b], reals[a:b], path[a:b], actions, ballots, records)
+        run, t = np.nonzero(actions == protocol.ACCEPT)
+        if run.size:
+            v = ballots[run, t]
             votes.append({
-                "run": where[v.rows], "round": np.full(v.rows.size, t), "package": v.package,
-                "probability": v.probability, "passed": v.passed,
+                "run": run + a, "round": t + 1, "package": v[:, 0].astype(np.int64),
+                "probability": v[:, 1:3], "passed": v[:, 3:5].astype(bool),
             })
         if rounds:
-            report = protocol.round_report(tb, st, seen, r.move, r.who, action)
-            report["run"], report["round"] = where, np.full(where.size, t)
-            reports.append(report)
-
-    rest = ~written
-    _write_back(out, st, where[rest], rest)
-    if progress and rest.any():
-        progress(int(rest.sum()))
+            run, t = np.nonzero(actions != protocol.NO_ACTION)
+            reports.append({"run": run + a, "round": t + 1, **protocol.record_columns(tables, records[run, t])})
+        if progress:
+            progress(b - a)
     outcomes = Outcomes(
         seeds=seeds,
-        reason=out.reason,
-        end_round=out.end_round,
-        agreed=out.package,
-        attempts=out.attempts,
-        chance=out.chance,
-        pressure_total=out.pressure_total,
+        reason=ints[:, protocol.REASON],
+        end_round=ints[:, protocol.END_ROUND],
+        agreed=ints[:, protocol.PACKAGE],
+        attempts=ints[:, protocol.ATTEMPTS],
+        chance=reals[:, protocol.CHANCE],
+        pressure_total=reals[:, protocol.PRESSURE_TOTAL],
         pressure_path=path,
-        votes=_by_run(concat(votes, empty_votes())),
+        votes=concat(votes, empty_votes()),
     )
-    return outcomes, (_stack_rounds(reports, tables.party_ids) if rounds else None)
-
-
-def _by_run(votes: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    order = np.lexsort((votes["round"], votes["run"]))
-    return {k: v[order] for k, v in votes.items()}
-
-
-def _write_back(out: protocol.State, st: protocol.State, runs: np.ndarray, rows: np.ndarray) -> None:
-    for name in ("reason", "end_round", "package", "attempts", "chance", "pressure_total"):
-        getattr(out, name)[runs] = getattr(st, name)[rows]
-
-
-def _stack_rounds(reports: list[dict[str, np.ndarray]], party_ids: tuple[str, str]) -> dict[str, np.ndarray]:
-    """Per-round arrays -> one column per field, rows sorted by run then round, keeping
-    only rows where the run was still going; mover and action as names, as the Mesa
-    model's DataCollector has them."""
-    cols = {k: np.concatenate([r[k] for r in reports]) for k in reports[0]}
-    keep = cols["action"] != protocol.NO_ACTION
-    order = np.lexsort((cols["round"][keep], cols["run"][keep]))
-    cols = {k: v[keep][order] for k, v in cols.items()}
-    cols["mover"] = np.array(party_ids)[cols["mover"]]
-    cols["action"] = np.array(protocol.ACTIONS)[cols["action"]]
-    first = ["run", "round"]
-    return {k: cols[k] for k in first + [c for c in cols if c not in first]}
+    return outcomes, (concat(reports, reports[0]) if rounds else None)

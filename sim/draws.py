@@ -6,12 +6,14 @@ stream and ``round * SLOTS + slot`` counts along it. Nothing is carried from one
 draw to the next, so a draw is the same whether one run is simulated or a million
 at once, in any order: this is what lets every engine see the same numbers.
 
-Run seeds themselves come from numpy's SeedSequence (see :func:`run_seeds`).
+The mix is written once, compiled (numba), for one number; the array functions loop
+over it. Run seeds themselves come from numpy's SeedSequence (see :func:`run_seeds`).
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 SLOTS = 4
 MOOD = (0, 1)          # one slot per public
@@ -21,34 +23,64 @@ _GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31, _S11 = (np.uint64(n) for n in (30, 27, 31, 11))
+_ONE = np.uint64(1)
 _TO_UNIT = 2.0**-53
 
 
-def _mix(z: np.ndarray) -> np.ndarray:
-    """SplitMix64's finaliser: a bijective, well-avalanched 64-bit mix."""
-    with np.errstate(over="ignore"):
-        z = (z ^ (z >> _S30)) * _M1
-        z = (z ^ (z >> _S27)) * _M2
+@njit(cache=True, nogil=True)
+def mix(z):
+    """SplitMix64's finaliser: a bijective, well-avalanched 64-bit mix (wrapping arithmetic)."""
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
     return z ^ (z >> _S31)
 
 
-def _to_unit(z: np.ndarray) -> np.ndarray:
-    return (z >> _S11).astype(np.float64) * _TO_UNIT
+@njit(cache=True, nogil=True)
+def at(key, counter):
+    """The uniform number in [0, 1) at position ``counter`` of the stream keyed by ``key``."""
+    z = mix(np.uint64(key) + (np.uint64(counter) + _ONE) * _GAMMA)
+    return np.float64(z >> _S11) * _TO_UNIT
+
+
+@njit(cache=True, nogil=True)
+def draw(seed, round_, slot):
+    """A run's uniform draw in [0, 1) for the given round and slot."""
+    return at(seed, np.uint64(round_ * SLOTS + slot))
+
+
+@njit(cache=True, nogil=True)
+def _uniform(seeds, round_, slot):
+    out = np.empty(seeds.shape[0])
+    for i in range(seeds.shape[0]):
+        out[i] = draw(seeds[i], round_, slot)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _stream(key, counters):
+    out = np.empty(counters.shape[0])
+    for i in range(counters.shape[0]):
+        out[i] = at(key, counters[i])
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _seeds(k0, k1, points, replicates):
+    out = np.empty(points.shape[0], np.uint64)
+    for i in range(points.shape[0]):
+        per_point = mix(k0 ^ mix(points[i] * _GAMMA + k1))
+        out[i] = mix(per_point + (replicates[i] + _ONE) * _GAMMA)
+    return out
 
 
 def uniform(seeds: np.ndarray, round_: int, slot: int) -> np.ndarray:
     """One uniform draw in [0, 1) per run, for the given round and slot."""
-    counter = np.uint64(round_ * SLOTS + slot + 1)
-    with np.errstate(over="ignore"):
-        z = np.asarray(seeds, dtype=np.uint64) + counter * _GAMMA
-    return _to_unit(_mix(z))
+    return _uniform(np.ascontiguousarray(seeds, dtype=np.uint64), int(round_), int(slot))
 
 
 def stream(key: int, counters: np.ndarray) -> np.ndarray:
     """Uniform draws in [0, 1) at the given positions of the stream keyed by ``key``."""
-    with np.errstate(over="ignore"):
-        z = np.uint64(key) + (np.asarray(counters, dtype=np.uint64) + np.uint64(1)) * _GAMMA
-    return _to_unit(_mix(z))
+    return _stream(np.uint64(key), np.ascontiguousarray(counters, dtype=np.uint64))
 
 
 def run_seeds(root: int, points: np.ndarray | int, replicates: np.ndarray | int) -> np.ndarray:
@@ -60,8 +92,7 @@ def run_seeds(root: int, points: np.ndarray | int, replicates: np.ndarray | int)
     design never changes the seeds of the others.
     """
     k0, k1 = (np.uint64(w) for w in np.random.SeedSequence(root).generate_state(2, np.uint64))
-    points = np.asarray(points, dtype=np.uint64)
-    replicates = np.asarray(replicates, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        per_point = _mix(k0 ^ _mix(points * _GAMMA + k1))
-        return _mix(per_point + (replicates + np.uint64(1)) * _GAMMA)
+    points, replicates = np.broadcast_arrays(np.asarray(points, dtype=np.uint64), np.asarray(replicates, dtype=np.uint64))
+    shape = points.shape
+    flat = _seeds(k0, k1, np.ascontiguousarray(points.ravel()), np.ascontiguousarray(replicates.ravel()))
+    return flat.reshape(shape)

@@ -1,9 +1,9 @@
-"""Compiled searches over every package (numba), for one run or many.
+"""Compiled helpers over the packages of one run (numba).
 
-They hold no rule of the model: the strategies (sim.strategies) and the additive
-tables (sim.space) call them to find a best package or to sum option values, so the
-Mesa model and the batch engine share them. Compiled code is cached on disk beside
-this file (or under NUMBA_CACHE_DIR); only the first use on a machine compiles.
+They hold no rule of the model: the strategies (sim.strategies), the protocol and the
+additive tables (sim.space) call them, so the Mesa model and the batch engine share
+them. Compiled code is cached on disk beside this file (or under NUMBA_CACHE_DIR);
+only the first use on a machine compiles.
 """
 
 from __future__ import annotations
@@ -13,61 +13,37 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _beats(chosen, p, s, bp, bs):
-    """Whether a package with values (p, s) displaces the best so far (none if chosen < 0,
-    else with values (bp, bs)): higher primary, then higher secondary; on a full tie the
-    earlier (lower-numbered) package stays."""
-    return chosen < 0 or p > bp or (p == bp and s > bs)
+def beats(p, s, bp, bs):
+    """Whether a package with values (p, s) displaces the best so far, (bp, bs): a higher
+    primary, or an equal primary and a higher secondary; on a full tie the earlier
+    (lower-numbered) package stays. Every package search uses this one rule, starting
+    from (-inf, -inf) with no package chosen, and updates without branching (the
+    searches run over every package of every round)."""
+    return (p > bp) | ((p == bp) & (s > bs))
 
 
 @njit(cache=True, nogil=True)
-def best(primary, secondary, allowed):
-    """Per run, the allowed package with the highest primary value, ties broken by the
-    secondary value, then by the lower package number; -1 where nothing is allowed."""
-    runs, size = primary.shape
-    out = np.full(runs, -1, np.int64)
-    for r in range(runs):
-        chosen, bp, bs = -1, 0.0, 0.0
-        for j in range(size):
-            if allowed[r, j]:
-                p, s = primary[r, j], secondary[r, j]
-                if _beats(chosen, p, s, bp, bs):
-                    chosen, bp, bs = j, p, s
-        out[r] = chosen
-    return out
+def value_of(values, package):
+    """values[package], or NaN for no package (-1)."""
+    return values[package] if package >= 0 else np.nan
 
 
 @njit(cache=True, nogil=True)
-def best_meeting(primary, secondary, threshold):
-    """:func:`best` where the allowed packages are those whose secondary value is at
-    least the run's threshold (the time-dependent offer: best for the other side
-    among the packages meeting one's own target)."""
-    runs, size = primary.shape
-    out = np.full(runs, -1, np.int64)
-    for r in range(runs):
-        t = threshold[r]
-        chosen, bp, bs = -1, 0.0, 0.0
-        for j in range(size):
-            s = secondary[r, j]
-            if s >= t:
-                p = primary[r, j]
-                if _beats(chosen, p, s, bp, bs):
-                    chosen, bp, bs = j, p, s
-        out[r] = chosen
-    return out
+def top_row(gain):
+    """The best gain on offer in one run, or 0 if nothing gains."""
+    m = 0.0
+    for j in range(gain.shape[0]):
+        g = gain[j]
+        m = g if g > m else m
+    return m
 
 
 @njit(cache=True, nogil=True)
 def top_gain(gain):
-    """Per run, the best gain on offer, or 0 if nothing gains."""
-    runs, size = gain.shape
-    out = np.zeros(runs)
-    for r in range(runs):
-        m = 0.0
-        for j in range(size):
-            if gain[r, j] > m:
-                m = gain[r, j]
-        out[r] = m
+    """:func:`top_row` for every run of a (runs, packages) array."""
+    out = np.empty(gain.shape[0])
+    for r in range(gain.shape[0]):
+        out[r] = top_row(gain[r])
     return out
 
 

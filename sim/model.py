@@ -41,13 +41,14 @@ class NegotiationModel(mesa.Model):
             raise ValueError("a NegotiationModel is one negotiation: give the tables of one run")
         self.seed = int(rng) if isinstance(rng, (int, np.integer)) else int(self.rng.integers(2**63))
         self.tables = tables
-        self.state = protocol.State.start(tables, np.array([self.seed % 2**64], dtype=np.uint64))
+        self.rows = tables.compiled()          # (party 0, party 1, outside power, negotiation)
+        self.state = protocol.RunState(tables.space.size, self.seed % 2**64)
         ids, labels = tables.party_ids, tables.labels
         self.governments = [Government(self, k, pid, labels[pid]) for k, pid in enumerate(ids)]
         self.publics = [Public(self, k, tables.public_labels[k]) for k in range(2)]
         oid = tables.outside_id
         self.outside_power = OutsidePower(self, oid, labels[oid]) if oid else None
-        self.seen: protocol.Assessment | None = None
+        self.who: int | None = None
         self.ratifications: list[dict] = []
         self.pressure_path: list[float] = []
         self._report: dict = {}
@@ -58,47 +59,40 @@ class NegotiationModel(mesa.Model):
         return self._report[column]
 
     def step(self):
-        t, st, tables = self.steps, self.state, self.tables
-        r = protocol.play_round(t, tables, st, self.seen, self)
-        self.seen, self.who = r.seen, r.who
-        self.pressure_path.append(float(r.move.pressure[0]))
-        self._note_votes(t, r.votes)
-        report = protocol.round_report(tables, st, self.seen, r.move, self.who, r.action)
-        self._report = {name: _scalar(value[0]) for name, value in report.items()}
-        self._report["round"] = t
-        self._report["mover"] = tables.party_ids[self._report["mover"]]
-        self._report["action"] = protocol.ACTIONS[self._report["action"]]
-        self.datacollector.collect(self)
-        if st.reason[0] != protocol.ONGOING:
-            self.running = False
-
-    # The round's acts, carried out by the agents (see protocol.Actors).
-
-    def outside(self, round_: int):
+        """One round, in the order every engine plays it: the outside power acts on the
+        offers standing, the publics' moods move, the governments assess the packages, the
+        side whose turn it is answers, and an accepted package goes to the publics."""
+        t, st, (p0, p1, o, neg) = self.steps, self.state, self.rows
         if self.outside_power is not None:
-            return self.outside_power.step()
-        return protocol.outside_move(round_, self.tables, self.state.offers)
-
-    def moods(self, round_: int) -> None:
+            alarm, pressure, rhetoric, felt = self.outside_power.step()
+        else:
+            alarm, pressure, rhetoric, felt = protocol.outside_move(t, p0, p1, o, 0, -1, -1)
+        st.reals[protocol.PRESSURE_TOTAL] += pressure
+        self.pressure_path.append(float(pressure))
         for public in self.publics:
             public.step()
-
-    def decide(self, round_: int, seen, who):
-        self.seen = seen
-        return self.governments[int(who[0])].step(seen, who)
-
-    def vote(self, rows: np.ndarray, package: np.ndarray, public: int):
-        return self.publics[public].vote(rows, package)
-
-    def _note_votes(self, t: int, votes: protocol.Votes) -> None:
-        ids = self.tables.party_ids
-        for i in range(votes.rows.size):
+        protocol.refresh(p0, p1, o, neg, 0, felt, rhetoric, st.ints, st.reals, st.rejected, st.packages)
+        self.who = who = int(protocol.mover(t, neg.opener[0]))
+        walk, accept, offer = self.governments[who].step()
+        action = protocol.action_of(walk, accept)
+        (prob0, passed0), (prob1, passed1) = (np.nan, False), (np.nan, False)
+        if action == protocol.ACCEPT:
+            package = int(protocol.agreed(st.ints, who))
+            (prob0, passed0), (prob1, passed1) = (public.vote(package) for public in self.publics)
             self.ratifications.append({
-                "round": t,
-                "package": int(votes.package[i]),
-                **{f"probability_{p}": float(votes.probability[i, k]) for k, p in enumerate(ids)},
-                **{f"passed_{p}": bool(votes.passed[i, k]) for k, p in enumerate(ids)},
+                "round": t, "package": package,
+                **{f"probability_{p}": float(v) for p, v in zip(self.tables.party_ids, (prob0, prob1))},
+                **{f"passed_{p}": bool(v) for p, v in zip(self.tables.party_ids, (passed0, passed1))},
             })
+        protocol.settle(t, neg, 0, who, action, walk, offer, prob0, prob1, passed0, passed1,
+                        st.ints, st.reals, st.rejected, st.packages)
+        values = np.empty((1, protocol.RECORD))
+        protocol.record(o, 0, who, action, alarm, pressure, rhetoric, felt, st.ints, st.reals, st.packages, values[0])
+        self._report = {name: _scalar(v[0]) for name, v in protocol.record_columns(self.tables, values).items()}
+        self._report["round"] = t
+        self.datacollector.collect(self)
+        if not st.active:
+            self.running = False
 
     def run(self) -> None:
         """Play rounds until the negotiation ends (it always does by the deadline)."""

@@ -8,10 +8,11 @@ and (runs,), so one run and a million runs go through the same code.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass, fields
 
 import numpy as np
-from numba import njit, vectorize
+from numba import njit
 
 from .scenario import Scenario, flatten  # noqa: F401  (flatten: also imported from here)
 from .space import OutcomeSpace
@@ -47,6 +48,11 @@ class OutsideTables:
     rhetoric_max: np.ndarray  # (runs,)
     autonomy: np.ndarray      # (runs,) the target's autonomy in round 1
     autonomy_growth: np.ndarray  # (runs,) per round
+
+
+PartyRows = namedtuple("PartyRows", [f.name for f in fields(PartyTables)])
+OutsideRows = namedtuple("OutsideRows", [f.name for f in fields(OutsideTables)])
+NegotiationRows = namedtuple("NegotiationRows", ["deadline", "opener", "ratification", "continue_after_failure"])
 
 
 @dataclass(frozen=True)
@@ -162,22 +168,17 @@ class Tables:
         )
 
     def select(self, rows: np.ndarray) -> "Tables":
-        """The tables of a subset of runs (rows: indices or a boolean mask). Arrays shared
-        by all runs (see :meth:`repeat`) stay shared."""
-        count = np.arange(self.runs)[rows].shape[0]
+        """The tables of a subset of runs (rows: indices or a boolean mask), as copies."""
+        return self._map(lambda a: a[rows])
 
-        def pick_rows(a: np.ndarray) -> np.ndarray:
-            if a.strides[0] == 0:
-                return np.broadcast_to(a[:1], (count, *a.shape[1:]))
-            return a[rows]
+    def compiled(self) -> tuple:
+        """The arrays as the compiled engine takes them: named tuples of each party's,
+        the outside power's and the negotiation's per-run arrays (C-contiguous)."""
+        def rows(obj, kind):
+            return kind(*(np.ascontiguousarray(getattr(obj, f)) for f in kind._fields))
 
-        return self._map(pick_rows)
-
-    def repeat(self, runs: int) -> "Tables":
-        """One run's tables shared by ``runs`` runs, as read-only views (no copies)."""
-        if self.runs != 1:
-            raise ValueError("only the tables of a single run can be repeated")
-        return self._map(lambda a: np.broadcast_to(a, (runs, *a.shape[1:])))
+        p0, p1 = (rows(p, PartyRows) for p in self.parties)
+        return p0, p1, rows(self.outside, OutsideRows), rows(self, NegotiationRows)
 
     def _map(self, f) -> "Tables":
         def each(obj):
@@ -252,62 +253,101 @@ def pick(values: np.ndarray, package: np.ndarray) -> np.ndarray:
 
 
 # Each valuation rule is written once, for one package of one run, and compiled
-# (numba) into a numpy ufunc: the functions below apply it to (runs, packages) arrays,
-# and compiled loops over many runs (sim.protocol's assessment) call it directly.
+# (numba): the compiled engine (sim.protocol) calls them directly, and the functions
+# after them apply them to arrays of runs and packages.
 
-@njit(cache=True)
+@njit(cache=True, nogil=True, inline="always")
 def clip01(x: float) -> float:
-    """x bounded to [0, 1] (NaN stays NaN, as with np.clip)."""
-    if x != x:
-        return x
-    return min(max(x, 0.0), 1.0)
+    """x bounded to [0, 1] (NaN stays NaN, as with np.clip); no branches, so that loops
+    over packages vectorise."""
+    low = 0.0 if x < 0.0 else x
+    return 1.0 if low > 1.0 else low
 
 
-@vectorize(["float64(float64, float64, float64)"], cache=True)
+@njit(cache=True, nogil=True, inline="always")
 def pressed(utility, shift, pressure):
     """The pressed party's utility of a package: its own plus the shift per unit of pressure felt."""
     return utility + pressure * shift
 
 
-@vectorize(["float64(float64, float64, float64)"], cache=True)
+@njit(cache=True, nogil=True, inline="always")
 def swayed(base, effect, rhetoric):
     """A public's opinion of a package: its base acceptance moved by the rhetoric's effect."""
     return base + rhetoric * effect
 
 
-@vectorize(["float64(float64, float64, float64)"], cache=True)
+@njit(cache=True, nogil=True, inline="always")
 def ratify_chance(accepting, threshold, margin):
     """Chance that a public with the given share accepting lets a treaty through."""
     return clip01((accepting - threshold) / (2.0 * margin) + 0.5)
 
 
-@vectorize(["float64(float64, float64, float64, float64)"], cache=True)
+@njit(cache=True, nogil=True, inline="always")
 def bargaining_gain(utility, reservation, anticipation, ratify_both):
     """A government's gain over the status quo, discounted by the chance of ratification."""
     return (utility - reservation) * (1.0 - anticipation * (1.0 - ratify_both))
 
 
+@njit(cache=True, nogil=True)
+def _pressed_each(a, b, c):
+    out = np.empty(a.shape[0])
+    for i in range(a.shape[0]):
+        out[i] = pressed(a[i], b[i], c[i])
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _swayed_each(a, b, c):
+    out = np.empty(a.shape[0])
+    for i in range(a.shape[0]):
+        out[i] = swayed(a[i], b[i], c[i])
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _ratify_each(a, b, c):
+    out = np.empty(a.shape[0])
+    for i in range(a.shape[0]):
+        out[i] = ratify_chance(a[i], b[i], c[i])
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _gain_each(a, b, c, d):
+    out = np.empty(a.shape[0])
+    for i in range(a.shape[0]):
+        out[i] = bargaining_gain(a[i], b[i], c[i], d[i])
+    return out
+
+
+def _each(loop, *arrays) -> np.ndarray:
+    """Apply a compiled elementwise loop to arrays broadcast together (numpy's rules)."""
+    arrays = np.broadcast_arrays(*[np.asarray(a, dtype=float) for a in arrays])
+    flat = loop(*[np.ascontiguousarray(a).ravel() for a in arrays])
+    return flat.reshape(arrays[0].shape)
+
+
 def pressured_utility(utility: np.ndarray, shift: np.ndarray, effective_pressure: np.ndarray) -> np.ndarray:
     """The pressed party's utility this round: its own plus the outside power's shift (L11, L15)."""
-    return pressed(utility, shift, effective_pressure[:, None])
+    return _each(_pressed_each, utility, shift, np.asarray(effective_pressure)[:, None])
 
 
 def opinion(base: np.ndarray, rhetoric_effect: np.ndarray, rhetoric: np.ndarray) -> np.ndarray:
     """A public's known opinion of each package: the share accepting it as the polls have
     it, moved by the outside power's rhetoric (L25). Not clipped: the mood of the day is
     added before the share is bounded to [0, 1]."""
-    return swayed(base, rhetoric_effect, rhetoric[:, None])
+    return _each(_swayed_each, base, rhetoric_effect, np.asarray(rhetoric)[:, None])
 
 
 def ratification_probability(accepting: np.ndarray, threshold: np.ndarray, margin: np.ndarray) -> np.ndarray:
     """Chance that a public lets a treaty through: 0 below threshold - margin, 1 above
     threshold + margin, linear between (threshold 0.5, margin 0.5 gives the share itself)."""
     shape = (slice(None),) + (None,) * (np.ndim(accepting) - 1)
-    return ratify_chance(accepting, threshold[shape], margin[shape])
+    return _each(_ratify_each, accepting, np.asarray(threshold)[shape], np.asarray(margin)[shape])
 
 
 def negotiating_gain(utility: np.ndarray, reservation: np.ndarray, anticipation: np.ndarray,
                      ratify_both: np.ndarray) -> np.ndarray:
     """Gain over the status quo that a government bargains with (Putnam's two levels):
     with anticipation a, a package ratified with probability p is worth (1 - a + a p) of its gain."""
-    return bargaining_gain(utility, reservation[:, None], anticipation[:, None], ratify_both)
+    return _each(_gain_each, utility, np.asarray(reservation)[:, None], np.asarray(anticipation)[:, None], ratify_both)

@@ -1,36 +1,26 @@
-"""One round's rules, over arrays of runs, with no Mesa in sight.
+"""One round's rules, for one run, compiled (numba), with no Mesa in sight.
 
-A round: the outside power acts on the package on the table; each public's mood
-moves; the governments assess every package (their utility, the publics' opinion,
-the chance of ratification); the side whose turn it is accepts the standing offer,
-counters or walks away; an accepted package goes to ratification in both
-countries. The rule functions are pure; :class:`State` holds what carries over
-from round to round. The Mesa model (one run) and the batch engine (many runs) call
-the same functions in the same order.
+A round: the outside power acts on the offers standing; each public's mood moves;
+the governments assess every package (their utility, the publics' opinion, the
+chance of ratification); the side whose turn it is accepts the standing offer,
+counters or walks away; an accepted package goes to ratification in both countries.
+
+Each rule is a function of one run: the Mesa model's agents call them for the run
+they play (sim.agents), and the batch engine calls them inside one compiled loop
+over many runs (:func:`play`). A run's tables come as the named tuples of
+``Tables.compiled()`` with the run's row ``r``; what carries over from round to round
+is held in three small arrays (:class:`RunState` names their slots).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Protocol
-from dataclasses import dataclass, field, fields
-
 import numpy as np
 from numba import njit
 
-from . import draws, kernels
-from .preferences import (
-    Tables,
-    bargaining_gain,
-    clip01,
-    pick,
-    pressed,
-    ratification_probability,
-    ratify_chance,
-    swayed,
-)
-from .space import NO_PACKAGE
-from .strategies import STRATEGIES, STRATEGY_INDEX, Decision, View
+from .draws import MOOD, RATIFY, draw
+from .kernels import top_row, value_of
+from .preferences import Tables, bargaining_gain, clip01, pressed, ratify_chance, swayed
+from .strategies import respond
 
 # Why a run ended. Codes 3-4 and 5-6 add the index of the party concerned.
 ONGOING = -1
@@ -48,6 +38,35 @@ OFFER, ACCEPT, WALK = 0, 1, 2
 NO_ACTION = -1
 
 SQRT3 = float(np.sqrt(3.0))
+
+# A run's state, in three arrays. Integers (``ints``):
+STANDING = 0       # STANDING + k: party k's standing offer, -1 for none
+ON_TABLE = 2       # the latest offer made
+STALE = 3          # STALE + k: offers party k received since the best it saw improved
+PACKAGE = 5        # the package last agreed (ratified or not), -1 for none
+ATTEMPTS = 6       # packages put to ratification so far
+END_ROUND = 7      # 0 while ongoing
+REASON = 8         # ONGOING until the run ends
+ACCEPTABLE = 9     # 1 if some package leaves both governments better off
+ASSESSED = 10      # 1 once the packages have been assessed
+TOP_KNOWN = 11     # TOP_KNOWN + k: 1 while party k's best gain (TOP + k) is up to date
+N_INTS = 13
+# Reals (``reals``):
+BEST_SEEN = 0      # BEST_SEEN + k: best gain party k saw in the other side's offers
+MOOD_OF = 2        # MOOD_OF + k: public k's mood
+PRESSURE_TOTAL = 4  # the outside power's pressure so far
+CHANCE = 5         # chance that the first package put to the publics passes both
+TOP = 6            # TOP + k: party k's best gain on offer
+FELT = 8           # the pressure felt the assessment was made for
+RHETORIC = 9       # the rhetoric the assessment was made for
+N_REALS = 10
+# How every package looks this round (``packages``, 6 rows): each party's utility,
+# each public's opinion before mood (not clipped), each government's negotiating gain
+# (-inf for a package a public rejected).
+UTILITY, OPINION, GAIN = 0, 2, 4
+
+# The per-round record, one value per slot (see round_columns for the names).
+RECORD = 20
 
 
 def reason_label(code: int, party_labels: tuple[str, str]) -> str:
@@ -69,420 +88,336 @@ def reason_label(code: int, party_labels: tuple[str, str]) -> str:
 # --------------------------------------------------------------------------- rules
 
 
-def mover(round_: int, opener: np.ndarray) -> np.ndarray:
+@njit(cache=True, nogil=True, inline="always")
+def mover(round_, opener):
     """Index of the party whose turn it is: the opener in round 1, then alternating."""
     return (opener + (round_ - 1)) % 2
 
 
-@dataclass(frozen=True)
-class OutsideMove:
-    alarm: np.ndarray       # (runs,) 0..1
-    pressure: np.ndarray    # (runs,) pressure applied on its target
-    rhetoric: np.ndarray    # (runs,) rhetoric aimed at both publics
-    effective: np.ndarray   # (runs,) pressure felt, after the target's autonomy
+@njit(cache=True, nogil=True, inline="always")
+def start(ints, reals, rejected):
+    """A run's state before its first round."""
+    ints[:] = 0
+    ints[STANDING] = ints[STANDING + 1] = ints[ON_TABLE] = ints[PACKAGE] = -1
+    ints[REASON] = ONGOING
+    reals[:] = 0.0
+    reals[BEST_SEEN] = reals[BEST_SEEN + 1] = -np.inf
+    rejected[:] = False
 
 
-def outside_move(round_: int, tables: Tables, offers: np.ndarray) -> OutsideMove:
-    """The outside power's rule. It watches the standing offers of both sides; its threat is
-    what the worse of them for it would cost it against the status quo, counting only offers
-    within reach: both governments prefer them to no agreement by their own preferences,
-    before any pressure (so its own pressure does not talk it out of pressing). Talks going
-    nowhere cost it nothing. It presses once the threat exceeds the goodwill one round of
-    full pressure costs it, its alarm rising by `response` per unit beyond (L11, L19, L25).
-    Pressure is felt less the more autonomous the target is (L15, L17)."""
-    o = tables.outside
-    (p0, p1) = tables.parties
-    threat = _threat(offers, p0.utility, p0.reservation, p1.utility, p1.reservation, o.utility, o.reservation)
-    alarm = np.where(o.active, np.clip(o.response * (threat - o.goodwill_cost), 0.0, 1.0), 0.0)
-    autonomy = np.clip(o.autonomy + o.autonomy_growth * (round_ - 1), 0.0, 1.0)
-    pressure = o.pressure_max * alarm
-    return OutsideMove(alarm, pressure, o.rhetoric_max * alarm, pressure * (1.0 - autonomy))
+@njit(cache=True, nogil=True, inline="always")
+def outside_move(round_, p0, p1, o, r, offer0, offer1):
+    """The outside power's rule: (alarm, pressure, rhetoric, pressure felt). It watches the
+    standing offers of both sides; its threat is what the worse of them for it would cost
+    it against the status quo, counting only offers within reach: both governments prefer
+    them to no agreement by their own preferences, before any pressure (so its own
+    pressure does not talk it out of pressing). Talks going nowhere cost it nothing. It
+    presses once the threat exceeds the goodwill one round of full pressure costs it, its
+    alarm rising by `response` per unit beyond (L11, L19, L25). Pressure is felt less the
+    more autonomous the target is (L15, L17)."""
+    threat = 0.0
+    for package in (offer0, offer1):
+        if (package >= 0 and p0.utility[r, package] > p0.reservation[r]
+                and p1.utility[r, package] > p1.reservation[r]):
+            threat = max(threat, max(0.0, o.reservation[r] - o.utility[r, package]))
+    alarm = clip01(o.response[r] * (threat - o.goodwill_cost[r])) if o.active[r] else 0.0
+    autonomy = clip01(o.autonomy[r] + o.autonomy_growth[r] * (round_ - 1))
+    pressure = o.pressure_max[r] * alarm
+    return alarm, pressure, o.rhetoric_max[r] * alarm, pressure * (1.0 - autonomy)
 
 
-@njit(cache=True, nogil=True)
-def _threat(offers, utility0, reservation0, utility1, reservation1, utility_out, reservation_out):
-    """Per run, the outside power's threat (see :func:`outside_move`): the most that a
-    standing offer within reach would cost it against the status quo, or 0."""
-    runs = offers.shape[0]
-    threat = np.zeros(runs)
-    for r in range(runs):
-        for k in range(2):
-            package = offers[r, k]
-            if (package >= 0 and utility0[r, package] > reservation0[r]
-                    and utility1[r, package] > reservation1[r]):
-                threat[r] = max(threat[r], max(0.0, reservation_out[r] - utility_out[r, package]))
-    return threat
-
-
-def mood_step(mood: np.ndarray, volatility: np.ndarray, seeds: np.ndarray, round_: int, public: int) -> np.ndarray:
+@njit(cache=True, nogil=True, inline="always")
+def mood_step(mood, volatility, seed, round_, public):
     """A public's mood after this round's shock: uniform, mean 0, s.d. `volatility`."""
-    u = draws.uniform(seeds, round_, draws.MOOD[public])
+    u = draw(seed, round_, MOOD[public])
     return mood + volatility * SQRT3 * (2.0 * u - 1.0)
 
 
-@dataclass
-class Assessment:
-    """How every package looks to the governments, per party: (runs, packages) arrays.
-
-    It changes only when the pressure felt or the rhetoric changes, or a package is
-    rejected, so it is kept between rounds and refreshed for the runs concerned.
-    """
-
-    effective: np.ndarray          # (runs,) the pressure felt it was computed for
-    rhetoric: np.ndarray           # (runs,) the rhetoric it was computed for
-    utility: list[np.ndarray]      # each party's utility of each package this round
-    opinion: list[np.ndarray]      # each public's opinion before mood (not clipped)
-    gain: list[np.ndarray]         # each government's negotiating gain; -inf if rejected
-    acceptable: np.ndarray         # (runs,) some package leaves both sides better off
-    derived: dict = field(default_factory=dict)  # each side's best gain, made on first use
-
-    def top(self, k: int) -> np.ndarray:
-        """Party k's best gain on offer, or 0."""
-        if ("top", k) not in self.derived:
-            self.derived[("top", k)] = kernels.top_gain(self.gain[k])
-        return self.derived[("top", k)]
-
-
-def select_assessment(seen: Assessment, rows: np.ndarray) -> Assessment:
-    """The assessment of a subset of runs (a copy)."""
-    return Assessment(
-        seen.effective[rows], seen.rhetoric[rows], [u[rows] for u in seen.utility],
-        [o[rows] for o in seen.opinion], [g[rows] for g in seen.gain], seen.acceptable[rows],
-    )
-
-
-def assess(tables: Tables, move: OutsideMove, rejected: np.ndarray, known: Assessment | None = None) -> Assessment:
+@njit(cache=True, nogil=True, inline="always")
+def assess(p0, p1, o, neg, r, felt, rhetoric, rejected, packages):
     """Each government's utility and negotiating gain for every package, and each public's
-    opinion. Governments anticipate ratification from the publics' known opinion (polls
-    and rhetoric); the mood of the day moves only the vote itself. A kept assessment is
-    refreshed only for the runs whose pressure or rhetoric changed.
+    opinion, written to ``packages``; returns whether some package leaves both sides
+    better off. Governments anticipate ratification from the publics' known opinion
+    (polls and rhetoric); the mood of the day moves only the vote itself.
 
-    Per package: the pressed party's utility is sim.preferences.pressured_utility, each
-    public's opinion sim.preferences.opinion, the chance that both ratify the product
-    of sim.preferences.ratification_probability of each clipped opinion (1 without
-    ratification), each gain sim.preferences.negotiating_gain, and a package a public
-    rejected gains nothing (-inf); one compiled pass over the packages (_assess_rows).
-    """
-    if known is None:
-        runs, size = rejected.shape
-        known = Assessment(
-            move.effective.copy(), move.rhetoric.copy(),
-            [np.empty((runs, size)) for _ in (0, 1)], [np.empty((runs, size)) for _ in (0, 1)],
-            [np.empty((runs, size)) for _ in (0, 1)], np.empty(runs, bool),
-        )
-        rows = np.arange(runs)
+    Per package: the pressed party's utility is sim.preferences.pressed, each public's
+    opinion sim.preferences.swayed, the chance that both ratify the product of
+    sim.preferences.ratify_chance of each clipped opinion (1 without ratification), each
+    gain sim.preferences.bargaining_gain, and a package a public rejected gains nothing.
+    (Three passes over few arrays each, without branches: they vectorise.)"""
+    u0, u1 = packages[UTILITY], packages[UTILITY + 1]
+    v0, v1 = packages[OPINION], packages[OPINION + 1]
+    g0, g1 = packages[GAIN], packages[GAIN + 1]
+    _pressed_row(p0.utility[r], o.shift[r], felt if o.target[r] == 0 else 0.0, u0)
+    _pressed_row(p1.utility[r], o.shift[r], felt if o.target[r] == 1 else 0.0, u1)
+    _swayed_row(p0.acceptance[r], p0.rhetoric[r], rhetoric, v0)
+    _swayed_row(p1.acceptance[r], p1.rhetoric[r], rhetoric, v1)
+    ratifies = neg.ratification[r]
+    threshold0, margin0, threshold1, margin1 = p0.threshold[r], p0.margin[r], p1.threshold[r], p1.margin[r]
+    reservation0, anticipation0 = p0.reservation[r], p0.anticipation[r]
+    reservation1, anticipation1 = p1.reservation[r], p1.anticipation[r]
+    acceptable = False
+    for j in range(packages.shape[1]):
+        chance = (ratify_chance(clip01(v0[j]), threshold0, margin0)
+                  * ratify_chance(clip01(v1[j]), threshold1, margin1))
+        both = chance if ratifies else 1.0
+        a = bargaining_gain(u0[j], reservation0, anticipation0, both)
+        b = bargaining_gain(u1[j], reservation1, anticipation1, both)
+        out = rejected[j]
+        g0[j] = -np.inf if out else a
+        g1[j] = -np.inf if out else b
+        acceptable |= (not out) & (a > 0.0) & (b > 0.0)
+    return acceptable
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _pressed_row(utility, shift, pressure, out):
+    for j in range(out.shape[0]):
+        out[j] = pressed(utility[j], shift[j], pressure)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _swayed_row(base, effect, rhetoric, out):
+    for j in range(out.shape[0]):
+        out[j] = swayed(base[j], effect[j], rhetoric)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def refresh(p0, p1, o, neg, r, felt, rhetoric, ints, reals, rejected, packages):
+    """Assess the packages if they have not been, or if the pressure felt or the rhetoric
+    changed since they were (nothing else they depend on changes within a run)."""
+    if ints[ASSESSED] and felt == reals[FELT] and rhetoric == reals[RHETORIC]:
+        return
+    ints[ACCEPTABLE] = assess(p0, p1, o, neg, r, felt, rhetoric, rejected, packages)
+    ints[ASSESSED] = 1
+    ints[TOP_KNOWN] = ints[TOP_KNOWN + 1] = 0
+    reals[FELT], reals[RHETORIC] = felt, rhetoric
+
+
+@njit(cache=True, nogil=True, inline="always")
+def top(ints, reals, packages, k):
+    """Party k's best gain on offer (0 if it gains from nothing), kept until the gains change."""
+    if not ints[TOP_KNOWN + k]:
+        reals[TOP + k] = top_row(packages[GAIN + k])
+        ints[TOP_KNOWN + k] = 1
+    return reals[TOP + k]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def decide(round_, own, other, neg, r, who, ints, reals, packages):
+    """The moving side's answer: (walk reason or ONGOING, accept, offer). ``own`` and
+    ``other`` are the mover's and the other side's PartyRows. A side walks away when no
+    package leaves both better off than no agreement, or when its patience with unimproved
+    offers has run out and its strategy would not accept the offer standing; otherwise its
+    strategy accepts or counters. In the last round no counter-offer could be answered,
+    so the mover accepts any standing offer that leaves it better off than no agreement."""
+    own_gain, other_gain = packages[GAIN + who], packages[GAIN + 1 - who]
+    own_offer, other_offer = ints[STANDING + who], ints[STANDING + 1 - who]
+    kind = own.strategy[r]
+    known = top(ints, reals, packages, who) if kind == 0 else 0.0   # only time-dependent concession uses it
+    deadline = neg.deadline[r]
+    accept, offer = respond(kind, round_, deadline, own_gain, other_gain, own_offer, other_offer, own.beta[r],
+                            own.tolerance[r], own.discount[r], other.discount[r], known)
+    if round_ >= deadline and value_of(own_gain, other_offer) > 0:
+        accept = True
+    patience = own.patience[r]
+    impatient = patience > 0 and ints[STALE + who] >= patience and not accept
+    if not ints[ACCEPTABLE]:
+        walk = NO_ACCEPTABLE_PACKAGE
+    elif impatient:
+        walk = WALKED_AWAY + who
     else:
-        changed = (move.effective != known.effective) | (move.rhetoric != known.rhetoric)
-        if not changed.any():
-            return known
-        rows = np.flatnonzero(changed)
-        known.effective[rows], known.rhetoric[rows] = move.effective[rows], move.rhetoric[rows]
-        known.derived.clear()
-    (p0, p1), o = tables.parties, tables.outside
-    _assess_rows(
-        rows, move.effective[rows], move.rhetoric[rows], o.target, o.shift, tables.ratification, rejected,
-        p0.utility, p0.reservation, p0.anticipation, p0.acceptance, p0.rhetoric, p0.threshold, p0.margin,
-        p1.utility, p1.reservation, p1.anticipation, p1.acceptance, p1.rhetoric, p1.threshold, p1.margin,
-        *known.utility, *known.opinion, *known.gain, known.acceptable,
-    )
-    return known
+        walk = ONGOING
+    return walk, accept and walk == ONGOING, offer
+
+
+@njit(cache=True, nogil=True, inline="always")
+def action_of(walk, accept):
+    return WALK if walk != ONGOING else (ACCEPT if accept else OFFER)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def agreed(ints, who):
+    """The package the mover accepts: the other side's standing offer."""
+    return ints[STANDING + 1 - who]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def acceptance_today(packages, mood, package, public):
+    """Share of a public accepting a package today (its opinion plus mood); NaN for none."""
+    return clip01(value_of(packages[OPINION + public], package) + mood)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def ratify(round_, party, neg, r, packages, mood, seed, package, public):
+    """Put the package to one public: (probability, passed). Without ratification in the
+    scenario every package passes."""
+    prob = 1.0
+    if neg.ratification[r]:
+        prob = ratify_chance(acceptance_today(packages, mood, package, public), party.threshold[r], party.margin[r])
+    return prob, draw(seed, round_, RATIFY[public]) < prob
+
+
+@njit(cache=True, nogil=True, inline="always")
+def settle(round_, neg, r, who, action, walk, offer, prob0, prob1, passed0, passed1, ints, reals, rejected, packages):
+    """Carry out the mover's answer: a walk-out ends the run; an accepted package, put to
+    both publics (probabilities and votes given), ends it as a treaty or a failed
+    ratification, or talks go on without that package if the scenario says so; an offer
+    stands. A run still going at its deadline ends there."""
+    if action == WALK:
+        _end(ints, round_, walk)
+    elif action == ACCEPT:
+        package = agreed(ints, who)
+        ints[PACKAGE] = package
+        if ints[ATTEMPTS] == 0:
+            reals[CHANCE] = prob0 * prob1
+        ints[ATTEMPTS] += 1
+        if passed0 and passed1:
+            _end(ints, round_, TREATY)
+        elif neg.continue_after_failure[r] and round_ < neg.deadline[r]:
+            _reopen(package, ints, reals, rejected, packages)
+        elif not passed0 and not passed1:
+            _end(ints, round_, RATIFICATION_FAILED_BOTH)
+        else:
+            _end(ints, round_, RATIFICATION_FAILED + (0 if not passed0 else 1))
+    else:
+        _record_offer(who, offer, ints, reals, packages)
+    if ints[REASON] == ONGOING and round_ >= neg.deadline[r]:
+        _end(ints, round_, DEADLINE)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _end(ints, round_, reason):
+    ints[REASON] = reason
+    ints[END_ROUND] = round_
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _record_offer(who, offer, ints, reals, packages):
+    """The mover's counter-offer stands; the receiver notes whether it improved."""
+    ints[STANDING + who] = offer
+    ints[ON_TABLE] = offer
+    receiver = 1 - who
+    gain = packages[GAIN + receiver, offer]
+    if gain > reals[BEST_SEEN + receiver]:
+        reals[BEST_SEEN + receiver] = gain
+        ints[STALE + receiver] = 0
+    else:
+        ints[STALE + receiver] += 1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _reopen(package, ints, reals, rejected, packages):
+    """After a failed ratification, talks go on without that package."""
+    rejected[package] = True
+    packages[GAIN, package] = packages[GAIN + 1, package] = -np.inf
+    ints[TOP_KNOWN] = ints[TOP_KNOWN + 1] = 0
+    acceptable = False
+    for j in range(packages.shape[1]):
+        acceptable = acceptable or (packages[GAIN, j] > 0 and packages[GAIN + 1, j] > 0)
+    ints[ACCEPTABLE] = acceptable
+    ints[STANDING] = ints[STANDING + 1] = ints[ON_TABLE] = -1
+    reals[BEST_SEEN] = reals[BEST_SEEN + 1] = -np.inf
+    ints[STALE] = ints[STALE + 1] = 0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def record(o, r, who, action, alarm, pressure, rhetoric, felt, ints, reals, packages, out):
+    """This round's record (``out``, RECORD slots): the mover and its action; each standing
+    offer and its utility to each party (this round's, with pressure) and to the outside
+    power; the outside power's alarm, pressure, pressure felt and rhetoric; each public's
+    mood and its acceptance today of each standing offer."""
+    out[0], out[1] = who, action
+    for k in range(2):
+        offer = ints[STANDING + k]
+        out[2 + 4 * k] = offer
+        out[3 + 4 * k] = value_of(packages[UTILITY], offer)
+        out[4 + 4 * k] = value_of(packages[UTILITY + 1], offer)
+        out[5 + 4 * k] = value_of(o.utility[r], offer)
+    out[10], out[11], out[12], out[13] = alarm, pressure, felt, rhetoric
+    for k in range(2):
+        mood = reals[MOOD_OF + k]
+        out[14 + 3 * k] = mood
+        for j in range(2):
+            out[15 + 3 * k + j] = acceptance_today(packages, mood, ints[STANDING + j], k)
+
+
+# --------------------------------------------------------------------------- many runs
 
 
 @njit(cache=True, nogil=True)
-def _assess_rows(rows, effective, rhetoric, target, shift, ratification, rejected,
-                 utility0, reservation0, anticipation0, acceptance0, rhetoric0, threshold0, margin0,
-                 utility1, reservation1, anticipation1, acceptance1, rhetoric1, threshold1, margin1,
-                 out_utility0, out_utility1, out_opinion0, out_opinion1, out_gain0, out_gain1, out_acceptable):
-    """:func:`assess` for runs ``rows[i]``, with pressure felt ``effective[i]`` and rhetoric
-    ``rhetoric[i]``, written to the same rows of the outputs."""
-    size = utility0.shape[1]
-    for i in range(rows.shape[0]):
-        r = rows[i]
-        e, rh = effective[i], rhetoric[i]
-        pressed0 = e if target[r] == 0 else 0.0
-        pressed1 = e if target[r] == 1 else 0.0
-        acceptable = False
-        for j in range(size):
-            u0 = pressed(utility0[r, j], shift[r, j], pressed0)
-            u1 = pressed(utility1[r, j], shift[r, j], pressed1)
-            v0 = swayed(acceptance0[r, j], rhetoric0[r, j], rh)
-            v1 = swayed(acceptance1[r, j], rhetoric1[r, j], rh)
-            both = 1.0
-            if ratification[r]:
-                both = (ratify_chance(clip01(v0), threshold0[r], margin0[r])
-                        * ratify_chance(clip01(v1), threshold1[r], margin1[r]))
-            if rejected[r, j]:
-                g0 = g1 = -np.inf
+def play(p0, p1, o, neg, shared, seeds, keep_records, ints_out, reals_out, path, actions, votes, records):
+    """The batch engine: play one negotiation per seed, every round in the order the Mesa
+    model plays it (outside power, moods, assessment, the mover's answer, the votes), with
+    the same rules. Run i uses row 0 of the tables if ``shared``, else row i. Writes each
+    run's final state (``ints_out``, ``reals_out``), its pressure per round (``path``), its
+    action per round (``actions``, NO_ACTION once ended), the votes of rounds that ended in
+    acceptance (``votes``: package, both probabilities, both results) and, if
+    ``keep_records``, each round's record."""
+    size = p0.utility.shape[1]
+    ints, reals = np.empty(N_INTS, np.int64), np.empty(N_REALS)
+    rejected, packages = np.empty(size, np.bool_), np.empty((6, size))
+    for i in range(seeds.shape[0]):
+        r = 0 if shared else i
+        seed = seeds[i]
+        start(ints, reals, rejected)
+        t = 0
+        while ints[REASON] == ONGOING:
+            t += 1
+            alarm, pressure, rhetoric, felt = outside_move(t, p0, p1, o, r, ints[STANDING], ints[STANDING + 1])
+            reals[PRESSURE_TOTAL] += pressure
+            path[i, t - 1] = pressure
+            reals[MOOD_OF] = mood_step(reals[MOOD_OF], p0.volatility[r], seed, t, 0)
+            reals[MOOD_OF + 1] = mood_step(reals[MOOD_OF + 1], p1.volatility[r], seed, t, 1)
+            refresh(p0, p1, o, neg, r, felt, rhetoric, ints, reals, rejected, packages)
+            who = mover(t, neg.opener[r])
+            if who == 0:
+                walk, accept, offer = decide(t, p0, p1, neg, r, who, ints, reals, packages)
             else:
-                g0 = bargaining_gain(u0, reservation0[r], anticipation0[r], both)
-                g1 = bargaining_gain(u1, reservation1[r], anticipation1[r], both)
-            out_utility0[r, j], out_utility1[r, j] = u0, u1
-            out_opinion0[r, j], out_opinion1[r, j] = v0, v1
-            out_gain0[r, j], out_gain1[r, j] = g0, g1
-            acceptable = acceptable or (g0 > 0.0 and g1 > 0.0)
-        out_acceptable[r] = acceptable
+                walk, accept, offer = decide(t, p1, p0, neg, r, who, ints, reals, packages)
+            action = action_of(walk, accept)
+            prob0 = prob1 = np.nan
+            passed0 = passed1 = False
+            if action == ACCEPT:
+                package = agreed(ints, who)
+                prob0, passed0 = ratify(t, p0, neg, r, packages, reals[MOOD_OF], seed, package, 0)
+                prob1, passed1 = ratify(t, p1, neg, r, packages, reals[MOOD_OF + 1], seed, package, 1)
+                votes[i, t - 1, 0] = package
+                votes[i, t - 1, 1], votes[i, t - 1, 2] = prob0, prob1
+                votes[i, t - 1, 3], votes[i, t - 1, 4] = passed0, passed1
+            settle(t, neg, r, who, action, walk, offer, prob0, prob1, passed0, passed1, ints, reals, rejected, packages)
+            actions[i, t - 1] = action
+            if keep_records:
+                record(o, r, who, action, alarm, pressure, rhetoric, felt, ints, reals, packages, records[i, t - 1])
+        ints_out[i] = ints
+        reals_out[i] = reals
 
 
-def decide(round_: int, tables: Tables, seen: Assessment, offers: np.ndarray, stale: np.ndarray,
-           who: np.ndarray) -> tuple[np.ndarray, Decision]:
-    """The moving side's answer. A side walks away when no package leaves both better
-    off than no agreement, or when its patience with unimproved offers has run out and
-    its strategy would not accept the offer standing; otherwise its strategy accepts or
-    counters. In the last round no counter-offer could be answered, so the mover accepts
-    any standing offer that leaves it better off than no agreement. Returns (walk reason
-    or ONGOING, decision)."""
-    rows = np.arange(who.shape[0])
-    first = who == 0
-    p0, p1 = tables.parties
-    kind = np.where(first, p0.strategy, p1.strategy)
-    timed = (kind == STRATEGY_INDEX["time_dependent"]).any()
-    if (who == who[0]).all():        # every run has the same side to move: no mixing needed
-        w = int(who[0])
-        own, other = seen.gain[w], seen.gain[1 - w]
-        top = seen.top(w) if timed else None
-    else:
-        own = np.where(first[:, None], seen.gain[0], seen.gain[1])
-        other = np.where(first[:, None], seen.gain[1], seen.gain[0])
-        top = np.where(first, seen.top(0), seen.top(1)) if timed else None
-    view = View(
-        round=round_,
-        deadline=tables.deadline,
-        own_gain=own,
-        other_gain=other,
-        own_offer=offers[rows, who],
-        other_offer=offers[rows, 1 - who],
-        beta=np.where(first, p0.beta, p1.beta),
-        tolerance=np.where(first, p0.tolerance, p1.tolerance),
-        own_discount=np.where(first, p0.discount, p1.discount),
-        other_discount=np.where(first, p1.discount, p0.discount),
-        known_top=top,
-    )
-    kinds = np.unique(kind)
-    if kinds.size == 1:
-        decision = STRATEGIES[kinds[0]].respond(view)
-    else:
-        accept, offer = np.zeros(rows.size, bool), np.full(rows.size, NO_PACKAGE)
-        for k in kinds:
-            m = kind == k
-            d = STRATEGIES[k].respond(view.rows(m))
-            accept[m], offer[m] = d.accept, d.offer
-        decision = Decision(accept, offer)
-    last = round_ >= tables.deadline
-    if last.any():
-        decision = Decision(decision.accept | (last & (pick(own, view.other_offer) > 0)), decision.offer)
-    patience = np.where(first, p0.patience, p1.patience)
-    impatient = (patience > 0) & (stale[rows, who] >= patience) & ~decision.accept
-    walk = np.where(~seen.acceptable, NO_ACCEPTABLE_PACKAGE, np.where(impatient, WALKED_AWAY + who, ONGOING))
-    return walk, Decision(decision.accept & (walk == ONGOING), decision.offer)
+# --------------------------------------------------------------------------- one run
 
 
-def acceptance_today(seen: Assessment, mood: np.ndarray, package: np.ndarray, public: int,
-                     rows: np.ndarray | None = None) -> np.ndarray:
-    """Share of a public accepting a package today (its opinion plus mood), for each run
-    or for the given rows; NaN where there is no package."""
-    view = seen.opinion[public] if rows is None else seen.opinion[public][rows]
-    today = mood[:, public] if rows is None else mood[rows, public]
-    return np.clip(pick(view, package) + today, 0.0, 1.0)
+class RunState:
+    """What carries from one round to the next in one run (the Mesa model's state),
+    with its slots by name."""
 
+    def __init__(self, size: int, seed: int):
+        self.seed = np.uint64(seed)
+        self.ints, self.reals = np.empty(N_INTS, np.int64), np.empty(N_REALS)
+        self.rejected, self.packages = np.empty(size, bool), np.empty((6, size))
+        start(self.ints, self.reals, self.rejected)
 
-def ratify(round_: int, tables: Tables, seen: Assessment, mood: np.ndarray, seeds: np.ndarray,
-           rows: np.ndarray, package: np.ndarray, public: int) -> tuple[np.ndarray, np.ndarray]:
-    """Put each run's package to one public: (probability, passed) for the given rows.
-    Without ratification in the scenario every package passes."""
-    p = tables.parties[public]
-    prob = ratification_probability(
-        acceptance_today(seen, mood, package, public, rows), p.threshold[rows], p.margin[rows]
-    )
-    prob = np.where(tables.ratification[rows], prob, 1.0)
-    vote = draws.uniform(seeds[rows], round_, draws.RATIFY[public])
-    return prob, vote < prob
-
-
-def failure_reason(passed: np.ndarray) -> np.ndarray:
-    """The end reason for runs whose package was not ratified in both."""
-    fails = ~passed
-    return np.where(fails.all(axis=1), RATIFICATION_FAILED_BOTH, RATIFICATION_FAILED + np.argmax(fails, axis=1))
-
-
-# --------------------------------------------------------------------------- state
-
-
-@dataclass
-class Votes:
-    """The ratification of this round, for the runs that put a package to the publics."""
-
-    rows: np.ndarray         # run indices
-    package: np.ndarray      # (n,)
-    probability: np.ndarray  # (n, 2)
-    passed: np.ndarray       # (n, 2)
-
-
-@dataclass
-class State:
-    """What carries from one round to the next, for each run."""
-
-    seeds: np.ndarray       # (runs,) uint64
-    offers: np.ndarray      # (runs, 2) each party's standing offer
-    on_table: np.ndarray    # (runs,) the latest offer made
-    best_seen: np.ndarray   # (runs, 2) best gain each party saw in the other's offers
-    stale: np.ndarray       # (runs, 2) offers since that best improved
-    mood: np.ndarray        # (runs, 2)
-    rejected: np.ndarray    # (runs, packages) packages a public has rejected
-    pressure_total: np.ndarray  # (runs,) pressure applied so far
-    package: np.ndarray     # (runs,) the package last agreed (ratified or not), -1 for none
-    attempts: np.ndarray    # (runs,) packages put to ratification so far
-    chance: np.ndarray      # (runs,) chance that the first package put to the publics passes both
-    end_round: np.ndarray   # (runs,) 0 while ongoing
-    reason: np.ndarray      # (runs,) ONGOING until the run ends
-
-    @classmethod
-    def start(cls, tables: Tables, seeds: np.ndarray) -> "State":
-        n, size = tables.runs, tables.space.size
-        return cls(
-            seeds=np.asarray(seeds, dtype=np.uint64),
-            offers=np.full((n, 2), NO_PACKAGE),
-            on_table=np.full(n, NO_PACKAGE),
-            best_seen=np.full((n, 2), -np.inf),
-            stale=np.zeros((n, 2), np.int64),
-            mood=np.zeros((n, 2)),
-            rejected=np.zeros((n, size), bool),
-            pressure_total=np.zeros(n),
-            package=np.full(n, NO_PACKAGE),
-            attempts=np.zeros(n, np.int64),
-            chance=np.zeros(n),
-            end_round=np.zeros(n, np.int64),
-            reason=np.full(n, ONGOING),
-        )
+    offers = property(lambda self: self.ints[STANDING:STANDING + 2].copy(), doc="each party's standing offer")
+    mood = property(lambda self: self.reals[MOOD_OF:MOOD_OF + 2].copy(), doc="each public's mood")
+    reason = property(lambda self: int(self.ints[REASON]))
+    end_round = property(lambda self: int(self.ints[END_ROUND]))
+    package = property(lambda self: int(self.ints[PACKAGE]), doc="the package last agreed, -1 for none")
+    attempts = property(lambda self: int(self.ints[ATTEMPTS]))
+    chance = property(lambda self: float(self.reals[CHANCE]))
+    pressure_total = property(lambda self: float(self.reals[PRESSURE_TOTAL]))
 
     @property
-    def active(self) -> np.ndarray:
+    def active(self) -> bool:
         return self.reason == ONGOING
-
-    def settle(self, round_: int, tables: Tables, seen: Assessment, who: np.ndarray, walk: np.ndarray,
-               decision: Decision, vote: Callable[[np.ndarray, np.ndarray, int], tuple]) -> tuple[np.ndarray, Votes]:
-        """Carry out the movers' answers in the runs still going: walk-outs end,
-        acceptances go to the publics (``vote(rows, package, public)`` -> (probability,
-        passed)), offers stand. Returns the action code per run (NO_ACTION where the run
-        had already ended) and this round's votes."""
-        action = np.where(walk != ONGOING, WALK, np.where(decision.accept, ACCEPT, OFFER))
-        action = np.where(self.active, action, NO_ACTION)
-        walked = np.flatnonzero(action == WALK)
-        self._end_rows(walked, round_, walk[walked])
-
-        agreed = np.flatnonzero(action == ACCEPT)
-        package = self.offers[agreed, 1 - who[agreed]]
-        prob, passed = np.empty((0, 2)), np.empty((0, 2), bool)
-        if agreed.size:
-            votes = [vote(agreed, package, k) for k in (0, 1)]
-            prob = np.stack([v[0] for v in votes], axis=1)
-            passed = np.stack([v[1] for v in votes], axis=1)
-            self.package[agreed] = package
-            first = self.attempts[agreed] == 0
-            self.chance[agreed[first]] = prob[first].prod(axis=1)
-            self.attempts[agreed] += 1
-            treaty = passed.all(axis=1)
-            retry = ~treaty & tables.continue_after_failure[agreed] & (round_ < tables.deadline[agreed])
-            self._end_rows(agreed[treaty], round_, TREATY)
-            failed = ~treaty & ~retry
-            self._end_rows(agreed[failed], round_, failure_reason(passed[failed]))
-            self._reopen(agreed[retry], package[retry], seen)
-
-        offering = np.flatnonzero(action == OFFER)
-        self._record_offer(offering, who[offering], decision.offer[offering], seen)
-        late = np.flatnonzero(self.active & (round_ >= tables.deadline))
-        self._end_rows(late, round_, DEADLINE)
-        return action, Votes(agreed, package, prob, passed)
-
-    def select(self, rows: np.ndarray) -> "State":
-        """The state of a subset of runs (a copy)."""
-        return State(**{f.name: getattr(self, f.name)[rows] for f in fields(self)})
-
-    def _end_rows(self, rows: np.ndarray, round_: int, reason) -> None:
-        self.reason[rows] = reason
-        self.end_round[rows] = round_
-
-    def _record_offer(self, rows: np.ndarray, who: np.ndarray, offer: np.ndarray, seen: Assessment) -> None:
-        """The mover's counter-offer stands; the receiver notes whether it improved."""
-        self.offers[rows, who] = offer
-        self.on_table[rows] = offer
-        receiver = 1 - who
-        gain = np.where(receiver == 0, seen.gain[0][rows, offer], seen.gain[1][rows, offer])
-        improved = gain > self.best_seen[rows, receiver]
-        self.best_seen[rows, receiver] = np.where(improved, gain, self.best_seen[rows, receiver])
-        self.stale[rows, receiver] = np.where(improved, 0, self.stale[rows, receiver] + 1)
-
-    def _reopen(self, rows: np.ndarray, package: np.ndarray, seen: Assessment) -> None:
-        """After a failed ratification, talks go on without that package."""
-        self.rejected[rows, package] = True
-        for g in seen.gain:
-            g[rows, package] = -np.inf
-        seen.derived.clear()                 # best gains made from the old gains are stale
-        seen.acceptable[rows] = ((seen.gain[0][rows] > 0) & (seen.gain[1][rows] > 0)).any(axis=1)
-        self.offers[rows] = NO_PACKAGE
-        self.on_table[rows] = NO_PACKAGE
-        self.best_seen[rows] = -np.inf
-        self.stale[rows] = 0
-
-
-# --------------------------------------------------------------------------- a round
-
-
-class Actors(Protocol):
-    """Who carries out a round's acts: the Mesa model's agents, or direct calls of the
-    rules above for many runs at once (the batch engine)."""
-
-    def outside(self, round_: int) -> OutsideMove: ...
-    def moods(self, round_: int) -> None: ...
-    def decide(self, round_: int, seen: Assessment, who: np.ndarray) -> tuple[np.ndarray, Decision]: ...
-    def vote(self, rows: np.ndarray, package: np.ndarray, public: int) -> tuple[np.ndarray, np.ndarray]: ...
-
-
-@dataclass
-class Round:
-    move: OutsideMove
-    seen: Assessment
-    who: np.ndarray
-    action: np.ndarray
-    votes: Votes
-
-
-def play_round(round_: int, tables: Tables, state: State, seen: Assessment | None, actors: Actors) -> Round:
-    """One round, in the order every engine plays it: the outside power acts on the
-    package on the table, the publics' moods move, the governments assess the packages,
-    the side whose turn it is answers, and an accepted package goes to the publics."""
-    move = actors.outside(round_)
-    state.pressure_total += np.where(state.active, move.pressure, 0.0)
-    actors.moods(round_)
-    seen = assess(tables, move, state.rejected, seen)
-    who = mover(round_, tables.opener)
-    walk, decision = actors.decide(round_, seen, who)
-    action, votes = state.settle(round_, tables, seen, who, walk, decision, actors.vote)
-    return Round(move, seen, who, action, votes)
-
-
-class DirectActors:
-    """The round's acts as direct calls of the rules, for every run of a batch."""
-
-    def __init__(self, tables: Tables, state: State):
-        self.tables, self.state = tables, state
-        self.seen: Assessment | None = None
-
-    def outside(self, round_: int) -> OutsideMove:
-        self.round = round_
-        return outside_move(round_, self.tables, self.state.offers)
-
-    def moods(self, round_: int) -> None:
-        st = self.state
-        for k in (0, 1):
-            st.mood[:, k] = mood_step(st.mood[:, k], self.tables.parties[k].volatility, st.seeds, round_, k)
-
-    def decide(self, round_: int, seen: Assessment, who: np.ndarray) -> tuple[np.ndarray, Decision]:
-        self.seen = seen
-        return decide(round_, self.tables, seen, self.state.offers, self.state.stale, who)
-
-    def vote(self, rows: np.ndarray, package: np.ndarray, public: int) -> tuple[np.ndarray, np.ndarray]:
-        st = self.state
-        return ratify(self.round, self.tables, self.seen, st.mood, st.seeds, rows, package, public)
 
 
 # --------------------------------------------------------------------------- records
@@ -490,41 +425,35 @@ class DirectActors:
 
 def round_columns(tables: Tables) -> list[str]:
     """Names of the per-round record's columns (beyond the run and round)."""
-    ids, oid = tables.party_ids, tables.outside_id
-    actors = [*ids, *([oid] if oid else [])]
-    cols = ["mover", "action"]
-    for p in ids:
-        cols.append(f"offer_{p}")
-        cols += [f"offer_{p}_utility_{a}" for a in actors]
-    if oid:
-        cols += [f"{oid}_alarm", f"{oid}_pressure", f"{oid}_pressure_felt", f"{oid}_rhetoric"]
-    for p in ids:
-        cols.append(f"public_{p}_mood")
-        cols += [f"public_{p}_accepts_{q}_offer" for q in ids]
-    return cols
+    return list(_record_slots(tables))
 
 
-def round_report(tables: Tables, state: State, seen: Assessment, move: OutsideMove, who: np.ndarray,
-                 action: np.ndarray) -> dict[str, np.ndarray]:
-    """This round's record for every run: the offers standing and their utility to each
-    actor, the outside power's moves, each public's mood and acceptance of the package
-    on the table. Utilities are this round's (the pressed party's include pressure)."""
+def _record_slots(tables: Tables) -> dict[str, int]:
+    """Each record column's slot in the RECORD values that :func:`record` writes."""
     ids, oid = tables.party_ids, tables.outside_id
-    r: dict[str, np.ndarray] = {"mover": who.copy(), "action": action}
+    slots = {"mover": 0, "action": 1}
     for k, p in enumerate(ids):
-        offer = state.offers[:, k].copy()
-        r[f"offer_{p}"] = offer
+        slots[f"offer_{p}"] = 2 + 4 * k
         for j, q in enumerate(ids):
-            r[f"offer_{p}_utility_{q}"] = pick(seen.utility[j], offer)
+            slots[f"offer_{p}_utility_{q}"] = 3 + 4 * k + j
         if oid:
-            r[f"offer_{p}_utility_{oid}"] = pick(tables.outside.utility, offer)
+            slots[f"offer_{p}_utility_{oid}"] = 5 + 4 * k
     if oid:
-        r[f"{oid}_alarm"] = move.alarm
-        r[f"{oid}_pressure"] = move.pressure
-        r[f"{oid}_pressure_felt"] = move.effective
-        r[f"{oid}_rhetoric"] = move.rhetoric
+        for i, name in enumerate(("alarm", "pressure", "pressure_felt", "rhetoric")):
+            slots[f"{oid}_{name}"] = 10 + i
     for k, p in enumerate(ids):
-        r[f"public_{p}_mood"] = state.mood[:, k].copy()
+        slots[f"public_{p}_mood"] = 14 + 3 * k
         for j, q in enumerate(ids):
-            r[f"public_{p}_accepts_{q}_offer"] = acceptance_today(seen, state.mood, state.offers[:, j], k)
-    return r
+            slots[f"public_{p}_accepts_{q}_offer"] = 15 + 3 * k + j
+    return slots
+
+
+def record_columns(tables: Tables, values: np.ndarray) -> dict[str, np.ndarray]:
+    """Rounds' records, (rounds, RECORD) values, as named columns: the mover by its id, the
+    action by name, offers as package numbers (-1 for none)."""
+    cols = {name: values[:, slot] for name, slot in _record_slots(tables).items()}
+    cols["mover"] = np.array(tables.party_ids)[cols["mover"].astype(np.int64)]
+    cols["action"] = np.array(ACTIONS)[cols["action"].astype(np.int64)]
+    for p in tables.party_ids:
+        cols[f"offer_{p}"] = cols[f"offer_{p}"].astype(np.int64)
+    return cols

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import batch, protocol
+from . import batch
 from .model import NegotiationModel
 from .outcomes import Outcomes, concat, empty_votes
 from .preferences import Tables
@@ -44,14 +44,14 @@ def simulate(scenario: Scenario | Tables, seeds: np.ndarray, engine: str = "batc
 def _simulate_mesa(tables: Tables, seeds: np.ndarray, rounds: bool, progress) -> tuple[Outcomes, dict | None]:
     n = seeds.shape[0]
     horizon = int(tables.deadline.max())
-    state = protocol.State.start(tables.select(np.zeros(n, np.int64)) if tables.runs == 1 else tables, seeds)
+    ends = {name: np.zeros(n, np.int64) for name in ("reason", "end_round", "package", "attempts")}
+    ends.update({name: np.zeros(n) for name in ("chance", "pressure_total")})
     path = np.full((n, horizon), np.nan)
     votes, collected = [], []
     for i, seed in enumerate(seeds):
         model = play(tables if tables.runs == 1 else tables.select(np.array([i])), int(seed))
-        st = model.state
-        for name in ("reason", "end_round", "package", "attempts", "chance", "pressure_total"):
-            getattr(state, name)[i] = getattr(st, name)[0]
+        for name, column in ends.items():
+            column[i] = getattr(model.state, name)
         path[i, : len(model.pressure_path)] = model.pressure_path
         if model.ratifications:
             ids = tables.party_ids
@@ -69,12 +69,12 @@ def _simulate_mesa(tables: Tables, seeds: np.ndarray, rounds: bool, progress) ->
             progress(1)
     outcomes = Outcomes(
         seeds=seeds,
-        reason=state.reason,
-        end_round=state.end_round,
-        agreed=state.package,
-        attempts=state.attempts,
-        chance=state.chance,
-        pressure_total=state.pressure_total,
+        reason=ends["reason"],
+        end_round=ends["end_round"],
+        agreed=ends["package"],
+        attempts=ends["attempts"],
+        chance=ends["chance"],
+        pressure_total=ends["pressure_total"],
         pressure_path=path,
         votes=concat(votes, empty_votes()),
     )

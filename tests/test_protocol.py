@@ -1,5 +1,7 @@
 """One round's rules: turn order, the USA's rule, walking away, ratification, deadline."""
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from sim import protocol
@@ -32,24 +34,30 @@ def test_turns_alternate_from_the_opener():
 
 def test_usa_rule(baseline_tables):
     t = baseline_tables
-    none = protocol.outside_move(1, t, np.array([[-1, -1]]))
-    assert none.alarm[0] == 0 and none.pressure[0] == 0          # nothing on the table, nothing to fear
+    p0, p1, o, _ = t.compiled()
+
+    def move(offer0, offer1):
+        alarm, pressure, rhetoric, felt = protocol.outside_move(1, p0, p1, o, 0, offer0, offer1)
+        return SimpleNamespace(alarm=alarm, pressure=pressure, rhetoric=rhetoric, effective=felt)
+
+    none = move(-1, -1)
+    assert none.alarm == 0 and none.pressure == 0                # nothing on the table, nothing to fear
     space = t.space
     deal = space.package_of({"territory": "Habomai+Shikotan", "sanctions": "lifted", "economy": "high",
                              "security": "no guarantee"})
     for p in t.parties:
         assert p.utility[0, deal] > p.reservation[0]             # both prefer it to no agreement: within reach
-    move = protocol.outside_move(1, t, np.array([[-1, deal]]))
+    near = move(-1, deal)
     threat = 0.95 - t.outside.utility[0, deal]
-    assert np.isclose(move.alarm[0], min(1.0, 5.0 * (threat - 0.02)))
-    assert np.isclose(move.effective[0], move.pressure[0] * (1 - 0.3))   # Japan's autonomy 0.3
+    assert np.isclose(near.alarm, min(1.0, 5.0 * (threat - 0.02)))
+    assert np.isclose(near.effective, near.pressure * (1 - 0.3))   # Japan's autonomy 0.3
     # an offer the other side would refuse (all four islands) costs the USA nothing to ignore
     claim = space.package_of({"territory": "all four", "sanctions": "kept", "economy": "none",
                               "security": "no guarantee"})
     assert t.parties[0].utility[0, claim] <= t.parties[0].reservation[0]
-    assert protocol.outside_move(1, t, np.array([[-1, claim]])).alarm[0] == 0
+    assert move(-1, claim).alarm == 0
     # it watches both standing offers: a deal within reach on either side alarms it
-    assert protocol.outside_move(1, t, np.array([[deal, claim]])).alarm[0] == move.alarm[0]
+    assert move(deal, claim).alarm == near.alarm
 
 
 def test_inactive_outside_power_does_nothing(baseline_raw):

@@ -6,7 +6,7 @@ import pytest
 from sim.scenario import Strategy as StrategySpec
 from sim.space import NO_PACKAGE
 from sim.strategies import STRATEGIES, STRATEGY_INDEX, View
-from sim.strategies.time_dependent import TimeDependent
+from sim.strategies.time_dependent import POSITIVE, TimeDependent
 from sim.strategies.zeuthen import Zeuthen, risk
 from sim.strategies.hardliner import Hardliner
 
@@ -170,17 +170,24 @@ def _best_by_masks(primary, secondary, allowed):
     return np.where(allowed.any(axis=1), chosen, -1)
 
 
-def test_compiled_search_equals_the_masked_search():
-    """The strategies search packages in compiled loops; they must pick what the
-    masked numpy search picks, ties and excluded (-inf) packages included."""
-    from sim.strategies.base import best, best_meeting
-
+def test_compiled_searches_equal_the_masked_search():
+    """The strategies search packages in compiled loops without branches; their offers
+    must be what the masked numpy search picks over the packages each rule allows,
+    ties and excluded (-inf) packages included."""
     rng = np.random.default_rng(8)
+    none = np.full(20, NO_PACKAGE)
     for _ in range(300):
         own = rng.choice([-np.inf, -0.2, 0.0, 0.1, 0.3, 0.3, 0.7], size=(20, 12))   # many ties
         other = rng.choice([-1.0, 0.0, 0.2, 0.2, 0.5, 0.9], size=(20, 12))
-        allowed = (rng.random((20, 12)) < rng.uniform(0, 0.6)) & np.isfinite(own)
-        assert np.array_equal(best(other, own, allowed), _best_by_masks(other, own, allowed))
-        target = rng.choice([0.0, 0.1, 0.3, 0.5, 1.0], size=20)
-        meets = own >= target[:, None]
-        assert np.array_equal(best_meeting(other, own, target), _best_by_masks(other, own, meets))
+        other[np.isneginf(own)] = -np.inf                                             # rejected for both
+        v = View(int(rng.integers(1, 10)), np.full(20, 10), own, other, none, none, rng.uniform(0.2, 3, 20),
+                 np.zeros(20))
+        # hardliner: its best package among those it gains from
+        assert np.array_equal(Hardliner().respond(v).offer, _best_by_masks(own, other, own > 0))
+        # time-dependent: the other side's best among the packages meeting its demand
+        demand = np.maximum(TimeDependent.target(v), POSITIVE)
+        assert np.array_equal(TimeDependent().respond(v).offer, _best_by_masks(other, own, own >= demand[:, None]))
+        # Zeuthen's opening: its best among packages both gain from, the Nash product breaking ties
+        both = (own > 0) & (other > 0)
+        nash = np.where(both, np.where(both, own, 1.0) * np.where(both, other, 1.0), -np.inf)
+        assert np.array_equal(Zeuthen().respond(v).offer, _best_by_masks(own, nash, both))

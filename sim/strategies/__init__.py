@@ -1,13 +1,32 @@
-"""The negotiation strategies: one small class each, and the list of all of them."""
+"""The negotiation strategies: one small class each, the list of all of them, and the
+compiled dispatch that the engines call (a strategy's number is its place in the list)."""
+
+from numba import njit
 
 from .base import Decision, Strategy, View
-from .hardliner import Hardliner
-from .rubinstein import Rubinstein
-from .time_dependent import TimeDependent, family
-from .zeuthen import Zeuthen
+from .hardliner import Hardliner, hardliner
+from .rubinstein import Rubinstein, rubinstein
+from .time_dependent import TimeDependent, family, time_dependent
+from .zeuthen import Zeuthen, zeuthen
 
 STRATEGIES: tuple[Strategy, ...] = (TimeDependent(), Zeuthen(), Hardliner(), Rubinstein())
 STRATEGY_INDEX = {s.name: i for i, s in enumerate(STRATEGIES)}
+
+
+@njit(cache=True, nogil=True)
+def respond(kind, round_, deadline, own, other, own_offer, other_offer, beta, tolerance, d_own, d_other, top):
+    """The answer of the strategy numbered ``kind`` (see sim.strategies.base for the arguments)."""
+    if kind == 0:
+        return time_dependent(round_, deadline, own, other, own_offer, other_offer, beta, tolerance, d_own, d_other, top)
+    if kind == 1:
+        return zeuthen(round_, deadline, own, other, own_offer, other_offer, beta, tolerance, d_own, d_other, top)
+    if kind == 2:
+        return hardliner(round_, deadline, own, other, own_offer, other_offer, beta, tolerance, d_own, d_other, top)
+    return rubinstein(round_, deadline, own, other, own_offer, other_offer, beta, tolerance, d_own, d_other, top)
+
+
+# respond() numbers the rules in the order of STRATEGIES; keep the two together.
+assert [type(s).rule for s in STRATEGIES] == [time_dependent, zeuthen, hardliner, rubinstein]
 
 
 def describe(kind: str, beta: float | None = None, tolerance: float = 0.0, discount: float = 1.0) -> str:
@@ -20,4 +39,4 @@ def describe(kind: str, beta: float | None = None, tolerance: float = 0.0, disco
     return "Zeuthen (risk-based concession)"
 
 
-__all__ = ["STRATEGIES", "STRATEGY_INDEX", "Decision", "Strategy", "View", "describe"]
+__all__ = ["STRATEGIES", "STRATEGY_INDEX", "Decision", "Strategy", "View", "describe", "respond"]

@@ -1,16 +1,20 @@
 """What a strategy sees and what it answers.
 
 A strategy is a small object with a name, a dict of properties (from which
-literature, whether it is stochastic) and one method, ``respond(view)``. It sees a
-:class:`View`, never the model: the round, the deadline, the gains every package
-brings to it and to the other side (complete information, as Zeuthen's and the
-time-dependent tactics assume), and the offers standing. All arrays carry a
-leading run axis, so a strategy answers for one run or for many at once.
+literature, whether it is stochastic) and one rule, compiled (numba), that answers
+for one run: ``rule(round, deadline, own_gain, other_gain, own_offer, other_offer,
+beta, tolerance, own_discount, other_discount, own_top) -> (accept, offer)``, where
+the gains are the run's (packages,) arrays (gain over the status quo, -inf for an
+excluded package: complete information, as Zeuthen's and the time-dependent tactics
+assume) and the offers are package numbers or -1. The engines call the rule inside
+their compiled round (sim.protocol.respond picks it by the strategy's number);
+``respond(view)`` applies it to every run of a :class:`View`, for analysis and tests.
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import ABC
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -31,15 +35,15 @@ class View:
     tolerance: np.ndarray      # (runs,) hardliner's tolerance
     own_discount: np.ndarray | None = None    # (runs,) per-round discount factors
     other_discount: np.ndarray | None = None  # (equilibrium strategy; 1 = patient)
-    # Derived from the gains; the protocol passes it in when it has it at hand.
-    known_top: np.ndarray | None = None    # see own_top
+
+    @property
+    def runs(self) -> int:
+        return self.own_gain.shape[0]
 
     @property
     def own_top(self) -> np.ndarray:
         """(runs,) this side's best gain on offer, or 0 if it gains from nothing."""
-        if self.known_top is not None:
-            return self.known_top
-        return kernels.top_gain(self.own_gain)
+        return kernels.top_gain(np.ascontiguousarray(self.own_gain, dtype=float))
 
     def rows(self, mask: np.ndarray) -> "View":
         return View(
@@ -47,7 +51,6 @@ class View:
             self.own_offer[mask], self.other_offer[mask], self.beta[mask], self.tolerance[mask],
             None if self.own_discount is None else self.own_discount[mask],
             None if self.other_discount is None else self.other_discount[mask],
-            None if self.known_top is None else self.known_top[mask],
         )
 
 
@@ -60,19 +63,22 @@ class Decision:
 class Strategy(ABC):
     name: ClassVar[str]
     properties: ClassVar[dict]
+    rule: ClassVar[Callable]   # the compiled rule for one run (see the module's docstring)
 
-    @abstractmethod
     def respond(self, view: View) -> Decision:
-        """Accept the other side's standing offer, or name the package to offer."""
-
-
-def best(primary: np.ndarray, secondary: np.ndarray, allowed: np.ndarray) -> np.ndarray:
-    """Per run, the allowed package with the highest primary value, ties broken by the
-    secondary value, then by the lower package number; -1 where nothing is allowed."""
-    return kernels.best(primary, secondary, allowed)
-
-
-def best_meeting(primary: np.ndarray, secondary: np.ndarray, threshold: np.ndarray) -> np.ndarray:
-    """:func:`best` among the packages whose secondary value is at least the run's
-    threshold (one pass, no mask)."""
-    return kernels.best_meeting(primary, secondary, threshold)
+        """Accept the other side's standing offer, or name the package to offer, for every run."""
+        n = view.runs
+        ones = np.ones(n)
+        d_own = ones if view.own_discount is None else view.own_discount
+        d_other = ones if view.other_discount is None else view.other_discount
+        own = np.ascontiguousarray(view.own_gain, dtype=float)
+        other = np.ascontiguousarray(view.other_gain, dtype=float)
+        top = view.own_top
+        accept, offer = np.zeros(n, bool), np.empty(n, np.int64)
+        for r in range(n):
+            accept[r], offer[r] = type(self).rule(
+                view.round, int(view.deadline[r]), own[r], other[r], int(view.own_offer[r]),
+                int(view.other_offer[r]), float(view.beta[r]), float(view.tolerance[r]),
+                float(d_own[r]), float(d_other[r]), float(top[r]),
+            )
+        return Decision(accept, offer)

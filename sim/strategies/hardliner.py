@@ -3,8 +3,24 @@
 
 from __future__ import annotations
 
-from ..preferences import pick
-from .base import Decision, Strategy, View, best
+import numpy as np
+from numba import njit
+
+from ..kernels import beats, value_of
+from .base import Strategy
+
+
+@njit(cache=True, nogil=True)
+def hardliner(round_, deadline, own, other, own_offer, other_offer, beta, tolerance, d_own, d_other, top):
+    # its best package among those it gains from, the other side's gain breaking ties
+    offer, bp, bs = -1, -np.inf, -np.inf
+    for j in range(own.shape[0]):
+        p, s = own[j], other[j]
+        take = (p > 0) & beats(p, s, bp, bs)
+        offer, bp, bs = (j, p, s) if take else (offer, bp, bs)
+    theirs = value_of(own, other_offer)
+    accept = theirs > 0 and theirs >= (1.0 - tolerance) * value_of(own, offer)
+    return accept, offer
 
 
 class Hardliner(Strategy):
@@ -15,10 +31,4 @@ class Hardliner(Strategy):
         "parameters": ("tolerance",),
         "source": "the no-concession benchmark of the negotiation literature (e.g. Faratin et al. 1998)",
     }
-
-    def respond(self, view: View) -> Decision:
-        offer = best(view.own_gain, view.other_gain, view.own_gain > 0)
-        top = pick(view.own_gain, offer)
-        theirs = pick(view.own_gain, view.other_offer)
-        accept = (theirs > 0) & (theirs >= (1.0 - view.tolerance) * top)
-        return Decision(accept, offer)
+    rule = hardliner

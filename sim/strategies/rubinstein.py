@@ -21,28 +21,49 @@ It assumes no deadline (the infinite game); the protocol's deadline should be fa
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
-from ..preferences import pick
-from .base import Decision, Strategy, View, best
+from ..kernels import beats, value_of
+from .base import Strategy
 
 
-def values(own: np.ndarray, other: np.ndarray, d_own: np.ndarray, d_other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each side's equilibrium gain when it proposes, per run."""
-    runs, size = own.shape
-    ok = (own > 0) & (other > 0)
+@njit(cache=True, nogil=True)
+def as_proposer(gain, other_gain, threshold):
+    """The best gain for a proposer among the packages both sides gain from that give
+    the other side at least ``threshold``; 0 if none."""
+    best = 0.0
+    for j in range(gain.shape[0]):
+        g, h = gain[j], other_gain[j]
+        best = g if (g > 0) & (h > 0) & (h >= threshold) & (g > best) else best
+    return best
 
-    def as_proposer(gain, other_gain, threshold):
-        # best gain for the proposer among packages giving the other at least `threshold`
-        return np.where(ok & (other_gain >= threshold[:, None]), gain, 0.0).max(axis=1)
 
-    w_own = np.zeros(runs)
-    for _ in range(size + 2):
+@njit(cache=True, nogil=True)
+def values(own, other, d_own, d_other):
+    """Each side's equilibrium gain when it proposes, in one run."""
+    w_own = 0.0
+    for _ in range(own.shape[0] + 2):
         w_other = as_proposer(other, own, d_own * w_own)
         new = as_proposer(own, other, d_other * w_other)
-        if np.array_equal(new, w_own):
+        if new == w_own:
             break
         w_own = new
     return w_own, as_proposer(other, own, d_own * w_own)
+
+
+@njit(cache=True, nogil=True)
+def rubinstein(round_, deadline, own, other, own_offer, other_offer, beta, tolerance, d_own, d_other, top):
+    w_own, w_other = values(own, other, d_own, d_other)
+    # its best package among those keeping the other side at its equilibrium value
+    keep = d_other * w_other
+    offer, bp, bs = -1, -np.inf, -np.inf
+    for j in range(own.shape[0]):
+        p, s = own[j], other[j]
+        take = (p > 0) & (s > 0) & (s >= keep) & beats(p, s, bp, bs)
+        offer, bp, bs = (j, p, s) if take else (offer, bp, bs)
+    theirs = value_of(own, other_offer)
+    accept = theirs > 0 and theirs >= d_own * w_own
+    return accept, offer
 
 
 class Rubinstein(Strategy):
@@ -53,13 +74,4 @@ class Rubinstein(Strategy):
         "parameters": ("discount",),
         "source": "Rubinstein (1982), Econometrica 50; stationary equilibrium on a finite set",
     }
-
-    def respond(self, view: View) -> Decision:
-        d_own = view.own_discount if view.own_discount is not None else np.ones(view.own_gain.shape[0])
-        d_other = view.other_discount if view.other_discount is not None else np.ones(view.own_gain.shape[0])
-        w_own, w_other = values(view.own_gain, view.other_gain, d_own, d_other)
-        keeps_other = (view.other_gain >= (d_other * w_other)[:, None]) & (view.own_gain > 0) & (view.other_gain > 0)
-        offer = best(view.own_gain, view.other_gain, keeps_other)
-        theirs = pick(view.own_gain, view.other_offer)
-        accept = (theirs > 0) & (theirs >= d_own * w_own)
-        return Decision(accept, offer)
+    rule = rubinstein

@@ -14,9 +14,10 @@ trade-off of Faratin, Sierra and Jennings (2002), here with complete information
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
-from ..preferences import pick
-from .base import Decision, Strategy, View, best_meeting
+from ..kernels import beats, value_of
+from .base import Strategy, View
 
 # The least positive float: a gain at least this large is a gain above zero.
 POSITIVE = np.nextafter(0.0, 1.0)
@@ -28,6 +29,29 @@ def family(beta: float) -> str:
     return "linear" if beta == 1.0 else "Conceder"
 
 
+@njit(cache=True, nogil=True)
+def target(round_, deadline, beta, top):
+    """The gain demanded in this round, from the best gain on offer ``top``."""
+    span = max(deadline - 2, 1)      # rounds 1 .. T-1: the last answerable offer
+    elapsed = (min(round_ - 1, span) / span) ** (1.0 / beta)
+    return top * (1.0 - elapsed)
+
+
+@njit(cache=True, nogil=True)
+def time_dependent(round_, deadline, own, other, own_offer, other_offer, beta, tolerance, d_own, d_other, top):
+    # among packages with a gain above zero that meet the target (one comparison does
+    # both), the best for the other side; its own gain breaks ties
+    demand = max(target(round_, deadline, beta, top), POSITIVE)
+    offer, bp, bs = -1, -np.inf, -np.inf
+    for j in range(own.shape[0]):
+        p, s = other[j], own[j]
+        take = (s >= demand) & beats(p, s, bp, bs)
+        offer, bp, bs = (j, p, s) if take else (offer, bp, bs)
+    theirs = value_of(own, other_offer)
+    accept = theirs > 0 and theirs >= value_of(own, offer)
+    return accept, offer
+
+
 class TimeDependent(Strategy):
     name = "time_dependent"
     properties = {
@@ -36,16 +60,11 @@ class TimeDependent(Strategy):
         "parameters": ("beta",),
         "source": "Faratin, Sierra and Jennings (1998), Robotics and Autonomous Systems 24",
     }
+    rule = time_dependent
 
     @staticmethod
     def target(view: View) -> np.ndarray:
-        span = np.maximum(view.deadline - 2, 1)      # rounds 1 .. T-1: the last answerable offer
-        elapsed = (np.minimum(view.round - 1, span) / span) ** (1.0 / view.beta)
-        return view.own_top * (1.0 - elapsed)
-
-    def respond(self, view: View) -> Decision:
-        # packages with a gain above zero that meet the target (one comparison does both)
-        offer = best_meeting(view.other_gain, view.own_gain, np.maximum(self.target(view), POSITIVE))
-        theirs = pick(view.own_gain, view.other_offer)
-        accept = (theirs > 0) & (theirs >= pick(view.own_gain, offer))
-        return Decision(accept, offer)
+        """Each run's demand in this round (see the module's docstring)."""
+        top = view.own_top
+        return np.array([target(view.round, int(d), float(b), float(t))
+                         for d, b, t in zip(view.deadline, view.beta, top)])

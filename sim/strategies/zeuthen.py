@@ -13,10 +13,10 @@ concession ends at a package of maximal Nash product (Rosenschein and Zlotkin 19
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
-from ..preferences import pick
-from ..space import NO_PACKAGE
-from .base import Decision, Strategy, View, best
+from ..kernels import beats, value_of
+from .base import Strategy
 
 
 def risk(own_gain_of_own: np.ndarray, own_gain_of_theirs: np.ndarray) -> np.ndarray:
@@ -24,6 +24,43 @@ def risk(own_gain_of_own: np.ndarray, own_gain_of_theirs: np.ndarray) -> np.ndar
     with np.errstate(divide="ignore", invalid="ignore"):
         r = (own_gain_of_own - own_gain_of_theirs) / own_gain_of_own
     return np.where(own_gain_of_own > 0, r, 0.0)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def nash(own, other, j):
+    """The Nash product of package j, over the packages both sides gain from; -inf elsewhere."""
+    a, b = own[j], other[j]
+    return a * b if (a > 0) & (b > 0) else -np.inf
+
+
+@njit(cache=True, nogil=True)
+def best_above(own, other, floor):
+    """The package best for this side among those whose Nash product exceeds ``floor``
+    (a higher Nash product breaking ties); -1 if none."""
+    chosen, bp, bs = -1, -np.inf, -np.inf
+    for j in range(own.shape[0]):
+        p, s = own[j], nash(own, other, j)
+        take = (s > floor) & beats(p, s, bp, bs)
+        chosen, bp, bs = (j, p, s) if take else (chosen, bp, bs)
+    return chosen
+
+
+@njit(cache=True, nogil=True)
+def zeuthen(round_, deadline, own, other, own_offer, other_offer, beta, tolerance, d_own, d_other, top):
+    opening = best_above(own, other, -np.inf)           # its best among packages both gain from
+    own_standing = own_offer >= 0 and nash(own, other, own_offer) > 0
+    their_standing = other_offer >= 0 and nash(own, other, other_offer) > 0
+    mine = own_offer if own_standing else opening
+    theirs = value_of(own, other_offer)
+    accept = their_standing and theirs >= value_of(own, mine)
+    if own_standing and their_standing:
+        their_nash = nash(own, other, other_offer)
+        if nash(own, other, mine) <= their_nash:        # its risk is the smaller: it concedes
+            concession = best_above(own, other, their_nash)
+            if concession < 0:
+                return True, mine                       # nothing left to concede: it accepts
+            return accept, concession
+    return accept, mine
 
 
 class Zeuthen(Strategy):
@@ -34,22 +71,4 @@ class Zeuthen(Strategy):
         "parameters": (),
         "source": "Zeuthen (1930); Harsanyi (1956), Econometrica 24; Rosenschein and Zlotkin (1994)",
     }
-
-    def respond(self, view: View) -> Decision:
-        both_gain = (view.own_gain > 0) & (view.other_gain > 0)
-        nash = np.where(both_gain, view.own_gain * view.other_gain, -np.inf)
-        opening = best(view.own_gain, nash, both_gain)
-
-        own_standing = (view.own_offer >= 0) & (pick(nash, view.own_offer) > 0)
-        their_standing = (view.other_offer >= 0) & (pick(nash, view.other_offer) > 0)
-        mine = np.where(own_standing, view.own_offer, opening)
-        theirs = pick(view.own_gain, view.other_offer)
-        accept = their_standing & (theirs >= pick(view.own_gain, mine))
-
-        their_nash = np.where(their_standing, pick(nash, view.other_offer), -np.inf)
-        concede = own_standing & their_standing & (pick(nash, mine) <= their_nash)
-        concession = best(view.own_gain, nash, nash > their_nash[:, None])
-        exhausted = concession == NO_PACKAGE
-        accept = accept | (concede & exhausted)
-        offer = np.where(concede & ~exhausted, concession, mine)
-        return Decision(accept, offer)
+    rule = zeuthen
