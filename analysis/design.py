@@ -83,16 +83,19 @@ class Design:
         with warnings.catch_warnings():
             # the full design has a power-of-2 number of base rows; a slice of it need not
             warnings.filterwarnings("ignore", message=".*balance properties.*")
-            base = sobol.random(last - first + 1)[base_row - first]
-        a, b = base[:, :k], base[:, k:]
-        rows = np.arange(points.size)
+            base = sobol.random(last - first + 1)
+        a, b = np.ascontiguousarray(base[:, :k]), np.ascontiguousarray(base[:, k:])
+        block = base_row - first
         # row 0 of a block: A; rows 1..k: A with column j from B; rows k+1..2k (second
         # order): B with column j from A; the last row: B
         ba = (within > k) & (within < per_base - 1) if second else np.zeros(points.size, bool)
-        out = np.where(((within == per_base - 1) | ba)[:, None], b, a)
-        ab = (within >= 1) & (within <= k)
-        out[rows[ab], within[ab] - 1] = b[rows[ab], within[ab] - 1]
-        out[rows[ba], within[ba] - k - 1] = a[rows[ba], within[ba] - k - 1]
+        from_b = (within == per_base - 1) | ba
+        out = a[block]
+        out[from_b] = b[block[from_b]]
+        ab = np.flatnonzero((within >= 1) & (within <= k))
+        out[ab, within[ab] - 1] = b[block[ab], within[ab] - 1]
+        ba = np.flatnonzero(ba)
+        out[ba, within[ba] - k - 1] = a[block[ba], within[ba] - k - 1]
         return out
 
 

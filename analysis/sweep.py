@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 # The simulation (sim.batch, sim.protocol, sim.preferences) is imported where runs are
 # played, so that the process that only hands out chunks does not load compiled code.
 
-BATCH = 1024            # runs played together inside a task (fits the CPU caches; measured best)
+BATCH = 4096            # runs played together inside a task (fits the CPU caches; measured best)
 MANIFEST = "manifest.json"
 PARTS = "runs"
 
@@ -287,9 +287,12 @@ def _write_json(path: Path, data: dict) -> None:
 
 
 def write_part(out: Path, index: int, table: pa.Table) -> None:
+    """Write a part atomically (a temporary file renamed). Only label columns are
+    dictionary-encoded: trying it on every numeric column costs more than LZ4 saves."""
     final = out / PARTS / f"part-{index:06d}.parquet"
     tmp = final.with_suffix(".tmp")
-    pq.write_table(table, tmp, compression="snappy")
+    labels = [f.name for f in table.schema if pa.types.is_dictionary(f.type) or pa.types.is_string(f.type)]
+    pq.write_table(table, tmp, compression="lz4", use_dictionary=labels)
     os.replace(tmp, final)
 
 

@@ -51,4 +51,5 @@ class OutsidePower(mesa.Agent):
         """(alarm, pressure, rhetoric, pressure felt) this round."""
         m = self.model
         offers = m.state.ints
-        return protocol.outside_move(m.steps, *m.rows[:3], 0, offers[protocol.STANDING], offers[protocol.STANDING + 1])
+        return protocol.outside_move(m.steps, *m.rows[:3], 0, m.state.tables, offers[protocol.STANDING],
+                                     offers[protocol.STANDING + 1])

@@ -48,27 +48,23 @@ def top_gain(gain):
 
 
 @njit(cache=True, nogil=True)
-def additive(constant, values, offsets, counts):
-    """Value of every package under a linear additive table: the run's constant plus,
-    issue by issue in order, the value of the option the package picks. ``values``
-    holds the issues' option values side by side, issue i's ``counts[i]`` options from
-    column ``offsets[i]``. Packages are the Cartesian product of the options, the last
-    issue fastest; the sums are grown issue by issue (one addition per package and issue
-    prefix), in place."""
-    runs = constant.shape[0]
-    size = 1
-    for k in counts:
-        size *= k
-    out = np.empty((runs, size))
-    for r in range(runs):
-        row = out[r]
-        row[0] = constant[r]
-        n = 1
-        for i in range(counts.shape[0]):
-            k, off = counts[i], offsets[i]
-            for q in range(n - 1, -1, -1):      # backwards: slot q is read before it is overwritten
-                partial = row[q]
-                for o in range(k - 1, -1, -1):
-                    row[q * k + o] = partial + values[r, off + o]
-            n *= k
+def additive_row(terms, columns, out):
+    """Value of every package of one run under a linear additive table, written to ``out``:
+    the constant ``terms[0]`` plus, issue by issue in order, the value of the option the
+    package picks. ``columns[i, j]`` is where in ``terms`` package j's option on issue i
+    is (OutcomeSpace.columns). One pass per issue over all packages."""
+    constant = terms[0]
+    for j in range(out.shape[0]):
+        out[j] = constant + terms[columns[0, j]]
+    for i in range(1, columns.shape[0]):
+        for j in range(out.shape[0]):
+            out[j] = out[j] + terms[columns[i, j]]
+
+
+@njit(cache=True, nogil=True)
+def additive(terms, columns):
+    """:func:`additive_row` for every run of (runs, 1 + options) terms: (runs, packages)."""
+    out = np.empty((terms.shape[0], columns.shape[1]))
+    for r in range(terms.shape[0]):
+        additive_row(terms[r], columns, out[r])
     return out

@@ -42,7 +42,7 @@ class NegotiationModel(mesa.Model):
         self.seed = int(rng) if isinstance(rng, (int, np.integer)) else int(self.rng.integers(2**63))
         self.tables = tables
         self.rows = tables.compiled()          # (party 0, party 1, outside power, negotiation)
-        self.state = protocol.RunState(tables.space.size, self.seed % 2**64)
+        self.state = protocol.RunState(self.rows, tables.space.columns, self.seed % 2**64)
         ids, labels = tables.party_ids, tables.labels
         self.governments = [Government(self, k, pid, labels[pid]) for k, pid in enumerate(ids)]
         self.publics = [Public(self, k, tables.public_labels[k]) for k in range(2)]
@@ -66,12 +66,12 @@ class NegotiationModel(mesa.Model):
         if self.outside_power is not None:
             alarm, pressure, rhetoric, felt = self.outside_power.step()
         else:
-            alarm, pressure, rhetoric, felt = protocol.outside_move(t, p0, p1, o, 0, -1, -1)
+            alarm, pressure, rhetoric, felt = protocol.outside_move(t, p0, p1, o, 0, st.tables, -1, -1)
         st.reals[protocol.PRESSURE_TOTAL] += pressure
         self.pressure_path.append(float(pressure))
         for public in self.publics:
             public.step()
-        protocol.refresh(p0, p1, o, neg, 0, felt, rhetoric, st.ints, st.reals, st.rejected, st.packages)
+        protocol.refresh(p0, p1, o, neg, 0, st.tables, felt, rhetoric, st.ints, st.reals, st.rejected, st.packages)
         self.who = who = int(protocol.mover(t, neg.opener[0]))
         walk, accept, offer = self.governments[who].step()
         action = protocol.action_of(walk, accept)
@@ -87,7 +87,7 @@ class NegotiationModel(mesa.Model):
         protocol.settle(t, neg, 0, who, action, walk, offer, prob0, prob1, passed0, passed1,
                         st.ints, st.reals, st.rejected, st.packages)
         values = np.empty((1, protocol.RECORD))
-        protocol.record(o, 0, who, action, alarm, pressure, rhetoric, felt, st.ints, st.reals, st.packages, values[0])
+        protocol.record(st.tables, who, action, alarm, pressure, rhetoric, felt, st.ints, st.reals, st.packages, values[0])
         self._report = {name: _scalar(v[0]) for name, v in protocol.record_columns(self.tables, values).items()}
         self._report["round"] = t
         self.datacollector.collect(self)

@@ -36,20 +36,15 @@ class Outcomes:
         """Each actor's utility of the outcome (by its preferences, without pressure); the
         outside power's is net of the goodwill its pressure cost it."""
         package, treaty = np.maximum(self.package, 0), self.treaty
+        value_at = tables.space.value_at
         out = {}
         for pid, p in zip(tables.party_ids, tables.parties):
-            out[pid] = np.where(treaty, pick_rows(p.utility, package), p.reservation)
+            out[pid] = np.where(treaty, value_at(p.utility_terms, package), p.reservation)
         if tables.outside_id:
             o = tables.outside
-            value = np.where(treaty, pick_rows(o.utility, package), o.reservation)
+            value = np.where(treaty, value_at(o.utility_terms, package), o.reservation)
             out[tables.outside_id] = value - o.goodwill_cost * self.pressure_total
         return out
-
-
-def pick_rows(values: np.ndarray, package: np.ndarray) -> np.ndarray:
-    """values[r, package[r]]; one row of values serves every run."""
-    rows = np.zeros(package.shape[0], np.int64) if values.shape[0] == 1 else np.arange(package.shape[0])
-    return values[rows, package]
 
 
 def empty_votes() -> dict[str, np.ndarray]:

@@ -1,15 +1,20 @@
 """Preferences as arrays: each actor's value of every package, for one run or many.
 
 ``Tables.from_scenarios`` turns validated scenarios (one per run; they must share
-their issues) into arrays with a leading run axis. The functions below are the
-model's valuation rules; they are pure and take arrays of shape (runs, packages)
-and (runs,), so one run and a million runs go through the same code.
+their issues) into arrays with a leading run axis. A linear additive table (a party's
+utility, a public's acceptance, the rhetoric's effect, the pressure's shift) is kept
+as its terms, (runs, 1 + options): the constant, then the value of each option of each
+issue; its value for every package, (runs, packages), is made when first asked for.
+The compiled engine expands the terms of one run at a time, so a sweep never holds
+the package tables of all its runs. The functions below are the model's valuation
+rules; they are pure, so one run and a million runs go through the same code.
 """
 
 from __future__ import annotations
 
 from collections import namedtuple
 from dataclasses import dataclass, fields
+from functools import cached_property
 
 import numpy as np
 from numba import njit
@@ -20,38 +25,69 @@ from .space import OutcomeSpace
 
 @dataclass(frozen=True)
 class PartyTables:
-    utility: np.ndarray       # (runs, packages) treaty value + weighted issue values
+    space: OutcomeSpace
+    utility_terms: np.ndarray     # (runs, 1 + options) treaty value, then each option's weighted value
     reservation: np.ndarray   # (runs,) value of the status quo
     anticipation: np.ndarray  # (runs,) weight on the chance that the publics ratify
-    acceptance: np.ndarray    # (runs, packages) this public's base acceptance
+    acceptance_terms: np.ndarray  # (runs, 1 + options) this public's base acceptance, then each option's effect
     volatility: np.ndarray    # (runs,) s.d. of the public's mood shock per round
     threshold: np.ndarray     # (runs,)
     margin: np.ndarray        # (runs,)
-    rhetoric: np.ndarray      # (runs, packages) change in acceptance at full rhetoric
+    rhetoric_terms: np.ndarray    # (runs, 1 + options) 0, then each option's change in acceptance at full rhetoric
     strategy: np.ndarray      # (runs,) index into sim.strategies.STRATEGIES
     beta: np.ndarray          # (runs,) time-dependent concession exponent
     tolerance: np.ndarray     # (runs,) hardliner's tolerance
     discount: np.ndarray      # (runs,) per-round discount factor (equilibrium strategy)
     patience: np.ndarray      # (runs,) offers without improvement before walking away
 
+    @cached_property
+    def utility(self) -> np.ndarray:
+        """(runs, packages) the treaty's value plus the weighted value of each of its terms."""
+        return self.space.expand(self.utility_terms)
+
+    @cached_property
+    def acceptance(self) -> np.ndarray:
+        """(runs, packages) the share of this public accepting each package, before rhetoric."""
+        return self.space.expand(self.acceptance_terms)
+
+    @cached_property
+    def rhetoric(self) -> np.ndarray:
+        """(runs, packages) the change in acceptance at full rhetoric."""
+        return self.space.expand(self.rhetoric_terms)
+
 
 @dataclass(frozen=True)
 class OutsideTables:
+    space: OutcomeSpace
     active: np.ndarray        # (runs,) bool
     target: np.ndarray        # (runs,) index of the party it presses
-    utility: np.ndarray       # (runs, packages)
+    utility_terms: np.ndarray  # (runs, 1 + options) treaty value, then each option's weighted value
     reservation: np.ndarray   # (runs,)
     response: np.ndarray      # (runs,)
     goodwill_cost: np.ndarray  # (runs,)
     pressure_max: np.ndarray  # (runs,)
-    shift: np.ndarray         # (runs, packages) change in the target's utility per unit of pressure
+    shift_terms: np.ndarray   # (runs, 1 + options) 0, then each option's change in the target's utility per unit of pressure
     rhetoric_max: np.ndarray  # (runs,)
     autonomy: np.ndarray      # (runs,) the target's autonomy in round 1
     autonomy_growth: np.ndarray  # (runs,) per round
 
+    @cached_property
+    def utility(self) -> np.ndarray:
+        """(runs, packages)"""
+        return self.space.expand(self.utility_terms)
 
-PartyRows = namedtuple("PartyRows", [f.name for f in fields(PartyTables)])
-OutsideRows = namedtuple("OutsideRows", [f.name for f in fields(OutsideTables)])
+    @cached_property
+    def shift(self) -> np.ndarray:
+        """(runs, packages) change in the target's utility per unit of pressure felt."""
+        return self.space.expand(self.shift_terms)
+
+
+def _arrays(kind) -> list[str]:
+    return [f.name for f in fields(kind) if f.name != "space"]
+
+
+PartyRows = namedtuple("PartyRows", _arrays(PartyTables))
+OutsideRows = namedtuple("OutsideRows", _arrays(OutsideTables))
 NegotiationRows = namedtuple("NegotiationRows", ["deadline", "opener", "ratification", "continue_after_failure"])
 
 
@@ -101,28 +137,29 @@ class Tables:
         issues = space.issues
 
         def additive(prefix: str, constant, weighted: bool) -> np.ndarray:
-            per_option = []
+            terms = [constant[:, None]]
             for i, issue in enumerate(issues):
                 n = len(space.options[i])
                 values = get.vector(f"{prefix}.{issue}.values", n)
                 if weighted:
                     values = get.scalar(f"{prefix}.{issue}.weight")[:, None] * values
-                per_option.append(values)
-            return space.additive(per_option, constant)
+                terms.append(values)
+            return np.concatenate(terms, axis=1)
 
         def party(pid: str) -> PartyTables:
             at = f"parties.{pid}"
             kind = get.scalar(f"{at}.strategy.kind", object)
             return PartyTables(
-                utility=additive(f"{at}.utility.issues", get.scalar(f"{at}.utility.treaty.value"), True),
+                space=space,
+                utility_terms=additive(f"{at}.utility.issues", get.scalar(f"{at}.utility.treaty.value"), True),
                 reservation=get.scalar(f"{at}.utility.reservation.value"),
                 anticipation=get.scalar(f"{at}.anticipation.value"),
-                acceptance=additive(f"{at}.public.effects", get.scalar(f"{at}.public.base.value"), False),
+                acceptance_terms=additive(f"{at}.public.effects", get.scalar(f"{at}.public.base.value"), False),
                 volatility=get.scalar(f"{at}.public.volatility.value"),
                 threshold=get.scalar(f"{at}.public.threshold.value"),
                 margin=get.scalar(f"{at}.public.margin.value"),
-                rhetoric=_outside_additive(get, base, f"rhetoric.effects.{pid}", runs, space),
-                strategy=np.array([STRATEGY_INDEX[k] for k in kind], dtype=np.int64),
+                rhetoric_terms=_outside_terms(get, base, f"rhetoric.effects.{pid}", runs, space),
+                strategy=_index_of(kind, tuple(STRATEGY_INDEX)),
                 beta=np.nan_to_num(get.scalar(f"{at}.strategy.beta"), nan=1.0),
                 tolerance=get.scalar(f"{at}.strategy.tolerance"),
                 discount=get.scalar(f"{at}.strategy.discount"),
@@ -131,23 +168,24 @@ class Tables:
 
         power = base.outside_power
         if power is None:
-            zero, none = np.zeros(runs), np.zeros((runs, space.size))
-            outside = OutsideTables(np.zeros(runs, bool), np.zeros(runs, np.int64), none, zero, zero, zero, zero,
-                                    none, zero, zero, zero)
+            zero, none = np.zeros(runs), np.zeros((runs, 1 + space.options_total))
+            outside = OutsideTables(space, np.zeros(runs, bool), np.zeros(runs, np.int64), none, zero, zero, zero,
+                                    zero, none, zero, zero, zero)
         else:
             oid, o = power
             at = f"outside.{oid}"
             target = f"parties.{o.acts_on}"
             acts_on = get.scalar(f"{at}.acts_on", object)
             outside = OutsideTables(
+                space=space,
                 active=get.scalar(f"{at}.active", bool),
-                target=np.array([ids.index(a) for a in acts_on], dtype=np.int64),
-                utility=additive(f"{at}.utility.issues", get.scalar(f"{at}.utility.treaty.value"), True),
+                target=_index_of(acts_on, ids),
+                utility_terms=additive(f"{at}.utility.issues", get.scalar(f"{at}.utility.treaty.value"), True),
                 reservation=get.scalar(f"{at}.utility.reservation.value"),
                 response=get.scalar(f"{at}.response.value"),
                 goodwill_cost=get.scalar(f"{at}.goodwill_cost.value"),
                 pressure_max=get.scalar(f"{at}.pressure.max.value"),
-                shift=_outside_additive(get, base, "pressure.shift", runs, space),
+                shift_terms=_outside_terms(get, base, "pressure.shift", runs, space),
                 rhetoric_max=get.scalar(f"{at}.rhetoric.max.value"),
                 autonomy=get.scalar(f"{target}.autonomy.value"),
                 autonomy_growth=get.scalar(f"{target}.autonomy_growth.value"),
@@ -162,7 +200,7 @@ class Tables:
             parties=(party(ids[0]), party(ids[1])),
             outside=outside,
             deadline=get.scalar("negotiation.deadline", np.int64),
-            opener=np.array([ids.index(o) for o in opener], dtype=np.int64),
+            opener=_index_of(opener, ids),
             ratification=get.scalar("negotiation.ratification", bool),
             continue_after_failure=get.scalar("negotiation.after_failed_ratification", object) == "continue",
         )
@@ -182,7 +220,7 @@ class Tables:
 
     def _map(self, f) -> "Tables":
         def each(obj):
-            return type(obj)(**{fl.name: f(getattr(obj, fl.name)) for fl in fields(obj)})
+            return type(obj)(space=obj.space, **{name: f(getattr(obj, name)) for name in _arrays(type(obj))})
 
         return Tables(
             space=self.space,
@@ -199,21 +237,28 @@ class Tables:
         )
 
 
-def _outside_additive(get: "_Columns", base: Scenario, table: str, runs: int, space: OutcomeSpace) -> np.ndarray:
-    """An additive table of the outside power (its pressure shift, or its rhetoric's
-    effect on one public); zero for issues it does not list, or without an outside power."""
+def _outside_terms(get: "_Columns", base: Scenario, table: str, runs: int, space: OutcomeSpace) -> np.ndarray:
+    """The terms of an additive table of the outside power (its pressure shift, or its
+    rhetoric's effect on one public): a zero constant, then each option's value; zero for
+    issues it does not list, or without an outside power."""
     power = base.outside_power
-    if power is None:
-        return np.zeros((runs, space.size))
-    prefix = f"outside.{power[0]}.{table}"
-    per_option = []
+    terms = [np.zeros((runs, 1))]
     for i, issue in enumerate(space.issues):
         n = len(space.options[i])
-        if get.has(f"{prefix}.{issue}.values"):
-            per_option.append(get.vector(f"{prefix}.{issue}.values", n))
-        else:
-            per_option.append(np.zeros((runs, n)))
-    return space.additive(per_option, np.zeros(runs))
+        path = f"outside.{power[0]}.{table}.{issue}.values" if power else None
+        terms.append(get.vector(path, n) if power and get.has(path) else np.zeros((runs, n)))
+    return np.concatenate(terms, axis=1)
+
+
+def _index_of(names: np.ndarray, allowed: tuple[str, ...]) -> np.ndarray:
+    """Each run's name (of a party, a strategy) by its place in ``allowed``."""
+    names = np.asarray(names)
+    index = np.full(names.shape[0], -1, np.int64)
+    for k, name in enumerate(allowed):
+        index[names == name] = k
+    if (index < 0).any():
+        raise ValueError(f"unknown: {sorted(set(names[index < 0].tolist()))}; allowed: {', '.join(allowed)}")
+    return index
 
 
 class _Columns:

@@ -9,7 +9,8 @@ Each rule is a function of one run: the Mesa model's agents call them for the ru
 they play (sim.agents), and the batch engine calls them inside one compiled loop
 over many runs (:func:`play`). A run's tables come as the named tuples of
 ``Tables.compiled()`` with the run's row ``r``; what carries over from round to round
-is held in three small arrays (:class:`RunState` names their slots).
+is held in three small arrays (:class:`RunState` names their slots), and its package
+tables, expanded from their terms when the run starts, in a fourth.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 from numba import njit
 
 from .draws import MOOD, RATIFY, draw
-from .kernels import top_row, value_of
+from .kernels import additive_row, top_row, value_of
 from .preferences import Tables, bargaining_gain, clip01, pressed, ratify_chance, swayed
 from .strategies import respond
 
@@ -65,6 +66,14 @@ N_REALS = 10
 # (-inf for a package a public rejected).
 UTILITY, OPINION, GAIN = 0, 2, 4
 
+# A run's package tables (``tables``, 8 rows), expanded from their terms as it starts:
+T_UTILITY = 0      # T_UTILITY + k: party k's utility of each package, before pressure
+T_ACCEPTANCE = 2   # T_ACCEPTANCE + k: public k's base acceptance
+T_RHETORIC = 4     # T_RHETORIC + k: change in public k's acceptance at full rhetoric
+T_OUTSIDE = 6      # the outside power's utility
+T_SHIFT = 7        # change in the pressed party's utility per unit of pressure felt
+N_TABLES = 8
+
 # The per-round record, one value per slot (see round_columns for the names).
 RECORD = 20
 
@@ -105,8 +114,21 @@ def start(ints, reals, rejected):
     rejected[:] = False
 
 
+@njit(cache=True, nogil=True)
+def expand(p0, p1, o, r, columns, tables):
+    """Run r's package tables from their terms (``columns``: OutcomeSpace.columns)."""
+    additive_row(p0.utility_terms[r], columns, tables[T_UTILITY])
+    additive_row(p1.utility_terms[r], columns, tables[T_UTILITY + 1])
+    additive_row(p0.acceptance_terms[r], columns, tables[T_ACCEPTANCE])
+    additive_row(p1.acceptance_terms[r], columns, tables[T_ACCEPTANCE + 1])
+    additive_row(p0.rhetoric_terms[r], columns, tables[T_RHETORIC])
+    additive_row(p1.rhetoric_terms[r], columns, tables[T_RHETORIC + 1])
+    additive_row(o.utility_terms[r], columns, tables[T_OUTSIDE])
+    additive_row(o.shift_terms[r], columns, tables[T_SHIFT])
+
+
 @njit(cache=True, nogil=True, inline="always")
-def outside_move(round_, p0, p1, o, r, offer0, offer1):
+def outside_move(round_, p0, p1, o, r, tables, offer0, offer1):
     """The outside power's rule: (alarm, pressure, rhetoric, pressure felt). It watches the
     standing offers of both sides; its threat is what the worse of them for it would cost
     it against the status quo, counting only offers within reach: both governments prefer
@@ -117,9 +139,9 @@ def outside_move(round_, p0, p1, o, r, offer0, offer1):
     more autonomous the target is (L15, L17)."""
     threat = 0.0
     for package in (offer0, offer1):
-        if (package >= 0 and p0.utility[r, package] > p0.reservation[r]
-                and p1.utility[r, package] > p1.reservation[r]):
-            threat = max(threat, max(0.0, o.reservation[r] - o.utility[r, package]))
+        if (package >= 0 and tables[T_UTILITY, package] > p0.reservation[r]
+                and tables[T_UTILITY + 1, package] > p1.reservation[r]):
+            threat = max(threat, max(0.0, o.reservation[r] - tables[T_OUTSIDE, package]))
     alarm = clip01(o.response[r] * (threat - o.goodwill_cost[r])) if o.active[r] else 0.0
     autonomy = clip01(o.autonomy[r] + o.autonomy_growth[r] * (round_ - 1))
     pressure = o.pressure_max[r] * alarm
@@ -134,7 +156,7 @@ def mood_step(mood, volatility, seed, round_, public):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def assess(p0, p1, o, neg, r, felt, rhetoric, rejected, packages):
+def assess(p0, p1, o, neg, r, tables, felt, rhetoric, rejected, packages):
     """Each government's utility and negotiating gain for every package, and each public's
     opinion, written to ``packages``; returns whether some package leaves both sides
     better off. Governments anticipate ratification from the publics' known opinion
@@ -148,10 +170,11 @@ def assess(p0, p1, o, neg, r, felt, rhetoric, rejected, packages):
     u0, u1 = packages[UTILITY], packages[UTILITY + 1]
     v0, v1 = packages[OPINION], packages[OPINION + 1]
     g0, g1 = packages[GAIN], packages[GAIN + 1]
-    _pressed_row(p0.utility[r], o.shift[r], felt if o.target[r] == 0 else 0.0, u0)
-    _pressed_row(p1.utility[r], o.shift[r], felt if o.target[r] == 1 else 0.0, u1)
-    _swayed_row(p0.acceptance[r], p0.rhetoric[r], rhetoric, v0)
-    _swayed_row(p1.acceptance[r], p1.rhetoric[r], rhetoric, v1)
+    shift = tables[T_SHIFT]
+    _pressed_row(tables[T_UTILITY], shift, felt if o.target[r] == 0 else 0.0, u0)
+    _pressed_row(tables[T_UTILITY + 1], shift, felt if o.target[r] == 1 else 0.0, u1)
+    _swayed_row(tables[T_ACCEPTANCE], tables[T_RHETORIC], rhetoric, v0)
+    _swayed_row(tables[T_ACCEPTANCE + 1], tables[T_RHETORIC + 1], rhetoric, v1)
     ratifies = neg.ratification[r]
     threshold0, margin0, threshold1, margin1 = p0.threshold[r], p0.margin[r], p1.threshold[r], p1.margin[r]
     reservation0, anticipation0 = p0.reservation[r], p0.anticipation[r]
@@ -183,12 +206,12 @@ def _swayed_row(base, effect, rhetoric, out):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def refresh(p0, p1, o, neg, r, felt, rhetoric, ints, reals, rejected, packages):
+def refresh(p0, p1, o, neg, r, tables, felt, rhetoric, ints, reals, rejected, packages):
     """Assess the packages if they have not been, or if the pressure felt or the rhetoric
     changed since they were (nothing else they depend on changes within a run)."""
     if ints[ASSESSED] and felt == reals[FELT] and rhetoric == reals[RHETORIC]:
         return
-    ints[ACCEPTABLE] = assess(p0, p1, o, neg, r, felt, rhetoric, rejected, packages)
+    ints[ACCEPTABLE] = assess(p0, p1, o, neg, r, tables, felt, rhetoric, rejected, packages)
     ints[ASSESSED] = 1
     ints[TOP_KNOWN] = ints[TOP_KNOWN + 1] = 0
     reals[FELT], reals[RHETORIC] = felt, rhetoric
@@ -322,7 +345,7 @@ def _reopen(package, ints, reals, rejected, packages):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def record(o, r, who, action, alarm, pressure, rhetoric, felt, ints, reals, packages, out):
+def record(tables, who, action, alarm, pressure, rhetoric, felt, ints, reals, packages, out):
     """This round's record (``out``, RECORD slots): the mover and its action; each standing
     offer and its utility to each party (this round's, with pressure) and to the outside
     power; the outside power's alarm, pressure, pressure felt and rhetoric; each public's
@@ -333,7 +356,7 @@ def record(o, r, who, action, alarm, pressure, rhetoric, felt, ints, reals, pack
         out[2 + 4 * k] = offer
         out[3 + 4 * k] = value_of(packages[UTILITY], offer)
         out[4 + 4 * k] = value_of(packages[UTILITY + 1], offer)
-        out[5 + 4 * k] = value_of(o.utility[r], offer)
+        out[5 + 4 * k] = value_of(tables[T_OUTSIDE], offer)
     out[10], out[11], out[12], out[13] = alarm, pressure, felt, rhetoric
     for k in range(2):
         mood = reals[MOOD_OF + k]
@@ -346,30 +369,35 @@ def record(o, r, who, action, alarm, pressure, rhetoric, felt, ints, reals, pack
 
 
 @njit(cache=True, nogil=True)
-def play(p0, p1, o, neg, shared, seeds, keep_records, ints_out, reals_out, path, actions, votes, records):
+def play(p0, p1, o, neg, columns, shared, seeds, keep_records, ints_out, reals_out, path, actions, votes, records):
     """The batch engine: play one negotiation per seed, every round in the order the Mesa
     model plays it (outside power, moods, assessment, the mover's answer, the votes), with
-    the same rules. Run i uses row 0 of the tables if ``shared``, else row i. Writes each
+    the same rules. Run i uses row 0 of the tables if ``shared``, else row i; its package
+    tables are expanded from their terms (``columns``: OutcomeSpace.columns). Writes each
     run's final state (``ints_out``, ``reals_out``), its pressure per round (``path``), its
     action per round (``actions``, NO_ACTION once ended), the votes of rounds that ended in
     acceptance (``votes``: package, both probabilities, both results) and, if
     ``keep_records``, each round's record."""
-    size = p0.utility.shape[1]
+    size = columns.shape[1]
     ints, reals = np.empty(N_INTS, np.int64), np.empty(N_REALS)
-    rejected, packages = np.empty(size, np.bool_), np.empty((6, size))
+    rejected, packages, tables = np.empty(size, np.bool_), np.empty((6, size)), np.empty((N_TABLES, size))
+    if shared:
+        expand(p0, p1, o, 0, columns, tables)
     for i in range(seeds.shape[0]):
         r = 0 if shared else i
+        if not shared:
+            expand(p0, p1, o, r, columns, tables)
         seed = seeds[i]
         start(ints, reals, rejected)
         t = 0
         while ints[REASON] == ONGOING:
             t += 1
-            alarm, pressure, rhetoric, felt = outside_move(t, p0, p1, o, r, ints[STANDING], ints[STANDING + 1])
+            alarm, pressure, rhetoric, felt = outside_move(t, p0, p1, o, r, tables, ints[STANDING], ints[STANDING + 1])
             reals[PRESSURE_TOTAL] += pressure
             path[i, t - 1] = pressure
             reals[MOOD_OF] = mood_step(reals[MOOD_OF], p0.volatility[r], seed, t, 0)
             reals[MOOD_OF + 1] = mood_step(reals[MOOD_OF + 1], p1.volatility[r], seed, t, 1)
-            refresh(p0, p1, o, neg, r, felt, rhetoric, ints, reals, rejected, packages)
+            refresh(p0, p1, o, neg, r, tables, felt, rhetoric, ints, reals, rejected, packages)
             who = mover(t, neg.opener[r])
             if who == 0:
                 walk, accept, offer = decide(t, p0, p1, neg, r, who, ints, reals, packages)
@@ -388,7 +416,7 @@ def play(p0, p1, o, neg, shared, seeds, keep_records, ints_out, reals_out, path,
             settle(t, neg, r, who, action, walk, offer, prob0, prob1, passed0, passed1, ints, reals, rejected, packages)
             actions[i, t - 1] = action
             if keep_records:
-                record(o, r, who, action, alarm, pressure, rhetoric, felt, ints, reals, packages, records[i, t - 1])
+                record(tables, who, action, alarm, pressure, rhetoric, felt, ints, reals, packages, records[i, t - 1])
         ints_out[i] = ints
         reals_out[i] = reals
 
@@ -397,11 +425,14 @@ def play(p0, p1, o, neg, shared, seeds, keep_records, ints_out, reals_out, path,
 
 
 class RunState:
-    """What carries from one round to the next in one run (the Mesa model's state),
-    with its slots by name."""
+    """One run (the Mesa model's): its package tables, and what carries from one round to
+    the next, with its slots by name. ``rows`` are its tables as Tables.compiled() gives them."""
 
-    def __init__(self, size: int, seed: int):
+    def __init__(self, rows: tuple, columns: np.ndarray, seed: int):
+        size = columns.shape[1]
         self.seed = np.uint64(seed)
+        self.tables = np.empty((N_TABLES, size))
+        expand(*rows[:3], 0, columns, self.tables)
         self.ints, self.reals = np.empty(N_INTS, np.int64), np.empty(N_REALS)
         self.rejected, self.packages = np.empty(size, bool), np.empty((6, size))
         start(self.ints, self.reals, self.rejected)

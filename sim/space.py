@@ -57,18 +57,34 @@ class OutcomeSpace:
         hits = np.flatnonzero((self.choice == np.array(idx)).all(axis=1))
         return int(hits[0])
 
-    def additive(self, per_option: list[np.ndarray], constant: np.ndarray) -> np.ndarray:
-        """Value of every package under a linear additive table.
+    @property
+    def columns(self) -> np.ndarray:
+        """(issues, packages): where each package's option on each issue sits in the terms
+        of an additive table (the constant first, then the issues' options side by side)."""
+        first = np.cumsum([1] + [len(o) for o in self.options[:-1]])
+        return np.ascontiguousarray((self.choice + first).T)
 
-        ``per_option[i]`` has shape (runs, options of issue i); ``constant`` has
-        shape (runs,). Returns (runs, packages). Packages are the Cartesian product of
-        the options (last issue fastest). The sum runs issue by issue in a fixed order,
-        so a run's values do not depend on how many runs are evaluated together.
-        """
+    @property
+    def options_total(self) -> int:
+        return sum(len(o) for o in self.options)
+
+    def expand(self, terms: np.ndarray) -> np.ndarray:
+        """Value of every package under linear additive tables given by their terms,
+        (runs, 1 + options): each run's constant, then the value of each option, issue by
+        issue. Returns (runs, packages); a package's value is the constant plus the values
+        of its options, added issue by issue in order (sim.kernels.additive_row)."""
         from . import kernels   # compiled code loads when first needed
 
-        constant = np.asarray(constant, dtype=np.float64)
-        values = np.concatenate([np.asarray(t, dtype=np.float64) for t in per_option], axis=1)
-        counts = np.array([t.shape[1] for t in per_option], dtype=np.int64)
-        offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-        return kernels.additive(constant, values, offsets, counts)
+        return kernels.additive(np.ascontiguousarray(terms, dtype=np.float64), self.columns)
+
+    def value_at(self, terms: np.ndarray, package: np.ndarray) -> np.ndarray:
+        """Each run's value of its package (>= 0) under additive tables given by their
+        terms, added in the same order as :meth:`expand` (so equal to it, bit for bit); one
+        row of terms serves every run."""
+        package = np.asarray(package)
+        rows = np.zeros(package.shape[0], np.int64) if terms.shape[0] == 1 else np.arange(package.shape[0])
+        value, offset = terms[rows, 0], 1
+        for i, options in enumerate(self.options):
+            value = value + terms[rows, offset + self.choice[package, i]]
+            offset += len(options)
+        return value

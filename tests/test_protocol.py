@@ -34,10 +34,11 @@ def test_turns_alternate_from_the_opener():
 
 def test_usa_rule(baseline_tables):
     t = baseline_tables
-    p0, p1, o, _ = t.compiled()
+    rows = t.compiled()
+    run = protocol.RunState(rows, t.space.columns, 0)
 
     def move(offer0, offer1):
-        alarm, pressure, rhetoric, felt = protocol.outside_move(1, p0, p1, o, 0, offer0, offer1)
+        alarm, pressure, rhetoric, felt = protocol.outside_move(1, *rows[:3], 0, run.tables, offer0, offer1)
         return SimpleNamespace(alarm=alarm, pressure=pressure, rhetoric=rhetoric, effective=felt)
 
     none = move(-1, -1)
