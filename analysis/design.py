@@ -39,8 +39,25 @@ class Design:
             "bounds": [[p.low, p.high] for p in self.parameters],
         }
 
-    def values(self, points: np.ndarray) -> dict[str, np.ndarray]:
-        """Each parameter's value at the given points (numbers as floats, other levels as objects)."""
+    def base_rows(self, points: np.ndarray) -> np.ndarray | None:
+        """For a sobol design, the rows of the Sobol' sequence the points are made from
+        (for :meth:`values`); None for other designs. The process that hands out chunks
+        makes them, so that workers need not import scipy.stats (a second each)."""
+        if self.kind != "sobol":
+            return None
+        first, last = self._base_span(np.asarray(points, dtype=np.int64))
+        sobol = _sobol(2 * len(self.parameters), self.seed)
+        sobol.reset()
+        if first:
+            sobol.fast_forward(first)
+        with warnings.catch_warnings():
+            # the full design has a power-of-2 number of base rows; a slice of it need not
+            warnings.filterwarnings("ignore", message=".*balance properties.*")
+            return sobol.random(last - first + 1)
+
+    def values(self, points: np.ndarray, base_rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Each parameter's value at the given points (numbers as floats, other levels as
+        objects); ``base_rows`` from :meth:`base_rows` of the same points, if at hand."""
         points = np.asarray(points, dtype=np.int64)
         if self.kind == "grid":
             sizes = [len(p.levels) for p in self.parameters]
@@ -51,14 +68,14 @@ class Design:
                               if p.numeric else object)
                 out[p.key] = levels[d]
             return out
-        unit = self._unit(points)
+        unit = self._unit(points, base_rows)
         out = {}
         for j, p in enumerate(self.parameters):
             value = p.low + unit[:, j] * (p.high - p.low)
             out[p.key] = np.rint(value) if p.whole else value   # whole-number settings are rounded
         return out
 
-    def _unit(self, points: np.ndarray) -> np.ndarray:
+    def _unit(self, points: np.ndarray, base_rows: np.ndarray | None = None) -> np.ndarray:
         """Points in the unit hypercube, (len(points), parameters)."""
         k = len(self.parameters)
         if self.kind == "random":
@@ -69,21 +86,23 @@ class Design:
         if self.kind == "morris":
             d = self.sweep.spec.design
             return _morris(self.seed, d.trajectories, d.levels, k)[points]
-        return self._saltelli(points)
+        return self._saltelli(points, self.base_rows(points) if base_rows is None else base_rows)
 
-    def _saltelli(self, points: np.ndarray) -> np.ndarray:
+    @property
+    def _per_base(self) -> int:
+        k = len(self.parameters)
+        return 2 * k + 2 if self.sweep.spec.design.second_order else k + 2
+
+    def _base_span(self, points: np.ndarray) -> tuple[int, int]:
+        base_row = points // self._per_base
+        return int(base_row.min()), int(base_row.max())
+
+    def _saltelli(self, points: np.ndarray, base: np.ndarray) -> np.ndarray:
         k = len(self.parameters)
         second = self.sweep.spec.design.second_order
-        per_base = 2 * k + 2 if second else k + 2
+        per_base = self._per_base
         base_row, within = np.divmod(points, per_base)
-        first, last = int(base_row.min()), int(base_row.max())
-        sobol = _sobol(2 * k, self.seed)
-        if first:
-            sobol.fast_forward(first)
-        with warnings.catch_warnings():
-            # the full design has a power-of-2 number of base rows; a slice of it need not
-            warnings.filterwarnings("ignore", message=".*balance properties.*")
-            base = sobol.random(last - first + 1)
+        first = self._base_span(points)[0]
         a, b = np.ascontiguousarray(base[:, :k]), np.ascontiguousarray(base[:, k:])
         block = base_row - first
         # row 0 of a block: A; rows 1..k: A with column j from B; rows k+1..2k (second
@@ -121,6 +140,7 @@ def _morris(seed: int, trajectories: int, levels: int, dims: int) -> np.ndarray:
     return cube
 
 
+@functools.lru_cache(maxsize=1)
 def _sobol(dims: int, seed: int):
     """The scrambled Sobol' generator SALib uses for a seed (scipy names the argument
     `seed` in older releases and `rng` in newer ones; both mean the same here)."""

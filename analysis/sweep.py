@@ -68,15 +68,20 @@ def chunks(runs: int, size: int) -> list[tuple[int, int]]:
     return [(a, min(a + size, runs)) for a in range(0, runs, size)]
 
 
-def run_chunk(sweep: Sweep, start: int, stop: int) -> pa.Table:
-    """Play runs [start, stop) of a sweep; one row per run, failures included."""
+def chunk_points(sweep: Sweep, start: int, stop: int) -> np.ndarray:
+    return np.arange(start, stop, dtype=np.int64) // sweep.spec.replications
+
+
+def run_chunk(sweep: Sweep, start: int, stop: int, base_rows: np.ndarray | None = None) -> pa.Table:
+    """Play runs [start, stop) of a sweep; one row per run, failures included.
+    ``base_rows``: the design's Sobol' rows for these runs, if made elsewhere."""
     from sim.preferences import Tables
 
     runs = np.arange(start, stop, dtype=np.int64)
     reps = sweep.spec.replications
     points, replicate = np.divmod(runs, reps)
     seeds = draws.run_seeds(sweep.spec.seed, 0 if sweep.spec.common_random_numbers else points, replicate)
-    values = Design(sweep).values(points)
+    values = Design(sweep).values(points, base_rows)
     columns = scenario_columns(sweep, values, runs.size)
     parts, labels = [], None
     for a in range(0, runs.size, BATCH):
@@ -173,39 +178,67 @@ def _table(sweep: Sweep, tables: Tables, runs, points, replicate, seeds, values,
 
     space, ids = tables.space, tables.party_ids
     labels = tuple(tables.labels[p] for p in ids)
-    reasons = pa.array([protocol.reason_label(c, labels) for c in protocol.REASON_CODES])
+    reasons = _text([protocol.reason_label(c, labels) for c in protocol.REASON_CODES])
     code = outcome["reason"]
     cols: dict[str, pa.Array] = {
-        "run": pa.array(runs),
-        "point": pa.array(points),
-        "replicate": pa.array(replicate.astype(np.int32)),
-        "seed": pa.array(seeds),
+        "run": _arrow(runs),
+        "point": _arrow(points),
+        "replicate": _arrow(replicate.astype(np.int32)),
+        "seed": _arrow(seeds),
     }
     for p in sweep.parameters:
         v = values[p.key]
         if p.whole or (p.numeric and v.dtype.kind == "i"):
-            cols[p.key] = pa.array(np.asarray(v, dtype=float).round().astype(np.int64))
+            cols[p.key] = _arrow(np.asarray(v, dtype=float).round().astype(np.int64))
         elif p.numeric:
-            cols[p.key] = pa.array(v.astype(float))
+            cols[p.key] = _arrow(v.astype(float))
         else:
-            cols[p.key] = pa.array(v.tolist())
+            cols[p.key] = pa.array(v.tolist())      # levels that are not numbers: text, booleans
     failed = code < 0
-    cols["treaty"] = pa.array(np.where(failed, False, code == protocol.TREATY), mask=failed)
-    cols["reason"] = pa.DictionaryArray.from_arrays(pa.array(np.maximum(code, 0).astype(np.int8), mask=failed), reasons)
+    cols["treaty"] = _arrow(np.where(failed, False, code == protocol.TREATY), failed)
+    cols["reason"] = pa.DictionaryArray.from_arrays(_arrow(np.maximum(code, 0).astype(np.int8), failed), reasons)
     package = outcome["package"]
     for i, issue in enumerate(space.issues):
-        names = pa.array([*space.options[i], NO_TREATY])
+        names = _text([*space.options[i], NO_TREATY])
         index = np.where(package >= 0, space.choice[np.maximum(package, 0), i], len(space.options[i]))
-        cols[f"terms_{issue}"] = pa.DictionaryArray.from_arrays(pa.array(index.astype(np.int8), mask=failed), names)
+        cols[f"terms_{issue}"] = pa.DictionaryArray.from_arrays(_arrow(index.astype(np.int8), failed), names)
     for name in ("end_round", "package", "agreed_package", "ratification_attempts", "treaty_chance"):
-        cols[name] = pa.array(outcome[name], mask=failed)
+        cols[name] = _arrow(outcome[name], failed)
     for k in outcome:
         if k.startswith("utility_"):
-            cols[k] = pa.array(outcome[k], mask=failed)
+            cols[k] = _arrow(outcome[k], failed)
     if tables.outside_id:
-        cols[f"{tables.outside_id}_pressure_total"] = pa.array(outcome["pressure_total"], mask=failed)
-    cols["error"] = pa.array(outcome["error"].tolist(), type=pa.string())
-    return pa.table(cols)
+        cols[f"{tables.outside_id}_pressure_total"] = _arrow(outcome["pressure_total"], failed)
+    cols["error"] = _text(outcome["error"].tolist())
+    return pa.Table.from_arrays(list(cols.values()), names=list(cols))
+
+
+# Arrow arrays made from numpy buffers: pa.array() imports pandas on first use, which
+# costs a worker a third of a second and tens of MiB for nothing it needs.
+
+def _arrow(values: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
+    """A numeric or boolean numpy column as an Arrow array, null where ``null``."""
+    n = values.shape[0]
+    validity, nulls = None, 0
+    if null is not None and null.any():
+        validity, nulls = pa.py_buffer(np.packbits(~null, bitorder="little")), int(null.sum())
+    if values.dtype == bool:
+        kind, data = pa.bool_(), np.packbits(values, bitorder="little")
+    else:
+        data = np.ascontiguousarray(values)
+        kind = pa.from_numpy_dtype(data.dtype)
+    return pa.Array.from_buffers(kind, n, [validity, pa.py_buffer(data)], null_count=nulls)
+
+
+def _text(values: list) -> pa.Array:
+    """Strings as an Arrow array, null where None."""
+    encoded = [b"" if v is None else str(v).encode() for v in values]
+    offsets = np.zeros(len(encoded) + 1, np.int32)
+    offsets[1:] = np.cumsum([len(e) for e in encoded])
+    missing = np.array([v is None for v in values], bool)
+    validity = pa.py_buffer(np.packbits(~missing, bitorder="little")) if missing.any() else None
+    return pa.Array.from_buffers(pa.string(), len(encoded), [validity, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))],
+                                 null_count=int(missing.sum()))
 
 
 # --------------------------------------------------------------------------- the folder
@@ -357,10 +390,10 @@ def _connect(scheduler: str | None, workers: int) -> _Cluster:
     return _Cluster(Client(local), local)
 
 
-def play_part(sweep: Sweep, out: Path, index: int, start: int, stop: int) -> int:
+def play_part(sweep: Sweep, out: Path, index: int, start: int, stop: int, base_rows: np.ndarray | None = None) -> int:
     """Play one chunk and write its part; returns the number of runs. Local workers call
     it, so that a part goes to disk from the process that made it."""
-    table = run_chunk(sweep, start, stop)
+    table = run_chunk(sweep, start, stop, base_rows)
     write_part(out, index, table)
     return table.num_rows
 
@@ -368,14 +401,19 @@ def play_part(sweep: Sweep, out: Path, index: int, start: int, stop: int) -> int
 def _execute(sweep, out, plan, todo, workers, cluster: _Cluster | None) -> Iterator[int]:
     """Play the chunks still to do; yield the number of runs of each as its part is written.
     Dask workers may run on other machines, so their tables are written here."""
+    design = Design(sweep)
+
+    def rows(i: int) -> np.ndarray | None:      # made here, so that workers need not import scipy.stats
+        return design.base_rows(chunk_points(sweep, *plan[i]))
+
     if cluster is not None:
         from dask.distributed import wait as dask_wait
 
         client = cluster.client
         shared = client.scatter(sweep, broadcast=True)
         width = 2 * max(1, len(client.scheduler_info()["workers"]))
-        for index, table in _window(lambda i: client.submit(run_chunk, shared, *plan[i], pure=False), todo, width,
-                                    lambda fs: dask_wait(fs, return_when="FIRST_COMPLETED").done):
+        for index, table in _window(lambda i: client.submit(run_chunk, shared, *plan[i], rows(i), pure=False), todo,
+                                    width, lambda fs: dask_wait(fs, return_when="FIRST_COMPLETED").done):
             write_part(out, index, table)
             yield table.num_rows
     elif workers == 1:
@@ -383,9 +421,18 @@ def _execute(sweep, out, plan, todo, workers, cluster: _Cluster | None) -> Itera
             yield play_part(sweep, out, i, *plan[i])
     else:
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            for _, runs in _window(lambda i: pool.submit(play_part, sweep, out, i, *plan[i]), todo, 2 * workers,
-                                   lambda fs: wait(fs, return_when=FIRST_COMPLETED).done):
+            for _ in range(workers):                # start every worker now: they load while chunks are prepared
+                pool.submit(warm_up, sweep)
+            for _, runs in _window(lambda i: pool.submit(play_part, sweep, out, i, *plan[i], rows(i)), todo,
+                                   2 * workers, lambda fs: wait(fs, return_when=FIRST_COMPLETED).done):
                 yield runs
+
+
+def warm_up(sweep: Sweep) -> None:
+    """Load the engine's compiled code in a worker: its first negotiation does."""
+    from sim.preferences import Tables
+
+    simulate(Tables.from_columns(sweep.base, {}, 1), np.zeros(1, np.uint64))
 
 
 def _window(submit, todo, width, finished):

@@ -18,7 +18,7 @@ class Government(mesa.Agent):
         """This round's answer: (walk reason or ONGOING, accept, offer)."""
         m, k, st = self.model, self.index, self.model.state
         own, other = m.rows[k], m.rows[1 - k]
-        return protocol.decide(m.steps, own, other, m.rows[3], 0, k, st.ints, st.reals, st.packages)
+        return protocol.decide(m.steps, own, other, m.rows[3], 0, k, st.ints, st.reals, st.packages, st.gaining)
 
 
 class Public(mesa.Agent):

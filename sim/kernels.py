@@ -48,23 +48,37 @@ def top_gain(gain):
 
 
 @njit(cache=True, nogil=True)
-def additive_row(terms, columns, out):
+def additive_row(terms, counts, out, scratch):
     """Value of every package of one run under a linear additive table, written to ``out``:
     the constant ``terms[0]`` plus, issue by issue in order, the value of the option the
-    package picks. ``columns[i, j]`` is where in ``terms`` package j's option on issue i
-    is (OutcomeSpace.columns). One pass per issue over all packages."""
-    constant = terms[0]
-    for j in range(out.shape[0]):
-        out[j] = constant + terms[columns[0, j]]
-    for i in range(1, columns.shape[0]):
-        for j in range(out.shape[0]):
-            out[j] = out[j] + terms[columns[i, j]]
+    package picks (``terms[1:]``: the issues' option values side by side, issue i's
+    ``counts[i]`` options in a row). Packages are the Cartesian product of the options,
+    the last issue fastest. The sums grow issue by issue, one addition per package and
+    issue prefix: prefix q extended by option o lands at q * k + o (``scratch``, as long
+    as ``out``, takes every other issue's sums)."""
+    source, target = out, scratch
+    source[0] = terms[0]
+    n, offset = 1, 1
+    for i in range(counts.shape[0]):
+        k = counts[i]
+        for o in range(k):
+            value = terms[offset + o]
+            for q in range(n):
+                target[q * k + o] = source[q] + value
+        source, target = target, source
+        n *= k
+        offset += k
+    if counts.shape[0] % 2 == 1:
+        out[:n] = scratch[:n]
 
 
 @njit(cache=True, nogil=True)
-def additive(terms, columns):
+def additive(terms, counts):
     """:func:`additive_row` for every run of (runs, 1 + options) terms: (runs, packages)."""
-    out = np.empty((terms.shape[0], columns.shape[1]))
+    size = 1
+    for k in counts:
+        size *= k
+    out, scratch = np.empty((terms.shape[0], size)), np.empty(size)
     for r in range(terms.shape[0]):
-        additive_row(terms[r], columns, out[r])
+        additive_row(terms[r], counts, out[r], scratch)
     return out

@@ -42,7 +42,7 @@ class NegotiationModel(mesa.Model):
         self.seed = int(rng) if isinstance(rng, (int, np.integer)) else int(self.rng.integers(2**63))
         self.tables = tables
         self.rows = tables.compiled()          # (party 0, party 1, outside power, negotiation)
-        self.state = protocol.RunState(self.rows, tables.space.columns, self.seed % 2**64)
+        self.state = protocol.RunState(self.rows, tables.space.counts, self.seed % 2**64)
         ids, labels = tables.party_ids, tables.labels
         self.governments = [Government(self, k, pid, labels[pid]) for k, pid in enumerate(ids)]
         self.publics = [Public(self, k, tables.public_labels[k]) for k in range(2)]
@@ -71,7 +71,8 @@ class NegotiationModel(mesa.Model):
         self.pressure_path.append(float(pressure))
         for public in self.publics:
             public.step()
-        protocol.refresh(p0, p1, o, neg, 0, st.tables, felt, rhetoric, st.ints, st.reals, st.rejected, st.packages)
+        protocol.refresh(p0, p1, o, neg, 0, st.tables, felt, rhetoric, st.ints, st.reals, st.rejected, st.packages,
+                         st.gaining)
         self.who = who = int(protocol.mover(t, neg.opener[0]))
         walk, accept, offer = self.governments[who].step()
         action = protocol.action_of(walk, accept)
@@ -85,7 +86,7 @@ class NegotiationModel(mesa.Model):
                 **{f"passed_{p}": bool(v) for p, v in zip(self.tables.party_ids, (passed0, passed1))},
             })
         protocol.settle(t, neg, 0, who, action, walk, offer, prob0, prob1, passed0, passed1,
-                        st.ints, st.reals, st.rejected, st.packages)
+                        st.ints, st.reals, st.rejected, st.packages, st.gaining)
         values = np.empty((1, protocol.RECORD))
         protocol.record(st.tables, who, action, alarm, pressure, rhetoric, felt, st.ints, st.reals, st.packages, values[0])
         self._report = {name: _scalar(v[0]) for name, v in protocol.record_columns(self.tables, values).items()}

@@ -51,7 +51,8 @@ REASON = 8         # ONGOING until the run ends
 ACCEPTABLE = 9     # 1 if some package leaves both governments better off
 ASSESSED = 10      # 1 once the packages have been assessed
 TOP_KNOWN = 11     # TOP_KNOWN + k: 1 while party k's best gain (TOP + k) is up to date
-N_INTS = 13
+GAINING = 13       # GAINING + k: how many packages party k gains from (listed in ``gaining[k]``)
+N_INTS = 15
 # Reals (``reals``):
 BEST_SEEN = 0      # BEST_SEEN + k: best gain party k saw in the other side's offers
 MOOD_OF = 2        # MOOD_OF + k: public k's mood
@@ -63,7 +64,8 @@ RHETORIC = 9       # the rhetoric the assessment was made for
 N_REALS = 10
 # How every package looks this round (``packages``, 6 rows): each party's utility,
 # each public's opinion before mood (not clipped), each government's negotiating gain
-# (-inf for a package a public rejected).
+# (-inf for a package a public rejected). With them, ``gaining`` (2, packages): the
+# numbers of the packages each government gains from, in order, the first GAINING + k.
 UTILITY, OPINION, GAIN = 0, 2, 4
 
 # A run's package tables (``tables``, 8 rows), expanded from their terms as it starts:
@@ -72,7 +74,7 @@ T_ACCEPTANCE = 2   # T_ACCEPTANCE + k: public k's base acceptance
 T_RHETORIC = 4     # T_RHETORIC + k: change in public k's acceptance at full rhetoric
 T_OUTSIDE = 6      # the outside power's utility
 T_SHIFT = 7        # change in the pressed party's utility per unit of pressure felt
-N_TABLES = 8
+N_TABLES = 8       # (and one more row, scratch for expanding them)
 
 # The per-round record, one value per slot (see round_columns for the names).
 RECORD = 20
@@ -115,16 +117,17 @@ def start(ints, reals, rejected):
 
 
 @njit(cache=True, nogil=True)
-def expand(p0, p1, o, r, columns, tables):
-    """Run r's package tables from their terms (``columns``: OutcomeSpace.columns)."""
-    additive_row(p0.utility_terms[r], columns, tables[T_UTILITY])
-    additive_row(p1.utility_terms[r], columns, tables[T_UTILITY + 1])
-    additive_row(p0.acceptance_terms[r], columns, tables[T_ACCEPTANCE])
-    additive_row(p1.acceptance_terms[r], columns, tables[T_ACCEPTANCE + 1])
-    additive_row(p0.rhetoric_terms[r], columns, tables[T_RHETORIC])
-    additive_row(p1.rhetoric_terms[r], columns, tables[T_RHETORIC + 1])
-    additive_row(o.utility_terms[r], columns, tables[T_OUTSIDE])
-    additive_row(o.shift_terms[r], columns, tables[T_SHIFT])
+def expand(p0, p1, o, r, counts, tables):
+    """Run r's package tables from their terms (``counts``: the options of each issue)."""
+    scratch = tables[N_TABLES]
+    additive_row(p0.utility_terms[r], counts, tables[T_UTILITY], scratch)
+    additive_row(p1.utility_terms[r], counts, tables[T_UTILITY + 1], scratch)
+    additive_row(p0.acceptance_terms[r], counts, tables[T_ACCEPTANCE], scratch)
+    additive_row(p1.acceptance_terms[r], counts, tables[T_ACCEPTANCE + 1], scratch)
+    additive_row(p0.rhetoric_terms[r], counts, tables[T_RHETORIC], scratch)
+    additive_row(p1.rhetoric_terms[r], counts, tables[T_RHETORIC + 1], scratch)
+    additive_row(o.utility_terms[r], counts, tables[T_OUTSIDE], scratch)
+    additive_row(o.shift_terms[r], counts, tables[T_SHIFT], scratch)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -206,15 +209,27 @@ def _swayed_row(base, effect, rhetoric, out):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def refresh(p0, p1, o, neg, r, tables, felt, rhetoric, ints, reals, rejected, packages):
+def refresh(p0, p1, o, neg, r, tables, felt, rhetoric, ints, reals, rejected, packages, gaining):
     """Assess the packages if they have not been, or if the pressure felt or the rhetoric
     changed since they were (nothing else they depend on changes within a run)."""
     if ints[ASSESSED] and felt == reals[FELT] and rhetoric == reals[RHETORIC]:
         return
     ints[ACCEPTABLE] = assess(p0, p1, o, neg, r, tables, felt, rhetoric, rejected, packages)
     ints[ASSESSED] = 1
-    ints[TOP_KNOWN] = ints[TOP_KNOWN + 1] = 0
     reals[FELT], reals[RHETORIC] = felt, rhetoric
+    _gains_changed(ints, packages, gaining)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _gains_changed(ints, packages, gaining):
+    """List again the packages each side gains from; its best gain is to be found again."""
+    for k in range(2):
+        gain, listed, n = packages[GAIN + k], gaining[k], 0
+        for j in range(gain.shape[0]):
+            listed[n] = j
+            n += gain[j] > 0.0
+        ints[GAINING + k] = n
+    ints[TOP_KNOWN] = ints[TOP_KNOWN + 1] = 0
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -227,7 +242,7 @@ def top(ints, reals, packages, k):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def decide(round_, own, other, neg, r, who, ints, reals, packages):
+def decide(round_, own, other, neg, r, who, ints, reals, packages, gaining):
     """The moving side's answer: (walk reason or ONGOING, accept, offer). ``own`` and
     ``other`` are the mover's and the other side's PartyRows. A side walks away when no
     package leaves both better off than no agreement, or when its patience with unimproved
@@ -239,8 +254,8 @@ def decide(round_, own, other, neg, r, who, ints, reals, packages):
     kind = own.strategy[r]
     known = top(ints, reals, packages, who) if kind == 0 else 0.0   # only time-dependent concession uses it
     deadline = neg.deadline[r]
-    accept, offer = respond(kind, round_, deadline, own_gain, other_gain, own_offer, other_offer, own.beta[r],
-                            own.tolerance[r], own.discount[r], other.discount[r], known)
+    accept, offer = respond(kind, round_, deadline, own_gain, other_gain, gaining[who, :ints[GAINING + who]], own_offer,
+                            other_offer, own.beta[r], own.tolerance[r], own.discount[r], other.discount[r], known)
     if round_ >= deadline and value_of(own_gain, other_offer) > 0:
         accept = True
     patience = own.patience[r]
@@ -282,7 +297,8 @@ def ratify(round_, party, neg, r, packages, mood, seed, package, public):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def settle(round_, neg, r, who, action, walk, offer, prob0, prob1, passed0, passed1, ints, reals, rejected, packages):
+def settle(round_, neg, r, who, action, walk, offer, prob0, prob1, passed0, passed1, ints, reals, rejected, packages,
+           gaining):
     """Carry out the mover's answer: a walk-out ends the run; an accepted package, put to
     both publics (probabilities and votes given), ends it as a treaty or a failed
     ratification, or talks go on without that package if the scenario says so; an offer
@@ -298,7 +314,7 @@ def settle(round_, neg, r, who, action, walk, offer, prob0, prob1, passed0, pass
         if passed0 and passed1:
             _end(ints, round_, TREATY)
         elif neg.continue_after_failure[r] and round_ < neg.deadline[r]:
-            _reopen(package, ints, reals, rejected, packages)
+            _reopen(package, ints, reals, rejected, packages, gaining)
         elif not passed0 and not passed1:
             _end(ints, round_, RATIFICATION_FAILED_BOTH)
         else:
@@ -330,11 +346,11 @@ def _record_offer(who, offer, ints, reals, packages):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _reopen(package, ints, reals, rejected, packages):
+def _reopen(package, ints, reals, rejected, packages, gaining):
     """After a failed ratification, talks go on without that package."""
     rejected[package] = True
     packages[GAIN, package] = packages[GAIN + 1, package] = -np.inf
-    ints[TOP_KNOWN] = ints[TOP_KNOWN + 1] = 0
+    _gains_changed(ints, packages, gaining)
     acceptable = False
     for j in range(packages.shape[1]):
         acceptable = acceptable or (packages[GAIN, j] > 0 and packages[GAIN + 1, j] > 0)
@@ -369,24 +385,27 @@ def record(tables, who, action, alarm, pressure, rhetoric, felt, ints, reals, pa
 
 
 @njit(cache=True, nogil=True)
-def play(p0, p1, o, neg, columns, shared, seeds, keep_records, ints_out, reals_out, path, actions, votes, records):
+def play(p0, p1, o, neg, counts, shared, seeds, keep_records, ints_out, reals_out, path, actions, votes, records):
     """The batch engine: play one negotiation per seed, every round in the order the Mesa
     model plays it (outside power, moods, assessment, the mover's answer, the votes), with
     the same rules. Run i uses row 0 of the tables if ``shared``, else row i; its package
-    tables are expanded from their terms (``columns``: OutcomeSpace.columns). Writes each
+    tables are expanded from their terms (``counts``: the options of each issue). Writes each
     run's final state (``ints_out``, ``reals_out``), its pressure per round (``path``), its
     action per round (``actions``, NO_ACTION once ended), the votes of rounds that ended in
     acceptance (``votes``: package, both probabilities, both results) and, if
     ``keep_records``, each round's record."""
-    size = columns.shape[1]
+    size = 1
+    for k in counts:
+        size *= k
     ints, reals = np.empty(N_INTS, np.int64), np.empty(N_REALS)
-    rejected, packages, tables = np.empty(size, np.bool_), np.empty((6, size)), np.empty((N_TABLES, size))
+    rejected, packages, tables = np.empty(size, np.bool_), np.empty((6, size)), np.empty((N_TABLES + 1, size))
+    gaining = np.empty((2, size), np.int64)
     if shared:
-        expand(p0, p1, o, 0, columns, tables)
+        expand(p0, p1, o, 0, counts, tables)
     for i in range(seeds.shape[0]):
         r = 0 if shared else i
         if not shared:
-            expand(p0, p1, o, r, columns, tables)
+            expand(p0, p1, o, r, counts, tables)
         seed = seeds[i]
         start(ints, reals, rejected)
         t = 0
@@ -397,12 +416,12 @@ def play(p0, p1, o, neg, columns, shared, seeds, keep_records, ints_out, reals_o
             path[i, t - 1] = pressure
             reals[MOOD_OF] = mood_step(reals[MOOD_OF], p0.volatility[r], seed, t, 0)
             reals[MOOD_OF + 1] = mood_step(reals[MOOD_OF + 1], p1.volatility[r], seed, t, 1)
-            refresh(p0, p1, o, neg, r, tables, felt, rhetoric, ints, reals, rejected, packages)
+            refresh(p0, p1, o, neg, r, tables, felt, rhetoric, ints, reals, rejected, packages, gaining)
             who = mover(t, neg.opener[r])
             if who == 0:
-                walk, accept, offer = decide(t, p0, p1, neg, r, who, ints, reals, packages)
+                walk, accept, offer = decide(t, p0, p1, neg, r, who, ints, reals, packages, gaining)
             else:
-                walk, accept, offer = decide(t, p1, p0, neg, r, who, ints, reals, packages)
+                walk, accept, offer = decide(t, p1, p0, neg, r, who, ints, reals, packages, gaining)
             action = action_of(walk, accept)
             prob0 = prob1 = np.nan
             passed0 = passed1 = False
@@ -413,7 +432,8 @@ def play(p0, p1, o, neg, columns, shared, seeds, keep_records, ints_out, reals_o
                 votes[i, t - 1, 0] = package
                 votes[i, t - 1, 1], votes[i, t - 1, 2] = prob0, prob1
                 votes[i, t - 1, 3], votes[i, t - 1, 4] = passed0, passed1
-            settle(t, neg, r, who, action, walk, offer, prob0, prob1, passed0, passed1, ints, reals, rejected, packages)
+            settle(t, neg, r, who, action, walk, offer, prob0, prob1, passed0, passed1, ints, reals, rejected, packages,
+                   gaining)
             actions[i, t - 1] = action
             if keep_records:
                 record(tables, who, action, alarm, pressure, rhetoric, felt, ints, reals, packages, records[i, t - 1])
@@ -428,13 +448,14 @@ class RunState:
     """One run (the Mesa model's): its package tables, and what carries from one round to
     the next, with its slots by name. ``rows`` are its tables as Tables.compiled() gives them."""
 
-    def __init__(self, rows: tuple, columns: np.ndarray, seed: int):
-        size = columns.shape[1]
+    def __init__(self, rows: tuple, counts: np.ndarray, seed: int):
+        size = int(np.prod(counts))
         self.seed = np.uint64(seed)
-        self.tables = np.empty((N_TABLES, size))
-        expand(*rows[:3], 0, columns, self.tables)
+        self.tables = np.empty((N_TABLES + 1, size))
+        expand(*rows[:3], 0, counts, self.tables)
         self.ints, self.reals = np.empty(N_INTS, np.int64), np.empty(N_REALS)
         self.rejected, self.packages = np.empty(size, bool), np.empty((6, size))
+        self.gaining = np.empty((2, size), np.int64)
         start(self.ints, self.reals, self.rejected)
 
     offers = property(lambda self: self.ints[STANDING:STANDING + 2].copy(), doc="each party's standing offer")

@@ -58,11 +58,9 @@ class OutcomeSpace:
         return int(hits[0])
 
     @property
-    def columns(self) -> np.ndarray:
-        """(issues, packages): where each package's option on each issue sits in the terms
-        of an additive table (the constant first, then the issues' options side by side)."""
-        first = np.cumsum([1] + [len(o) for o in self.options[:-1]])
-        return np.ascontiguousarray((self.choice + first).T)
+    def counts(self) -> np.ndarray:
+        """The number of options of each issue."""
+        return np.array([len(o) for o in self.options], dtype=np.int64)
 
     @property
     def options_total(self) -> int:
@@ -75,7 +73,7 @@ class OutcomeSpace:
         of its options, added issue by issue in order (sim.kernels.additive_row)."""
         from . import kernels   # compiled code loads when first needed
 
-        return kernels.additive(np.ascontiguousarray(terms, dtype=np.float64), self.columns)
+        return kernels.additive(np.ascontiguousarray(terms, dtype=np.float64), self.counts)
 
     def value_at(self, terms: np.ndarray, package: np.ndarray) -> np.ndarray:
         """Each run's value of its package (>= 0) under additive tables given by their

@@ -14,15 +14,17 @@ STRATEGY_INDEX = {s.name: i for i, s in enumerate(STRATEGIES)}
 
 
 @njit(cache=True, nogil=True)
-def respond(kind, round_, deadline, own, other, own_offer, other_offer, beta, tolerance, d_own, d_other, top):
+def respond(kind, round_, deadline, own, other, gaining, own_offer, other_offer, beta, tolerance, d_own, d_other,
+            top):
     """The answer of the strategy numbered ``kind`` (see sim.strategies.base for the arguments)."""
+    args = (round_, deadline, own, other, gaining, own_offer, other_offer, beta, tolerance, d_own, d_other, top)
     if kind == 0:
-        return time_dependent(round_, deadline, own, other, own_offer, other_offer, beta, tolerance, d_own, d_other, top)
+        return time_dependent(*args)
     if kind == 1:
-        return zeuthen(round_, deadline, own, other, own_offer, other_offer, beta, tolerance, d_own, d_other, top)
+        return zeuthen(*args)
     if kind == 2:
-        return hardliner(round_, deadline, own, other, own_offer, other_offer, beta, tolerance, d_own, d_other, top)
-    return rubinstein(round_, deadline, own, other, own_offer, other_offer, beta, tolerance, d_own, d_other, top)
+        return hardliner(*args)
+    return rubinstein(*args)
 
 
 # respond() numbers the rules in the order of STRATEGIES; keep the two together.

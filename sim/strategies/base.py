@@ -2,11 +2,13 @@
 
 A strategy is a small object with a name, a dict of properties (from which
 literature, whether it is stochastic) and one rule, compiled (numba), that answers
-for one run: ``rule(round, deadline, own_gain, other_gain, own_offer, other_offer,
-beta, tolerance, own_discount, other_discount, own_top) -> (accept, offer)``, where
-the gains are the run's (packages,) arrays (gain over the status quo, -inf for an
-excluded package: complete information, as Zeuthen's and the time-dependent tactics
-assume) and the offers are package numbers or -1. The engines call the rule inside
+for one run: ``rule(round, deadline, own_gain, other_gain, gaining, own_offer,
+other_offer, beta, tolerance, own_discount, other_discount, own_top) -> (accept,
+offer)``, where the gains are the run's (packages,) arrays (gain over the status quo,
+-inf for an excluded package: complete information, as Zeuthen's and the
+time-dependent tactics assume), ``gaining`` lists in order the packages this side gains
+from (no strategy offers another, so its searches go over these only) and the offers
+are package numbers or -1. The engines call the rule inside
 their compiled round (sim.protocol.respond picks it by the strategy's number);
 ``respond(view)`` applies it to every run of a :class:`View`, for analysis and tests.
 """
@@ -77,7 +79,7 @@ class Strategy(ABC):
         accept, offer = np.zeros(n, bool), np.empty(n, np.int64)
         for r in range(n):
             accept[r], offer[r] = type(self).rule(
-                view.round, int(view.deadline[r]), own[r], other[r], int(view.own_offer[r]),
+                view.round, int(view.deadline[r]), own[r], other[r], np.flatnonzero(own[r] > 0), int(view.own_offer[r]),
                 int(view.other_offer[r]), float(view.beta[r]), float(view.tolerance[r]),
                 float(d_own[r]), float(d_other[r]), float(top[r]),
             )

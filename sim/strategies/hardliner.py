@@ -11,12 +11,12 @@ from .base import Strategy
 
 
 @njit(cache=True, nogil=True)
-def hardliner(round_, deadline, own, other, own_offer, other_offer, beta, tolerance, d_own, d_other, top):
+def hardliner(round_, deadline, own, other, gaining, own_offer, other_offer, beta, tolerance, d_own, d_other, top):
     # its best package among those it gains from, the other side's gain breaking ties
     offer, bp, bs = -1, -np.inf, -np.inf
-    for j in range(own.shape[0]):
+    for j in gaining:
         p, s = own[j], other[j]
-        take = (p > 0) & beats(p, s, bp, bs)
+        take = beats(p, s, bp, bs)
         offer, bp, bs = (j, p, s) if take else (offer, bp, bs)
     theirs = value_of(own, other_offer)
     accept = theirs > 0 and theirs >= (1.0 - tolerance) * value_of(own, offer)

@@ -28,38 +28,38 @@ from .base import Strategy
 
 
 @njit(cache=True, nogil=True)
-def as_proposer(gain, other_gain, threshold):
-    """The best gain for a proposer among the packages both sides gain from that give
-    the other side at least ``threshold``; 0 if none."""
+def as_proposer(gain, other_gain, gaining, threshold):
+    """The best gain for a proposer among the packages both sides gain from (``gaining``:
+    those one of them gains from) that give the other side at least ``threshold``; 0 if none."""
     best = 0.0
-    for j in range(gain.shape[0]):
+    for j in gaining:
         g, h = gain[j], other_gain[j]
         best = g if (g > 0) & (h > 0) & (h >= threshold) & (g > best) else best
     return best
 
 
 @njit(cache=True, nogil=True)
-def values(own, other, d_own, d_other):
+def values(own, other, gaining, d_own, d_other):
     """Each side's equilibrium gain when it proposes, in one run."""
     w_own = 0.0
     for _ in range(own.shape[0] + 2):
-        w_other = as_proposer(other, own, d_own * w_own)
-        new = as_proposer(own, other, d_other * w_other)
+        w_other = as_proposer(other, own, gaining, d_own * w_own)
+        new = as_proposer(own, other, gaining, d_other * w_other)
         if new == w_own:
             break
         w_own = new
-    return w_own, as_proposer(other, own, d_own * w_own)
+    return w_own, as_proposer(other, own, gaining, d_own * w_own)
 
 
 @njit(cache=True, nogil=True)
-def rubinstein(round_, deadline, own, other, own_offer, other_offer, beta, tolerance, d_own, d_other, top):
-    w_own, w_other = values(own, other, d_own, d_other)
+def rubinstein(round_, deadline, own, other, gaining, own_offer, other_offer, beta, tolerance, d_own, d_other, top):
+    w_own, w_other = values(own, other, gaining, d_own, d_other)
     # its best package among those keeping the other side at its equilibrium value
     keep = d_other * w_other
     offer, bp, bs = -1, -np.inf, -np.inf
-    for j in range(own.shape[0]):
+    for j in gaining:
         p, s = own[j], other[j]
-        take = (p > 0) & (s > 0) & (s >= keep) & beats(p, s, bp, bs)
+        take = (s > 0) & (s >= keep) & beats(p, s, bp, bs)
         offer, bp, bs = (j, p, s) if take else (offer, bp, bs)
     theirs = value_of(own, other_offer)
     accept = theirs > 0 and theirs >= d_own * w_own

@@ -38,12 +38,12 @@ def target(round_, deadline, beta, top):
 
 
 @njit(cache=True, nogil=True)
-def time_dependent(round_, deadline, own, other, own_offer, other_offer, beta, tolerance, d_own, d_other, top):
-    # among packages with a gain above zero that meet the target (one comparison does
-    # both), the best for the other side; its own gain breaks ties
+def time_dependent(round_, deadline, own, other, gaining, own_offer, other_offer, beta, tolerance, d_own, d_other, top):
+    # among packages with a gain above zero that meet the target, the best for the other
+    # side; its own gain breaks ties
     demand = max(target(round_, deadline, beta, top), POSITIVE)
     offer, bp, bs = -1, -np.inf, -np.inf
-    for j in range(own.shape[0]):
+    for j in gaining:
         p, s = other[j], own[j]
         take = (s >= demand) & beats(p, s, bp, bs)
         offer, bp, bs = (j, p, s) if take else (offer, bp, bs)

@@ -34,11 +34,11 @@ def nash(own, other, j):
 
 
 @njit(cache=True, nogil=True)
-def best_above(own, other, floor):
+def best_above(own, other, gaining, floor):
     """The package best for this side among those whose Nash product exceeds ``floor``
     (a higher Nash product breaking ties); -1 if none."""
     chosen, bp, bs = -1, -np.inf, -np.inf
-    for j in range(own.shape[0]):
+    for j in gaining:
         p, s = own[j], nash(own, other, j)
         take = (s > floor) & beats(p, s, bp, bs)
         chosen, bp, bs = (j, p, s) if take else (chosen, bp, bs)
@@ -46,8 +46,8 @@ def best_above(own, other, floor):
 
 
 @njit(cache=True, nogil=True)
-def zeuthen(round_, deadline, own, other, own_offer, other_offer, beta, tolerance, d_own, d_other, top):
-    opening = best_above(own, other, -np.inf)           # its best among packages both gain from
+def zeuthen(round_, deadline, own, other, gaining, own_offer, other_offer, beta, tolerance, d_own, d_other, top):
+    opening = best_above(own, other, gaining, -np.inf)           # its best among packages both gain from
     own_standing = own_offer >= 0 and nash(own, other, own_offer) > 0
     their_standing = other_offer >= 0 and nash(own, other, other_offer) > 0
     mine = own_offer if own_standing else opening
@@ -56,7 +56,7 @@ def zeuthen(round_, deadline, own, other, own_offer, other_offer, beta, toleranc
     if own_standing and their_standing:
         their_nash = nash(own, other, other_offer)
         if nash(own, other, mine) <= their_nash:        # its risk is the smaller: it concedes
-            concession = best_above(own, other, their_nash)
+            concession = best_above(own, other, gaining, their_nash)
             if concession < 0:
                 return True, mine                       # nothing left to concede: it accepts
             return accept, concession
