@@ -42,7 +42,8 @@ def simulate(tables: Tables, seeds: np.ndarray, rounds: bool = False,
         actions = np.full((b - a, horizon), protocol.NO_ACTION, np.int8)
         ballots = np.empty((b - a, horizon, 5))
         records = np.empty((b - a, horizon, protocol.RECORD) if rounds else (0, 0, protocol.RECORD))
-        protocol.play(*part, tables.space.counts, shared, seeds[a:b], rounds, ints[a:b], reals[a:b], path[a:b], actions, ballots, records)
+        protocol.play(*part, tables.space.counts, shared, seeds[a:b], rounds, ints[a:b], reals[a:b], path[a:b],
+                      actions, ballots, records)
         run, t = np.nonzero(actions == protocol.ACCEPT)
         if run.size:
             v = ballots[run, t]

@@ -92,7 +92,8 @@ def run_seeds(root: int, points: np.ndarray | int, replicates: np.ndarray | int)
     design never changes the seeds of the others.
     """
     k0, k1 = (np.uint64(w) for w in np.random.SeedSequence(root).generate_state(2, np.uint64))
-    points, replicates = np.broadcast_arrays(np.asarray(points, dtype=np.uint64), np.asarray(replicates, dtype=np.uint64))
+    points, replicates = np.broadcast_arrays(np.asarray(points, dtype=np.uint64),
+                                             np.asarray(replicates, dtype=np.uint64))
     shape = points.shape
     flat = _seeds(k0, k1, np.ascontiguousarray(points.ravel()), np.ascontiguousarray(replicates.ravel()))
     return flat.reshape(shape)

@@ -88,7 +88,8 @@ class NegotiationModel(mesa.Model):
         protocol.settle(t, neg, 0, who, action, walk, offer, prob0, prob1, passed0, passed1,
                         st.ints, st.reals, st.rejected, st.packages, st.gaining)
         values = np.empty((1, protocol.RECORD))
-        protocol.record(st.tables, who, action, alarm, pressure, rhetoric, felt, st.ints, st.reals, st.packages, values[0])
+        protocol.record(st.tables, who, action, alarm, pressure, rhetoric, felt, st.ints, st.reals, st.packages,
+                        values[0])
         self._report = {name: _scalar(v[0]) for name, v in protocol.record_columns(self.tables, values).items()}
         self._report["round"] = t
         self.datacollector.collect(self)

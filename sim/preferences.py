@@ -66,7 +66,8 @@ class OutsideTables:
     response: np.ndarray      # (runs,)
     goodwill_cost: np.ndarray  # (runs,)
     pressure_max: np.ndarray  # (runs,)
-    shift_terms: np.ndarray   # (runs, 1 + options) 0, then each option's change in the target's utility per unit of pressure
+    shift_terms: np.ndarray   # (runs, 1 + options) 0, then each option's change in the target's utility
+    #                           per unit of pressure
     rhetoric_max: np.ndarray  # (runs,)
     autonomy: np.ndarray      # (runs,) the target's autonomy in round 1
     autonomy_growth: np.ndarray  # (runs,) per round
@@ -333,66 +334,54 @@ def bargaining_gain(utility, reservation, anticipation, ratify_both):
     return (utility - reservation) * (1.0 - anticipation * (1.0 - ratify_both))
 
 
-@njit(cache=True, nogil=True)
-def _pressed_each(a, b, c):
-    out = np.empty(a.shape[0])
-    for i in range(a.shape[0]):
-        out[i] = pressed(a[i], b[i], c[i])
-    return out
+PRESSED, SWAYED, RATIFY_CHANCE, BARGAINING_GAIN = range(4)
 
 
 @njit(cache=True, nogil=True)
-def _swayed_each(a, b, c):
+def _each_element(rule, a, b, c, d):
+    """One of the rules above (by number) applied element by element to flat arrays."""
     out = np.empty(a.shape[0])
     for i in range(a.shape[0]):
-        out[i] = swayed(a[i], b[i], c[i])
+        if rule == PRESSED:
+            out[i] = pressed(a[i], b[i], c[i])
+        elif rule == SWAYED:
+            out[i] = swayed(a[i], b[i], c[i])
+        elif rule == RATIFY_CHANCE:
+            out[i] = ratify_chance(a[i], b[i], c[i])
+        else:
+            out[i] = bargaining_gain(a[i], b[i], c[i], d[i])
     return out
 
 
-@njit(cache=True, nogil=True)
-def _ratify_each(a, b, c):
-    out = np.empty(a.shape[0])
-    for i in range(a.shape[0]):
-        out[i] = ratify_chance(a[i], b[i], c[i])
-    return out
-
-
-@njit(cache=True, nogil=True)
-def _gain_each(a, b, c, d):
-    out = np.empty(a.shape[0])
-    for i in range(a.shape[0]):
-        out[i] = bargaining_gain(a[i], b[i], c[i], d[i])
-    return out
-
-
-def _each(loop, *arrays) -> np.ndarray:
-    """Apply a compiled elementwise loop to arrays broadcast together (numpy's rules)."""
+def _each(rule: int, *arrays) -> np.ndarray:
+    """Apply a rule to arrays broadcast together (numpy's rules)."""
     arrays = np.broadcast_arrays(*[np.asarray(a, dtype=float) for a in arrays])
-    flat = loop(*[np.ascontiguousarray(a).ravel() for a in arrays])
-    return flat.reshape(arrays[0].shape)
+    flat = [np.ascontiguousarray(a).ravel() for a in arrays]
+    return _each_element(rule, *flat, *([flat[0]] * (4 - len(flat)))).reshape(arrays[0].shape)
 
 
 def pressured_utility(utility: np.ndarray, shift: np.ndarray, effective_pressure: np.ndarray) -> np.ndarray:
     """The pressed party's utility this round: its own plus the outside power's shift (L11, L15)."""
-    return _each(_pressed_each, utility, shift, np.asarray(effective_pressure)[:, None])
+    return _each(PRESSED, utility, shift, np.asarray(effective_pressure)[:, None])
 
 
 def opinion(base: np.ndarray, rhetoric_effect: np.ndarray, rhetoric: np.ndarray) -> np.ndarray:
     """A public's known opinion of each package: the share accepting it as the polls have
     it, moved by the outside power's rhetoric (L25). Not clipped: the mood of the day is
     added before the share is bounded to [0, 1]."""
-    return _each(_swayed_each, base, rhetoric_effect, np.asarray(rhetoric)[:, None])
+    return _each(SWAYED, base, rhetoric_effect, np.asarray(rhetoric)[:, None])
 
 
 def ratification_probability(accepting: np.ndarray, threshold: np.ndarray, margin: np.ndarray) -> np.ndarray:
     """Chance that a public lets a treaty through: 0 below threshold - margin, 1 above
     threshold + margin, linear between (threshold 0.5, margin 0.5 gives the share itself)."""
     shape = (slice(None),) + (None,) * (np.ndim(accepting) - 1)
-    return _each(_ratify_each, accepting, np.asarray(threshold)[shape], np.asarray(margin)[shape])
+    return _each(RATIFY_CHANCE, accepting, np.asarray(threshold)[shape], np.asarray(margin)[shape])
 
 
 def negotiating_gain(utility: np.ndarray, reservation: np.ndarray, anticipation: np.ndarray,
                      ratify_both: np.ndarray) -> np.ndarray:
     """Gain over the status quo that a government bargains with (Putnam's two levels):
     with anticipation a, a package ratified with probability p is worth (1 - a + a p) of its gain."""
-    return _each(_gain_each, utility, np.asarray(reservation)[:, None], np.asarray(anticipation)[:, None], ratify_both)
+    return _each(BARGAINING_GAIN, utility, np.asarray(reservation)[:, None], np.asarray(anticipation)[:, None],
+                 ratify_both)
