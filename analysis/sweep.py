@@ -32,7 +32,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim import draws
 from sim.scenario import flatten
 from sim.space import NO_TREATY
 
@@ -42,10 +41,11 @@ from .sweep_spec import Sweep
 if TYPE_CHECKING:
     from sim.preferences import Tables
 
-# The simulation (sim.batch, sim.protocol, sim.preferences) is imported where runs are
-# played, so that the process that only hands out chunks does not load compiled code.
+# The simulation (sim.batch, sim.protocol, sim.preferences, sim.draws) is imported where
+# runs are played, so that the process that only hands out chunks does not load numba.
 
-BATCH = 4096            # runs played together inside a task (fits the CPU caches; measured best)
+BATCH = 4096            # runs whose tables are built together inside a task (bounds the memory of a task)
+SMALLEST_CHUNK = 1024   # runs per task at the least
 MANIFEST = "manifest.json"
 PARTS = "runs"
 
@@ -59,9 +59,9 @@ class SweepError(Exception):
 
 def chunk_size(sweep: Sweep, workers: int) -> int:
     """Runs per task: at most the spec's ``chunk``, and small enough that every worker
-    gets several tasks (a batch of the engine at the least). Results do not depend on it."""
+    gets several tasks (SMALLEST_CHUNK at the least). Results do not depend on it."""
     share = -(-sweep.runs // (4 * workers))
-    return max(1, min(sweep.spec.chunk, max(BATCH, share)))
+    return max(1, min(sweep.spec.chunk, max(SMALLEST_CHUNK, share)))
 
 
 def chunks(runs: int, size: int) -> list[tuple[int, int]]:
@@ -75,6 +75,7 @@ def chunk_points(sweep: Sweep, start: int, stop: int) -> np.ndarray:
 def run_chunk(sweep: Sweep, start: int, stop: int, base_rows: np.ndarray | None = None) -> pa.Table:
     """Play runs [start, stop) of a sweep; one row per run, failures included.
     ``base_rows``: the design's Sobol' rows for these runs, if made elsewhere."""
+    from sim import draws
     from sim.preferences import Tables
 
     runs = np.arange(start, stop, dtype=np.int64)
@@ -320,12 +321,13 @@ def _write_json(path: Path, data: dict) -> None:
 
 
 def write_part(out: Path, index: int, table: pa.Table) -> None:
-    """Write a part atomically (a temporary file renamed). Only label columns are
-    dictionary-encoded: trying it on every numeric column costs more than LZ4 saves."""
+    """Write a part atomically (a temporary file renamed), snappy-compressed (what every
+    Parquet reader reads). Only label columns are dictionary-encoded: trying it on every
+    numeric column costs a third more time for parts a third smaller."""
     final = out / PARTS / f"part-{index:06d}.parquet"
     tmp = final.with_suffix(".tmp")
     labels = [f.name for f in table.schema if pa.types.is_dictionary(f.type) or pa.types.is_string(f.type)]
-    pq.write_table(table, tmp, compression="lz4", use_dictionary=labels)
+    pq.write_table(table, tmp, compression="snappy", use_dictionary=labels)
     os.replace(tmp, final)
 
 
@@ -421,11 +423,13 @@ def _execute(sweep, out, plan, todo, workers, cluster: _Cluster | None) -> Itera
             yield play_part(sweep, out, i, *plan[i])
     else:
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            for _ in range(workers):                # start every worker now: they load while chunks are prepared
-                pool.submit(warm_up, sweep)
+            # start every worker now: they load the engine while the first chunks are prepared
+            warming = [pool.submit(warm_up, sweep) for _ in range(workers)]
             for _, runs in _window(lambda i: pool.submit(play_part, sweep, out, i, *plan[i], rows(i)), todo,
                                    2 * workers, lambda fs: wait(fs, return_when=FIRST_COMPLETED).done):
                 yield runs
+            for future in warming:
+                future.result()                     # an error there is an error, not noise
 
 
 def warm_up(sweep: Sweep) -> None:

@@ -67,4 +67,8 @@ def simulate(tables: Tables, seeds: np.ndarray, rounds: bool = False,
         pressure_path=path,
         votes=concat(votes, empty_votes()),
     )
-    return outcomes, (concat(reports, reports[0]) if rounds else None)
+    if not rounds:
+        return outcomes, None
+    none = np.zeros(0, np.int64)
+    empty = {"run": none, "round": none, **protocol.record_columns(tables, np.empty((0, protocol.RECORD)))}
+    return outcomes, concat(reports, empty)

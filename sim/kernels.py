@@ -18,7 +18,8 @@ def beats(p, s, bp, bs):
     primary, or an equal primary and a higher secondary; on a full tie the earlier
     (lower-numbered) package stays. Every package search uses this one rule, starting
     from (-inf, -inf) with no package chosen, and updates without branching (the
-    searches run over every package of every round)."""
+    searches run every round). Gains are never NaN here (scenario values are checked);
+    a NaN value would never be chosen."""
     return (p > bp) | ((p == bp) & (s > bs))
 
 

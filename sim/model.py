@@ -63,6 +63,9 @@ class NegotiationModel(mesa.Model):
         offers standing, the publics' moods move, the governments assess the packages, the
         side whose turn it is answers, and an accepted package goes to the publics."""
         t, st, (p0, p1, o, neg) = self.steps, self.state, self.rows
+        if not st.active:                      # an ended negotiation stays as it ended
+            self.running = False
+            return
         if self.outside_power is not None:
             alarm, pressure, rhetoric, felt = self.outside_power.step()
         else:

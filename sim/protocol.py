@@ -8,9 +8,11 @@ counters or walks away; an accepted package goes to ratification in both countri
 Each rule is a function of one run: the Mesa model's agents call them for the run
 they play (sim.agents), and the batch engine calls them inside one compiled loop
 over many runs (:func:`play`). A run's tables come as the named tuples of
-``Tables.compiled()`` with the run's row ``r``; what carries over from round to round
-is held in three small arrays (:class:`RunState` names their slots), and its package
-tables, expanded from their terms when the run starts, in a fourth.
+``Tables.compiled()`` with the run's row ``r``. What carries over from round to round
+is held in small arrays: ``ints`` and ``reals`` (slots named below), ``rejected``,
+``packages`` (how every package looks this round) and ``gaining``; the run's package
+tables, expanded from their terms when it starts, in ``tables`` (:class:`RunState`
+holds all of them for the Mesa model).
 """
 
 from __future__ import annotations

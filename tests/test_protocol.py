@@ -144,3 +144,12 @@ def test_mesa_model_records_each_round(baseline):
     assert len(m.agents) == 5         # two governments, two publics, the USA
     assert {type(a).__name__ for a in m.agents} == {"Government", "Public", "OutsidePower"}
     assert Tables.from_scenarios([baseline]).runs == 1
+
+
+def test_an_ended_negotiation_stays_as_it_ended(baseline):
+    model = play(baseline, 3)
+    ended = (model.state.reason, model.state.end_round, model.state.pressure_total, len(model.pressure_path))
+    for _ in range(3):
+        model.step()
+    assert not model.running
+    assert (model.state.reason, model.state.end_round, model.state.pressure_total, len(model.pressure_path)) == ended

@@ -9,7 +9,7 @@ offer)``, where the gains are the run's (packages,) arrays (gain over the status
 time-dependent tactics assume), ``gaining`` lists in order the packages this side gains
 from (no strategy offers another, so its searches go over these only) and the offers
 are package numbers or -1. The engines call the rule inside
-their compiled round (sim.protocol.respond picks it by the strategy's number);
+their compiled round (sim.strategies.respond picks it by the strategy's number);
 ``respond(view)`` applies it to every run of a :class:`View`, for analysis and tests.
 """
 
