@@ -42,7 +42,7 @@ NO_ACTION = -1
 
 SQRT3 = float(np.sqrt(3.0))
 
-# A run's state, in three arrays. Integers (``ints``):
+# The slots of a run's state. Integers (``ints``):
 STANDING = 0       # STANDING + k: party k's standing offer, -1 for none
 ON_TABLE = 2       # the latest offer made
 STALE = 3          # STALE + k: offers party k received since the best it saw improved

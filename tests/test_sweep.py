@@ -97,6 +97,18 @@ def frame(out):
     return pq.read_table(out / "runs").to_pandas()
 
 
+def test_sobol_rows_made_by_the_parent_give_the_workers_data(tmp_path):
+    """With workers, the process handing out chunks makes their Sobol' rows; the data
+    equal those of one process that makes its own."""
+    body = SMALL.replace('kind = "random"\nsamples = 260', 'kind = "sobol"\nbase_samples = 8').replace(
+        "replications = 7", "replications = 20")
+    spec = sweep_spec.load(write_sweep(tmp_path, body))
+    assert spec.spec.design.kind == "sobol" and spec.runs == 1600         # six chunks of at most 300
+    run_sweep(spec, tmp_path / "one", workers=1)
+    run_sweep(spec, tmp_path / "two", workers=2)
+    assert frame(tmp_path / "two").equals(frame(tmp_path / "one"))
+
+
 def test_same_data_whatever_the_workers_chunking_and_executor(tmp_path):
     spec = sweep_spec.load(write_sweep(tmp_path, SMALL))
     one = run_sweep(spec, tmp_path / "one", workers=1)
