@@ -291,13 +291,6 @@ class _Columns:
 # --------------------------------------------------------------------------- rules
 
 
-def pick(values: np.ndarray, package: np.ndarray) -> np.ndarray:
-    """values[r, package[r]] for every run r; NaN where package is -1 (none)."""
-    rows = np.arange(values.shape[0])
-    out = values[rows, np.maximum(package, 0)]
-    return np.where(package >= 0, out, np.nan)
-
-
 # Each valuation rule is written once, for one package of one run, and compiled
 # (numba): the compiled engine (sim.protocol) calls them directly, and the functions
 # after them apply them to arrays of runs and packages.

@@ -44,17 +44,16 @@ SQRT3 = float(np.sqrt(3.0))
 
 # The slots of a run's state. Integers (``ints``):
 STANDING = 0       # STANDING + k: party k's standing offer, -1 for none
-ON_TABLE = 2       # the latest offer made
-STALE = 3          # STALE + k: offers party k received since the best it saw improved
-PACKAGE = 5        # the package last agreed (ratified or not), -1 for none
-ATTEMPTS = 6       # packages put to ratification so far
-END_ROUND = 7      # 0 while ongoing
-REASON = 8         # ONGOING until the run ends
-ACCEPTABLE = 9     # 1 if some package leaves both governments better off
-ASSESSED = 10      # 1 once the packages have been assessed
-TOP_KNOWN = 11     # TOP_KNOWN + k: 1 while party k's best gain (TOP + k) is up to date
-GAINING = 13       # GAINING + k: how many packages party k gains from (listed in ``gaining[k]``)
-N_INTS = 15
+STALE = 2          # STALE + k: offers party k received since the best it saw improved
+PACKAGE = 4        # the package last agreed (ratified or not), -1 for none
+ATTEMPTS = 5       # packages put to ratification so far
+END_ROUND = 6      # 0 while ongoing
+REASON = 7         # ONGOING until the run ends
+ACCEPTABLE = 8     # 1 if some package leaves both governments better off
+ASSESSED = 9       # 1 once the packages have been assessed
+TOP_KNOWN = 10     # TOP_KNOWN + k: 1 while party k's best gain (TOP + k) is up to date
+GAINING = 12       # GAINING + k: how many packages party k gains from (listed in ``gaining[k]``)
+N_INTS = 14
 # Reals (``reals``):
 BEST_SEEN = 0      # BEST_SEEN + k: best gain party k saw in the other side's offers
 MOOD_OF = 2        # MOOD_OF + k: public k's mood
@@ -111,7 +110,7 @@ def mover(round_, opener):
 def start(ints, reals, rejected):
     """A run's state before its first round."""
     ints[:] = 0
-    ints[STANDING] = ints[STANDING + 1] = ints[ON_TABLE] = ints[PACKAGE] = -1
+    ints[STANDING] = ints[STANDING + 1] = ints[PACKAGE] = -1
     ints[REASON] = ONGOING
     reals[:] = 0.0
     reals[BEST_SEEN] = reals[BEST_SEEN + 1] = -np.inf
@@ -337,7 +336,6 @@ def _end(ints, round_, reason):
 def _record_offer(who, offer, ints, reals, packages):
     """The mover's counter-offer stands; the receiver notes whether it improved."""
     ints[STANDING + who] = offer
-    ints[ON_TABLE] = offer
     receiver = 1 - who
     gain = packages[GAIN + receiver, offer]
     if gain > reals[BEST_SEEN + receiver]:
@@ -357,7 +355,7 @@ def _reopen(package, ints, reals, rejected, packages, gaining):
     for j in range(packages.shape[1]):
         acceptable = acceptable or (packages[GAIN, j] > 0 and packages[GAIN + 1, j] > 0)
     ints[ACCEPTABLE] = acceptable
-    ints[STANDING] = ints[STANDING + 1] = ints[ON_TABLE] = -1
+    ints[STANDING] = ints[STANDING + 1] = -1
     reals[BEST_SEEN] = reals[BEST_SEEN + 1] = -np.inf
     ints[STALE] = ints[STALE + 1] = 0
 
@@ -461,7 +459,6 @@ class RunState:
         start(self.ints, self.reals, self.rejected)
 
     offers = property(lambda self: self.ints[STANDING:STANDING + 2].copy(), doc="each party's standing offer")
-    mood = property(lambda self: self.reals[MOOD_OF:MOOD_OF + 2].copy(), doc="each public's mood")
     reason = property(lambda self: int(self.ints[REASON]))
     end_round = property(lambda self: int(self.ints[END_ROUND]))
     package = property(lambda self: int(self.ints[PACKAGE]), doc="the package last agreed, -1 for none")
