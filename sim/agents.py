@@ -49,7 +49,6 @@ class OutsidePower(mesa.Agent):
 
     def step(self):
         """(alarm, pressure, rhetoric, pressure felt) this round."""
-        m = self.model
-        offers = m.state.ints
-        return protocol.outside_move(m.steps, *m.rows[:3], 0, m.state.tables, offers[protocol.STANDING],
-                                     offers[protocol.STANDING + 1])
+        m, ints = self.model, self.model.state.ints
+        return protocol.outside_move(m.steps, *m.rows[:3], 0, m.state.tables, ints[protocol.STANDING],
+                                     ints[protocol.STANDING + 1])

@@ -32,7 +32,7 @@ def simulate(tables: Tables, seeds: np.ndarray, rounds: bool = False,
     if not shared and tables.runs != n:
         raise ValueError("give one seed per run")
     horizon = int(tables.deadline.max())
-    rows = tables.compiled()
+    rows, counts = tables.compiled(), tables.space.counts
     ints, reals = np.empty((n, protocol.N_INTS), np.int64), np.empty((n, protocol.N_REALS))
     path = np.full((n, horizon), np.nan)
     votes, reports = [], []
@@ -42,7 +42,7 @@ def simulate(tables: Tables, seeds: np.ndarray, rounds: bool = False,
         actions = np.full((b - a, horizon), protocol.NO_ACTION, np.int8)
         ballots = np.empty((b - a, horizon, 5))
         records = np.empty((b - a, horizon, protocol.RECORD) if rounds else (0, 0, protocol.RECORD))
-        protocol.play(*part, tables.space.counts, shared, seeds[a:b], rounds, ints[a:b], reals[a:b], path[a:b],
+        protocol.play(*part, counts, shared, seeds[a:b], rounds, ints[a:b], reals[a:b], path[a:b],
                       actions, ballots, records)
         run, t = np.nonzero(actions == protocol.ACCEPT)
         if run.size:

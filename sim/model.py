@@ -48,7 +48,6 @@ class NegotiationModel(mesa.Model):
         self.publics = [Public(self, k, tables.public_labels[k]) for k in range(2)]
         oid = tables.outside_id
         self.outside_power = OutsidePower(self, oid, labels[oid]) if oid else None
-        self.who: int | None = None
         self.ratifications: list[dict] = []
         self.pressure_path: list[float] = []
         self._report: dict = {}
@@ -76,7 +75,7 @@ class NegotiationModel(mesa.Model):
             public.step()
         protocol.refresh(p0, p1, o, neg, 0, st.tables, felt, rhetoric, st.ints, st.reals, st.rejected, st.packages,
                          st.gaining)
-        self.who = who = int(protocol.mover(t, neg.opener[0]))
+        who = int(protocol.mover(t, neg.opener[0]))
         walk, accept, offer = self.governments[who].step()
         action = protocol.action_of(walk, accept)
         (prob0, passed0), (prob1, passed1) = (np.nan, False), (np.nan, False)

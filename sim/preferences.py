@@ -23,6 +23,13 @@ from .scenario import Scenario, flatten  # noqa: F401  (flatten: also imported f
 from .space import OutcomeSpace
 
 
+def _package_values(terms: str, doc: str) -> cached_property:
+    """A (runs, packages) table expanded from the terms field ``terms`` when first asked for."""
+    table = cached_property(lambda self: self.space.expand(getattr(self, terms)))
+    table.__doc__ = doc
+    return table
+
+
 @dataclass(frozen=True)
 class PartyTables:
     space: OutcomeSpace
@@ -40,20 +47,9 @@ class PartyTables:
     discount: np.ndarray      # (runs,) per-round discount factor (equilibrium strategy)
     patience: np.ndarray      # (runs,) offers without improvement before walking away
 
-    @cached_property
-    def utility(self) -> np.ndarray:
-        """(runs, packages) the treaty's value plus the weighted value of each of its terms."""
-        return self.space.expand(self.utility_terms)
-
-    @cached_property
-    def acceptance(self) -> np.ndarray:
-        """(runs, packages) the share of this public accepting each package, before rhetoric."""
-        return self.space.expand(self.acceptance_terms)
-
-    @cached_property
-    def rhetoric(self) -> np.ndarray:
-        """(runs, packages) the change in acceptance at full rhetoric."""
-        return self.space.expand(self.rhetoric_terms)
+    utility = _package_values("utility_terms", "(runs, packages) the treaty's value and its terms' weighted values")
+    acceptance = _package_values("acceptance_terms", "(runs, packages) the share of this public accepting")
+    rhetoric = _package_values("rhetoric_terms", "(runs, packages) the change in acceptance at full rhetoric")
 
 
 @dataclass(frozen=True)
@@ -72,15 +68,8 @@ class OutsideTables:
     autonomy: np.ndarray      # (runs,) the target's autonomy in round 1
     autonomy_growth: np.ndarray  # (runs,) per round
 
-    @cached_property
-    def utility(self) -> np.ndarray:
-        """(runs, packages)"""
-        return self.space.expand(self.utility_terms)
-
-    @cached_property
-    def shift(self) -> np.ndarray:
-        """(runs, packages) change in the target's utility per unit of pressure felt."""
-        return self.space.expand(self.shift_terms)
+    utility = _package_values("utility_terms", "(runs, packages) the treaty's value and its terms' weighted values")
+    shift = _package_values("shift_terms", "(runs, packages) change in the target's utility per unit of pressure felt")
 
 
 def _arrays(kind) -> list[str]:
