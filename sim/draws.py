@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .kernels import LEAN
+
 SLOTS = 4
 MOOD = (0, 1)          # one slot per public
 RATIFY = (2, 3)        # one slot per public
@@ -27,7 +29,7 @@ _ONE = np.uint64(1)
 _TO_UNIT = 2.0**-53
 
 
-@njit(cache=True, nogil=True)
+@njit(**LEAN)
 def mix(z):
     """SplitMix64's finaliser: a bijective, well-avalanched 64-bit mix (wrapping arithmetic)."""
     z = (z ^ (z >> _S30)) * _M1
@@ -35,14 +37,14 @@ def mix(z):
     return z ^ (z >> _S31)
 
 
-@njit(cache=True, nogil=True)
+@njit(**LEAN)
 def at(key, counter):
     """The uniform number in [0, 1) at position ``counter`` of the stream keyed by ``key``."""
     z = mix(np.uint64(key) + (np.uint64(counter) + _ONE) * _GAMMA)
     return np.float64(z >> _S11) * _TO_UNIT
 
 
-@njit(cache=True, nogil=True)
+@njit(**LEAN)
 def draw(seed, round_, slot):
     """A run's uniform draw in [0, 1) for the given round and slot."""
     return at(seed, np.uint64(round_ * SLOTS + slot))

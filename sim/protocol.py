@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit
 
 from .draws import MOOD, RATIFY, draw
-from .kernels import additive_row, top_row, value_of
+from .kernels import LEAN, additive_row, top_row, value_of
 from .preferences import Tables, bargaining_gain, clip01, pressed, ratify_chance, swayed
 from .strategies import respond
 
@@ -117,7 +117,7 @@ def start(ints, reals, rejected):
     rejected[:] = False
 
 
-@njit(cache=True, nogil=True)
+@njit(**LEAN)
 def expand(p0, p1, o, r, counts, tables):
     """Run r's package tables from their terms (``counts``: the options of each issue)."""
     scratch = tables[N_TABLES]
@@ -400,6 +400,14 @@ def play(p0, p1, o, neg, counts, shared, seeds, keep_records, ints_out, reals_ou
     ints, reals = np.empty(N_INTS, np.int64), np.empty(N_REALS)
     rejected, packages, tables = np.empty(size, np.bool_), np.empty((6, size)), np.empty((N_TABLES + 1, size))
     gaining = np.empty((2, size), np.int64)
+    _play(p0, p1, o, neg, counts, shared, seeds, keep_records, ints_out, reals_out, path, actions, votes, records,
+          ints, reals, rejected, packages, tables, gaining)
+
+
+@njit(**LEAN)
+def _play(p0, p1, o, neg, counts, shared, seeds, keep_records, ints_out, reals_out, path, actions, votes, records,
+          ints, reals, rejected, packages, tables, gaining):
+    """:func:`play`, given the arrays of one run's state to reuse from run to run."""
     if shared:
         expand(p0, p1, o, 0, counts, tables)
     for i in range(seeds.shape[0]):
@@ -437,8 +445,10 @@ def play(p0, p1, o, neg, counts, shared, seeds, keep_records, ints_out, reals_ou
             actions[i, t - 1] = action
             if keep_records:
                 record(tables, who, action, alarm, pressure, rhetoric, felt, ints, reals, packages, records[i, t - 1])
-        ints_out[i] = ints
-        reals_out[i] = reals
+        for q in range(N_INTS):     # (row assignments would need the runtime)
+            ints_out[i, q] = ints[q]
+        for q in range(N_REALS):
+            reals_out[i, q] = reals[q]
 
 
 # --------------------------------------------------------------------------- one run

@@ -3,6 +3,8 @@ compiled dispatch that the engines call (a strategy's number is its place in the
 
 from numba import njit
 
+from ..kernels import LEAN
+
 from .base import Decision, Strategy, View
 from .hardliner import Hardliner, hardliner
 from .rubinstein import Rubinstein, rubinstein
@@ -13,7 +15,7 @@ STRATEGIES: tuple[Strategy, ...] = (TimeDependent(), Zeuthen(), Hardliner(), Rub
 STRATEGY_INDEX = {s.name: i for i, s in enumerate(STRATEGIES)}
 
 
-@njit(cache=True, nogil=True)
+@njit(**LEAN)
 def respond(kind, round_, deadline, own, other, gaining, own_offer, other_offer, beta, tolerance, d_own, d_other,
             top):
     """The answer of the strategy numbered ``kind`` (see sim.strategies.base for the arguments)."""

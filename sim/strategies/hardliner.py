@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..kernels import beats, value_of
+from ..kernels import LEAN, beats, value_of
 from .base import Strategy
 
 
-@njit(cache=True, nogil=True)
+@njit(**LEAN)
 def hardliner(round_, deadline, own, other, gaining, own_offer, other_offer, beta, tolerance, d_own, d_other, top):
     # its best package among those it gains from, the other side's gain breaking ties
     offer, bp, bs = -1, -np.inf, -np.inf

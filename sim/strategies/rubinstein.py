@@ -23,11 +23,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..kernels import beats, value_of
+from ..kernels import LEAN, beats, value_of
 from .base import Strategy
 
 
-@njit(cache=True, nogil=True)
+@njit(**LEAN)
 def as_proposer(gain, other_gain, gaining, threshold):
     """The best gain for a proposer among the packages both sides gain from (``gaining``:
     those one of them gains from) that give the other side at least ``threshold``; 0 if none."""
@@ -38,7 +38,7 @@ def as_proposer(gain, other_gain, gaining, threshold):
     return best
 
 
-@njit(cache=True, nogil=True)
+@njit(**LEAN)
 def values(own, other, gaining, d_own, d_other):
     """Each side's equilibrium gain when it proposes, in one run."""
     w_own = 0.0
@@ -51,7 +51,7 @@ def values(own, other, gaining, d_own, d_other):
     return w_own, as_proposer(other, own, gaining, d_own * w_own)
 
 
-@njit(cache=True, nogil=True)
+@njit(**LEAN)
 def rubinstein(round_, deadline, own, other, gaining, own_offer, other_offer, beta, tolerance, d_own, d_other, top):
     w_own, w_other = values(own, other, gaining, d_own, d_other)
     # its best package among those keeping the other side at its equilibrium value

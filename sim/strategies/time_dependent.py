@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..kernels import beats, value_of
+from ..kernels import LEAN, beats, value_of
 from .base import Strategy, View
 
 # The least positive float: a gain at least this large is a gain above zero.
@@ -29,7 +29,7 @@ def family(beta: float) -> str:
     return "linear" if beta == 1.0 else "Conceder"
 
 
-@njit(cache=True, nogil=True)
+@njit(**LEAN)
 def target(round_, deadline, beta, top):
     """The gain demanded in this round, from the best gain on offer ``top``."""
     span = max(deadline - 2, 1)      # rounds 1 .. T-1: the last answerable offer
@@ -37,7 +37,7 @@ def target(round_, deadline, beta, top):
     return top * (1.0 - elapsed)
 
 
-@njit(cache=True, nogil=True)
+@njit(**LEAN)
 def time_dependent(round_, deadline, own, other, gaining, own_offer, other_offer, beta, tolerance, d_own, d_other, top):
     # among packages with a gain above zero that meet the target, the best for the other
     # side; its own gain breaks ties

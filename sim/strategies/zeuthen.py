@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..kernels import beats, value_of
+from ..kernels import LEAN, beats, value_of
 from .base import Strategy
 
 
@@ -33,7 +33,7 @@ def nash(own, other, j):
     return a * b if (a > 0) & (b > 0) else -np.inf
 
 
-@njit(cache=True, nogil=True)
+@njit(**LEAN)
 def best_above(own, other, gaining, floor):
     """The package best for this side among those whose Nash product exceeds ``floor``
     (a higher Nash product breaking ties); -1 if none."""
@@ -45,7 +45,7 @@ def best_above(own, other, gaining, floor):
     return chosen
 
 
-@njit(cache=True, nogil=True)
+@njit(**LEAN)
 def zeuthen(round_, deadline, own, other, gaining, own_offer, other_offer, beta, tolerance, d_own, d_other, top):
     opening = best_above(own, other, gaining, -np.inf)           # its best among packages both gain from
     own_standing = own_offer >= 0 and nash(own, other, own_offer) > 0
