@@ -4,9 +4,12 @@ mean utilities, why talks failed."""
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Z95 = 1.959963984540054
 
@@ -81,4 +84,6 @@ def comparison_table(summaries: dict[str, dict]) -> pd.DataFrame:
         top = s["agreed_packages"]
         row["most_agreed_package"] = top.index[0] if len(top) else ""
         rows.append(row)
+    import pandas as pd   # here: `dipsim sweep` reads wilson() from this module and needs no pandas
+
     return pd.DataFrame(rows)

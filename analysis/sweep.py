@@ -21,7 +21,7 @@ import shutil
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from importlib.metadata import version
 from multiprocessing import get_context
@@ -46,6 +46,11 @@ if TYPE_CHECKING:
 
 BATCH = 4096            # runs whose tables are built together inside a task (bounds the memory of a task)
 SMALLEST_CHUNK = 1024   # runs per task at the least
+# Local sweeps with at most this many runs still to play use threads of this process:
+# the compiled engine releases the GIL, and a worker process takes about 1.5 s to start
+# (Python, pyarrow, numba and the compiled engine), longer than such a sweep plays.
+# Larger sweeps start worker processes, which scale with the cores.
+THREADS_UP_TO = 200_000
 MANIFEST = "manifest.json"
 PARTS = "runs"
 
@@ -253,6 +258,7 @@ class Summary:
     chunks_run: int
     chunks_skipped: int
     seconds: float
+    played_on: str          # where the chunks were played, as the CLI reports it
 
 
 def prepare(sweep: Sweep, out: Path, resume: bool, force: bool, workers: int) -> tuple[list[tuple[int, int]], set[int]]:
@@ -344,7 +350,8 @@ def run_sweep(sweep: Sweep, out: Path, workers: int = 1, executor: str = "local"
         todo = [i for i in range(len(plan)) if i not in done]
         if progress and done:
             progress(sum(b - a for i, (a, b) in enumerate(plan) if i in done))
-        for runs in _execute(sweep, out, plan, todo, workers, cluster):
+        remaining = sum(plan[i][1] - plan[i][0] for i in todo)
+        for runs in _execute(sweep, out, plan, todo, workers, cluster, remaining):
             if progress:
                 progress(runs)
     finally:
@@ -361,6 +368,7 @@ def run_sweep(sweep: Sweep, out: Path, workers: int = 1, executor: str = "local"
         chunks_run=len(todo),
         chunks_skipped=len(done),
         seconds=time.perf_counter() - start_time,
+        played_on=played_on(executor, workers, remaining),
     )
 
 
@@ -400,7 +408,17 @@ def play_part(sweep: Sweep, out: Path, index: int, start: int, stop: int, base_r
     return table.num_rows
 
 
-def _execute(sweep, out, plan, todo, workers, cluster: _Cluster | None) -> Iterator[int]:
+def played_on(executor: str, workers: int, remaining: int) -> str:
+    """Where a sweep's chunks play: a Dask cluster, this process, its threads (up to
+    THREADS_UP_TO runs to play) or worker processes."""
+    if executor == "dask":
+        return "a Dask cluster"
+    if workers == 1:
+        return "this process"
+    return f"{workers} threads of this process" if remaining <= THREADS_UP_TO else f"{workers} worker processes"
+
+
+def _execute(sweep, out, plan, todo, workers, cluster: _Cluster | None, remaining: int) -> Iterator[int]:
     """Play the chunks still to do; yield the number of runs of each as its part is written.
     Dask workers may run on other machines, so their tables are written here."""
     design = Design(sweep)
@@ -421,6 +439,15 @@ def _execute(sweep, out, plan, todo, workers, cluster: _Cluster | None) -> Itera
     elif workers == 1:
         for i in todo:
             yield play_part(sweep, out, i, *plan[i])
+    elif remaining <= THREADS_UP_TO:
+        warm_up(sweep)                              # load the compiled engine once, before the threads start
+        pool = ThreadPoolExecutor(workers)
+        try:
+            for _, runs in _window(lambda i: pool.submit(play_part, sweep, out, i, *plan[i], rows(i)), todo,
+                                   2 * workers, lambda fs: wait(fs, return_when=FIRST_COMPLETED).done):
+                yield runs
+        finally:
+            pool.shutdown(cancel_futures=True)      # on an interrupt, start no more chunks
     else:
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
             # start every worker now: they load the engine while the first chunks are prepared

@@ -2,8 +2,10 @@
 
 1. The grid of scenarios/sweeps/pressure_vs_opposition.toml (30 points) with the same
    replicate seeds at every point, run by ``mesa.batch_run`` on the project's Mesa model
-   with two processes, and by ``dipsim sweep`` with two workers (batch engine). Both
-   play the same runs: the script checks that every run ends in the same round.
+   with two processes, and by ``dipsim sweep`` with two workers (batch engine), each
+   called in this process; then ``dipsim sweep`` again from the command line, start-up
+   included. They play the same runs: the script checks that every run ends in the same
+   round.
 2. scenarios/sweeps/sobol_preferences.toml (92 parameters) with the smallest power-of-2
    number of base samples that gives a million runs or more, run by ``dipsim sweep --workers 2`` in a child
    process: wall time, results written, and the peak memory of the whole process tree
@@ -93,9 +95,20 @@ def mesa_vs_sweep(replications: int, folder: Path) -> float:
     print(f"mesa.batch_run, 2 processes: {mesa_seconds:.1f} s, {runs / mesa_seconds:,.0f} runs/s")
 
     start = time.perf_counter()
-    run_sweep(spec, folder / "grid", workers=2)
+    summary = run_sweep(spec, folder / "grid", workers=2)
     sweep_seconds = time.perf_counter() - start
-    print(f"dipsim sweep, 2 workers:     {sweep_seconds:.1f} s, {runs / sweep_seconds:,.0f} runs/s")
+    print(f"dipsim sweep, 2 workers:     {sweep_seconds:.2f} s, {runs / sweep_seconds:,.0f} runs/s "
+          f"(run_sweep in this process, like mesa.batch_run; on {summary.played_on})")
+
+    # the same sweep from the command line: a new process that imports Python, pyarrow
+    # and numba and loads the compiled engine before it plays
+    cmd = [str(Path(sys.executable).parent / "dipsim"), "sweep", str(spec_file), "--out", str(folder / "grid_cli"),
+           "--workers", "2"]
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    cli_seconds = time.perf_counter() - start
+    print(f"dipsim sweep from the command line, 2 workers: {cli_seconds:.2f} s with start-up, "
+          f"{mesa_seconds / cli_seconds:.1f} times mesa.batch_run")
 
     import pyarrow.parquet as pq
 
@@ -157,7 +170,7 @@ def million(target_runs: int, folder: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replications", type=int, default=400,
-                        help="per grid point (30 points); the larger, the less worker start-up (about 2 s) weighs")
+                        help="per grid point (30 points)")
     parser.add_argument("--million-runs", type=int, default=1_000_000)
     parser.add_argument("--no-million", action="store_true", help="skip the Sobol sweep")
     args = parser.parse_args()

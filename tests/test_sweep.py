@@ -97,28 +97,33 @@ def frame(out):
     return pq.read_table(out / "runs").to_pandas()
 
 
-def test_sobol_rows_made_by_the_parent_give_the_workers_data(tmp_path):
-    """With workers, the process handing out chunks makes their Sobol' rows; the data
-    equal those of one process that makes its own."""
+def test_sobol_rows_made_by_the_parent_give_the_workers_data(tmp_path, monkeypatch):
+    """With workers (threads or processes), the thread handing out chunks makes their
+    Sobol' rows; the data equal those of one worker that makes its own."""
     body = SMALL.replace('kind = "random"\nsamples = 260', 'kind = "sobol"\nbase_samples = 8').replace(
         "replications = 7", "replications = 20")
     spec = sweep_spec.load(write_sweep(tmp_path, body))
     assert spec.spec.design.kind == "sobol" and spec.runs == 1600         # six chunks of at most 300
     run_sweep(spec, tmp_path / "one", workers=1)
-    run_sweep(spec, tmp_path / "two", workers=2)
-    assert frame(tmp_path / "two").equals(frame(tmp_path / "one"))
+    run_sweep(spec, tmp_path / "threads", workers=2)
+    monkeypatch.setattr(sweep_mod, "THREADS_UP_TO", 0)
+    run_sweep(spec, tmp_path / "processes", workers=2)
+    for other in ("threads", "processes"):
+        assert frame(tmp_path / other).equals(frame(tmp_path / "one")), other
 
 
-def test_same_data_whatever_the_workers_chunking_and_executor(tmp_path):
+def test_same_data_whatever_the_workers_chunking_and_executor(tmp_path, monkeypatch):
     spec = sweep_spec.load(write_sweep(tmp_path, SMALL))
     one = run_sweep(spec, tmp_path / "one", workers=1)
     assert one.runs == 1820 and one.failures == 0
     reference = frame(tmp_path / "one")
-    run_sweep(spec, tmp_path / "two", workers=2)
+    run_sweep(spec, tmp_path / "threads", workers=3)               # a small sweep: threads of this process
     rechunked = sweep_spec.load(write_sweep(tmp_path, SMALL.replace("chunk = 300", "chunk = 1000"), "r.toml"))
     run_sweep(rechunked, tmp_path / "big", workers=1)
     run_sweep(spec, tmp_path / "dask", workers=2, executor="dask")
-    for other in ("two", "big", "dask"):
+    monkeypatch.setattr(sweep_mod, "THREADS_UP_TO", 0)                 # as a large one: worker processes
+    run_sweep(spec, tmp_path / "processes", workers=2)
+    for other in ("threads", "processes", "big", "dask"):
         assert frame(tmp_path / other).equals(reference), other
     assert reference["run"].tolist() == list(range(1820))
     assert reference["seed"].nunique() == 1820
