@@ -184,8 +184,9 @@ def check(
 def sweep(
     spec: Annotated[str, typer.Argument(help="A sweep file (scenarios/sweeps/*.toml)")],
     out: Annotated[Path | None, typer.Option(help="Output folder [default: results/sweeps/NAME]")] = None,
-    workers: Annotated[int, typer.Option(min=1, max=1024, help="Parallel workers: threads of this process for small "
-                                         "sweeps, worker processes for large ones (1: this process alone)")] = 1,
+    workers: Annotated[int, typer.Option(min=1, max=1024, help="Parallel workers. local: threads of this process for "
+                                         "small sweeps, worker processes for large ones (1: this process alone); dask "
+                                         "without --scheduler: the local cluster's worker processes")] = 1,
     executor: Annotated[str, typer.Option(help="local: this machine; dask: a Dask cluster")] = "local",
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (default: start a local cluster)")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Finish an interrupted sweep in --out")] = False,
@@ -220,8 +221,12 @@ def sweep(
             raise typer.Exit(code=130)
         lo, hi = wilson(result.treaties, result.runs - result.failures)
         ok = result.runs - result.failures
-        typer.echo(f"{plan.spec.title}: {result.runs} runs in {result.seconds:.1f} s on {result.played_on} "
-                   f"({result.runs / max(result.seconds, 1e-9):,.0f} runs/s; {result.chunks_skipped} chunks already done)")
+        if result.played == 0:
+            typer.echo(f"{plan.spec.title}: {result.runs} runs, all already done ({result.chunks_skipped} chunks)")
+        else:
+            done_before = f"; {result.runs - result.played} runs already done" if result.chunks_skipped else ""
+            typer.echo(f"{plan.spec.title}: {result.played} runs in {result.seconds:.1f} s on {result.played_on} "
+                       f"({result.played / max(result.seconds, 1e-9):,.0f} runs/s{done_before})")
         typer.echo(f"  treaty rate      {result.treaties / max(ok, 1):.3f}  (95% CI {lo:.3f} to {hi:.3f})")
         typer.echo(f"  failed runs      {result.failures}" + ("  (see the 'error' column)" if result.failures else ""))
         typer.echo(f"written: {target}/ (manifest.json, runs/part-*.parquet); plots: dipsim plot {target}")

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sim.scenario import flatten
@@ -42,15 +43,18 @@ if TYPE_CHECKING:
     from sim.preferences import Tables
 
 # The simulation (sim.batch, sim.protocol, sim.preferences, sim.draws) is imported where
-# runs are played, so that the process that only hands out chunks does not load numba.
+# runs are played, so that a process that only hands out chunks to worker processes does
+# not load numba.
 
 BATCH = 4096            # runs whose tables are built together inside a task (bounds the memory of a task)
 SMALLEST_CHUNK = 1024   # runs per task at the least
 # Local sweeps with at most this many runs still to play use threads of this process:
 # the compiled engine releases the GIL, and a worker process takes about 1.5 s to start
-# (Python, pyarrow, numba and the compiled engine), longer than such a sweep plays.
-# Larger sweeps start worker processes, which scale with the cores.
-THREADS_UP_TO = 200_000
+# (Python, pyarrow, numba and the compiled engine). Threads share one Python for the
+# rest of a run's work (about 45% of it), so larger sweeps start worker processes, which
+# scale with the cores. With 2 workers on 2 cores, threads were faster for 770,000 runs
+# (7.0 s against 8.3) and as fast for 1.5 million; with more cores processes gain sooner.
+THREADS_UP_TO = 500_000
 MANIFEST = "manifest.json"
 PARTS = "runs"
 
@@ -258,7 +262,8 @@ class Summary:
     chunks_run: int
     chunks_skipped: int
     seconds: float
-    played_on: str          # where the chunks were played, as the CLI reports it
+    played: int             # runs played by this call (the rest were already done)
+    played_on: str          # where they were played, as the CLI reports it
 
 
 def prepare(sweep: Sweep, out: Path, resume: bool, force: bool, workers: int) -> tuple[list[tuple[int, int]], set[int]]:
@@ -360,14 +365,21 @@ def run_sweep(sweep: Sweep, out: Path, workers: int = 1, executor: str = "local"
     manifest = json.loads((out / MANIFEST).read_text())
     manifest["complete"] = True
     _write_json(out / MANIFEST, manifest)
-    treaty = pq.read_table(out / PARTS, columns=["treaty", "error"])
+    runs = failures = treaties = 0
+    for part in sorted((out / PARTS).glob("part-*.parquet")):
+        # part by part: reading the folder as one dataset would import pandas (a third of a second)
+        t = pq.ParquetFile(part).read(columns=["treaty", "error"])
+        runs += t.num_rows
+        failures += t.num_rows - t["error"].null_count
+        treaties += int(pc.sum(t["treaty"]).as_py() or 0)
     return Summary(
-        runs=treaty.num_rows,
-        failures=treaty.num_rows - treaty["error"].null_count,
-        treaties=int(pa.compute.sum(treaty["treaty"]).as_py() or 0),
+        runs=runs,
+        failures=failures,
+        treaties=treaties,
         chunks_run=len(todo),
         chunks_skipped=len(done),
         seconds=time.perf_counter() - start_time,
+        played=remaining,
         played_on=played_on(executor, workers, remaining),
     )
 
@@ -421,6 +433,8 @@ def played_on(executor: str, workers: int, remaining: int) -> str:
 def _execute(sweep, out, plan, todo, workers, cluster: _Cluster | None, remaining: int) -> Iterator[int]:
     """Play the chunks still to do; yield the number of runs of each as its part is written.
     Dask workers may run on other machines, so their tables are written here."""
+    if not todo:
+        return
     design = Design(sweep)
 
     def rows(i: int) -> np.ndarray | None:      # made here, so that workers need not import scipy.stats
