@@ -453,24 +453,22 @@ def _execute(sweep, out, plan, todo, workers, cluster: _Cluster | None, remainin
     elif workers == 1:
         for i in todo:
             yield play_part(sweep, out, i, *plan[i])
-    elif remaining <= THREADS_UP_TO:
-        warm_up(sweep)                              # load the compiled engine once, before the threads start
-        pool = ThreadPoolExecutor(workers)
-        try:
-            for _, runs in _window(lambda i: pool.submit(play_part, sweep, out, i, *plan[i], rows(i)), todo,
-                                   2 * workers, lambda fs: wait(fs, return_when=FIRST_COMPLETED).done):
-                yield runs
-        finally:
-            pool.shutdown(cancel_futures=True)      # on an interrupt, start no more chunks
     else:
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        if remaining <= THREADS_UP_TO:
+            warm_up(sweep)                          # load the compiled engine once, before the threads start
+            pool, warming = ThreadPoolExecutor(workers), []
+        else:
+            pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
             # start every worker now: they load the engine while the first chunks are prepared
             warming = [pool.submit(warm_up, sweep) for _ in range(workers)]
+        try:
             for _, runs in _window(lambda i: pool.submit(play_part, sweep, out, i, *plan[i], rows(i)), todo,
                                    2 * workers, lambda fs: wait(fs, return_when=FIRST_COMPLETED).done):
                 yield runs
             for future in warming:
                 future.result()                     # an error there is an error, not noise
+        finally:
+            pool.shutdown(cancel_futures=True)      # on an interrupt, start no more chunks
 
 
 def warm_up(sweep: Sweep) -> None:

@@ -4,7 +4,6 @@ compiled dispatch that the engines call (a strategy's number is its place in the
 from numba import njit
 
 from ..kernels import LEAN
-
 from .base import Decision, Strategy, View
 from .hardliner import Hardliner, hardliner
 from .rubinstein import Rubinstein, rubinstein
