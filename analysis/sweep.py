@@ -427,7 +427,12 @@ def played_on(executor: str, workers: int, remaining: int) -> str:
         return "a Dask cluster"
     if workers == 1:
         return "this process"
-    return f"{workers} threads of this process" if remaining <= THREADS_UP_TO else f"{workers} worker processes"
+    return f"{workers} threads of this process" if _threads(remaining) else f"{workers} worker processes"
+
+
+def _threads(remaining: int) -> bool:
+    """Whether local workers are threads of this process rather than worker processes."""
+    return remaining <= THREADS_UP_TO
 
 
 def _execute(sweep, out, plan, todo, workers, cluster: _Cluster | None, remaining: int) -> Iterator[int]:
@@ -454,7 +459,7 @@ def _execute(sweep, out, plan, todo, workers, cluster: _Cluster | None, remainin
         for i in todo:
             yield play_part(sweep, out, i, *plan[i])
     else:
-        if remaining <= THREADS_UP_TO:
+        if _threads(remaining):
             warm_up(sweep)                          # load the compiled engine once, before the threads start
             pool, warming = ThreadPoolExecutor(workers), []
         else:
