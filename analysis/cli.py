@@ -10,11 +10,11 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from sim import scenario as scenario_mod
-from sim.scenario import ExpectedUtilityScenario, ScenarioError
+from dipsim.sim import scenario as scenario_mod
+from dipsim.sim.scenario import ExpectedUtilityScenario, ScenarioError
 
-from .output import OutputError, check_target, fresh_folder
-from .sweep import SweepError
+from dipsim.analysis.experiments.output import OutputError, check_target, fresh_folder
+from dipsim.analysis.experiments.sweep import SweepError
 
 app = typer.Typer(
     add_completion=False,
@@ -59,7 +59,7 @@ def _load(name: str, overrides: list[str]):
 
 
 def _engine(engine: str) -> str:
-    from sim.run import ENGINES
+    from dipsim.sim.run import ENGINES
 
     if engine not in ENGINES:
         fail(f"--engine: found {engine!r}; allowed: {', '.join(ENGINES)}")
@@ -67,7 +67,7 @@ def _engine(engine: str) -> str:
 
 
 def _simulate_all(scenarios, engine: str):
-    from .jobs import simulate_scenario
+    from dipsim.analysis.experiments.jobs import simulate_scenario
 
     total = sum(s.run.runs for s in scenarios)
     results = []
@@ -91,8 +91,9 @@ def run(
 ):
     """Simulate one scenario: print a summary; write runs.parquet, rounds.parquet,
     scenario.toml (fully resolved) and plots."""
-    from .jobs import with_run_settings, write_scenario
-    from .summary import summary_text
+    from dipsim.analysis.experiments.jobs import with_run_settings, write_tables
+    from dipsim.analysis.presentation.figures import scenario_plots
+    from dipsim.analysis.experiments.summary import summary_text
 
     with user_errors():
         engine = _engine(engine)
@@ -105,21 +106,24 @@ def run(
         typer.echo(f"engine: {engine}; {spec.run.runs} runs of {spec.name} from seed {spec.run.seed}", err=True)
         (result,) = _simulate_all([spec], engine)
         with fresh_folder(target, force) as tmp:
-            write_scenario(result, tmp)
+            write_tables(result, tmp)
+            scenario_plots(result, tmp)
         typer.echo(summary_text(spec.title, result.summary(), dict(result.tables.labels)))
         typer.echo(f"written: {target}/ (runs.parquet, rounds.parquet, scenario.toml; plots: offers, actions, terms, "
                    "reasons, outcome_space, as PNG and SVG)")
 
 
 def _run_expected_utility(spec, out: Path | None, force: bool) -> None:
-    from .jobs import expected_utility_text, run_expected_utility, write_expected_utility
+    from dipsim.analysis.experiments.jobs import expected_utility_text, run_expected_utility, write_expected_utility_tables
+    from dipsim.analysis.presentation.figures import expected_utility_plots
 
     target = out or Path("results") / spec.name
     check_target(target, force)
     typer.echo(f"model: Bueno de Mesquita's expected utility model (Mesa), {spec.settings.rounds} rounds", err=True)
     table = run_expected_utility(spec)
     with fresh_folder(target, force) as tmp:
-        write_expected_utility(spec, table, tmp)
+        write_expected_utility_tables(spec, table, tmp)
+        expected_utility_plots(spec, table, tmp)
     typer.echo(expected_utility_text(spec, table))
     typer.echo(f"written: {target}/ (rounds.parquet, rounds.csv, scenario.toml, positions.png)")
 
@@ -136,8 +140,9 @@ def compare(
 ):
     """Simulate several scenarios and plot them side by side (same seeds for all unless
     their files say otherwise)."""
-    from .jobs import with_run_settings, write_comparison, write_scenario
-    from .summary import summary_text
+    from dipsim.analysis.experiments.jobs import with_run_settings, write_comparison_table, write_tables
+    from dipsim.analysis.presentation.figures import comparison_plots, scenario_plots
+    from dipsim.analysis.experiments.summary import summary_text
 
     with user_errors():
         engine = _engine(engine)
@@ -159,8 +164,10 @@ def compare(
         results = _simulate_all(specs, engine)
         with fresh_folder(out, force) as tmp:
             for r in results:
-                write_scenario(r, tmp / r.scenario.name)
-            write_comparison(results, tmp)
+                write_tables(r, tmp / r.scenario.name)
+                scenario_plots(r, tmp / r.scenario.name)
+            write_comparison_table(results, tmp)
+            comparison_plots(results, tmp)
         for r in results:
             typer.echo(summary_text(r.scenario.title, r.summary(), dict(r.tables.labels)))
             typer.echo("")
@@ -173,7 +180,7 @@ def check(
     set_: SetOption = [],
 ):
     """Validate a scenario and print its resolved preferences with their sources."""
-    from .describe import describe
+    from dipsim.analysis.presentation.describe import describe
 
     with user_errors():
         spec = _load(scenario, set_)
@@ -194,9 +201,9 @@ def sweep(
 ):
     """Run a parameter sweep with the batch engine: results stream to OUT/runs/ as
     Parquet parts beside OUT/manifest.json; an interrupted sweep resumes with --resume."""
-    from . import sweep_spec
-    from .sweep import run_sweep
-    from .summary import wilson
+    from dipsim.analysis.experiments import sweep_spec
+    from dipsim.analysis.experiments.sweep import run_sweep
+    from dipsim.analysis.experiments.summary import wilson
 
     with user_errors():
         if executor not in ("local", "dask"):
@@ -239,7 +246,7 @@ def plot(
 ):
     """Plot a sweep: treaty probability over two swept parameters (heat maps) and a
     response curve with its confidence band for each swept parameter."""
-    from .sweep_plots import plot_sweep
+    from dipsim.analysis.presentation.sweep_plots import plot_sweep
 
     with user_errors():
         written = plot_sweep(folder, [tuple(p.split(",", 1)) for p in pair])
@@ -255,10 +262,10 @@ def analyze(
     screening (Morris sweeps) of the chance of a treaty and each actor's utility, and
     PRIM scenario discovery of where a treaty is likely. Writes tables and plots into
     the sweep folder."""
-    from .analysis_job import analyze_sweep
+    from dipsim.analysis.presentation.sweep_plots import write_analysis
 
     with user_errors():
-        typer.echo(analyze_sweep(folder, cutoff))
+        typer.echo(write_analysis(folder, cutoff))
 
 
 @app.command()
@@ -266,7 +273,7 @@ def report(folder: Annotated[Path, typer.Argument(help="A results folder: dipsim
     """Write FOLDER/report.html: one self-contained page with the scenario or sweep, the
     preferences and their sources, the summary tables, every plot, and for sweeps the
     sensitivity and scenario-discovery results."""
-    from .report import write_report
+    from dipsim.analysis.presentation.report import write_report
 
     with user_errors():
         typer.echo(f"written: {write_report(folder)}")
@@ -279,7 +286,7 @@ def explain(
 ):
     """Tell one run's story: the offers, the USA's moves, the votes, why it ended; and,
     where there was no treaty, the smallest change to one belief that gives one."""
-    from .explain import explain as tell
+    from dipsim.analysis.interpretation.explain import explain as tell
 
     with user_errors():
         typer.echo(tell(folder, run))
@@ -294,7 +301,8 @@ def backcast(
 ):
     """Run the historical scenarios (scenarios/history/) in order and compare the direction
     the model takes at each step with the direction history took."""
-    from .backcast import backcast as run_backcast, backcast_plot, backcast_text
+    from dipsim.analysis.interpretation.backcast import backcast as run_backcast, backcast_text
+    from dipsim.analysis.presentation.plots import backcast_plot
 
     with user_errors():
         check_target(out, force)
@@ -315,7 +323,7 @@ def app_command(
 ):
     """Serve the live Mesa app (SolaraViz) of one negotiation at http://HOST:PORT/: sliders
     for the main assumptions, step and play buttons, plots that follow the rounds."""
-    from .app import serve
+    from dipsim.analysis.presentation.app import serve
 
     with user_errors():
         if scenario is not None:

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sim import draws, scenario
-from sim.preferences import Tables
-from sim.run import simulate
+from dipsim.sim import draws, scenario
+from dipsim.sim.preferences import Tables
+from dipsim.sim.run import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 

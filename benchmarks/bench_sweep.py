@@ -69,10 +69,10 @@ def write_variant(source: Path, folder: Path, **changes) -> Path:
 def mesa_vs_sweep(replications: int, folder: Path) -> float:
     import mesa
 
-    from analysis import sweep_spec
-    from analysis.sweep import run_sweep
-    from sim import draws
-    from sim.model import NegotiationModel
+    from dipsim.analysis.experiments import sweep_spec
+    from dipsim.analysis.experiments.sweep import run_sweep
+    from dipsim.sim import draws
+    from dipsim.sim.model import NegotiationModel
 
     spec_file = write_variant(SWEEPS / "pressure_vs_opposition.toml", folder,
                               replications=replications, common_random_numbers=True)

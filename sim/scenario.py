@@ -15,6 +15,7 @@ import copy
 import tomllib
 import types
 import typing
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -225,12 +226,40 @@ class ExpectedUtilityScenario(_Described):
 # --------------------------------------------------------------------------- loading
 
 
-def find_scenario(name: str | Path, search_dir: Path = Path("scenarios")) -> Path:
-    """A path as given, or a bare name looked up as ``scenarios/NAME.toml``."""
+# Where a bare name is looked for among the files that ship with dipsim (dipsim.scenarios),
+# in this order: the standard scenarios, the expected utility ones, the history steps.
+SHIPPED_FOLDERS = ("", "expected_utility", "history")
+
+
+def shipped(folder: str = "") -> Path:
+    """A folder of the scenario files that ship with dipsim (the package dipsim.scenarios;
+    in a checkout, the top-level scenarios/)."""
+    return Path(str(resources.files("dipsim.scenarios").joinpath(folder)))
+
+
+def find_scenario(name: str | Path, folders: tuple[str, ...] = SHIPPED_FOLDERS) -> Path:
+    """A scenario file by path or by name: the path as given if it exists; else NAME (with
+    or without .toml, a leading scenarios/ allowed) in ./scenarios/; else among the files
+    that ship with dipsim, in ``folders``. A name found nowhere is returned as given, for
+    the reader to report missing."""
     path = Path(name)
-    if path.exists() or path.suffix == ".toml" or len(path.parts) > 1:
+    if path.exists() or path.is_absolute():
         return path
-    return search_dir / f"{name}.toml"
+    file = path if path.suffix == ".toml" else path.with_name(path.name + ".toml")
+    inside = Path(*file.parts[1:]) if file.parts[0] == "scenarios" and len(file.parts) > 1 else file
+    local = Path("scenarios") / inside
+    if local.is_file():
+        return local
+    for folder in folders:
+        candidate = shipped(folder) / inside
+        if candidate.is_file():
+            return candidate
+    return path
+
+
+def catalog(folders: tuple[str, ...] = ("", "expected_utility", "history", "sweeps")) -> list[tuple[str, Path]]:
+    """The scenario and sweep files that ship with dipsim: (folder, path), by folder then name."""
+    return [(folder, f) for folder in folders for f in sorted(shipped(folder).glob("*.toml"))]
 
 
 def load(path: str | Path, overrides: list[str] | None = None) -> Scenario:
@@ -279,7 +308,8 @@ def _check_stakeholders(s: "ExpectedUtilityScenario", where) -> None:
 def _read_toml(path: Path, cited_by: str | None) -> dict:
     where = f" (the base of {cited_by})" if cited_by else ""
     if not path.is_file():
-        raise ScenarioError(str(path), "", f"no such scenario file{where}")
+        allowed = "" if cited_by else "; allowed: a path to a .toml file, or a name that `dipsim scenarios` lists"
+        raise ScenarioError(str(path), "", f"no such scenario file{where}{allowed}")
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)

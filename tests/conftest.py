@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim import scenario as sc
-from sim.preferences import Tables
+from dipsim.sim import scenario as sc
+from dipsim.sim.preferences import Tables
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

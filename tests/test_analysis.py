@@ -9,16 +9,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import sweep_spec
-from analysis.analysis_job import analyze_sweep
-from analysis.discovery import discover
-from analysis.explain import explain, smallest_changes
-from analysis.outcome_space import outcome_space_plot, ratifiable, solutions
-from analysis.report import write_report
-from analysis.sensitivity import morris, sobol
-from analysis.sweep import run_sweep
-from sim import scenario as sc
-from sim.run import play
+from dipsim.analysis.experiments import sweep_spec
+from dipsim.analysis.interpretation.discovery import discover
+from dipsim.analysis.interpretation.explain import explain, smallest_changes
+from dipsim.analysis.interpretation.outcome_space import ratifiable, solutions
+from dipsim.analysis.presentation.outcome_space_plot import outcome_space_plot
+from dipsim.analysis.presentation.sweep_plots import write_analysis
+from dipsim.analysis.presentation.report import write_report
+from dipsim.analysis.interpretation.sensitivity import morris, sobol
+from dipsim.analysis.experiments.sweep import run_sweep
+from dipsim.sim import scenario as sc
+from dipsim.sim.run import play
 
 from .conftest import ROOT, SCENARIOS
 
@@ -127,7 +128,7 @@ def test_sobol_ranks_the_parameters(tmp_path):
     # and PRIM finds the region: low Russian opposition
     d = discover(folder)
     assert any("parties.russia.public.effects.territory.values <=" in r for r in d.rules), d.rules
-    text = analyze_sweep(folder)
+    text = write_analysis(folder)
     assert "Scenario discovery" in text and (folder / "prim_tradeoff.png").exists()
     assert (folder / "sobol_treaty_chance.png").exists() and (folder / "sobol_treaty_chance.svg").exists()
 

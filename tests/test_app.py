@@ -1,4 +1,4 @@
-"""The live SolaraViz app (analysis/app.py), end to end in a real browser: the server is
+"""The live SolaraViz app (analysis/presentation/app.py), end to end in a real browser: the server is
 started as `dipsim app` starts it, Debian's Chromium loads the page through Playwright, a
 slider is moved with the keyboard, the model is reset with it and stepped, and the page
 must load nothing from outside this machine.
@@ -22,8 +22,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from analysis import app
-from sim import scenario as sc
+from dipsim.analysis.presentation import app
+from dipsim.sim import scenario as sc
 
 from .conftest import ROOT, SCENARIOS
 
@@ -67,7 +67,7 @@ def test_sliders_map_to_scenario_settings():
 
 def test_the_server_command_names_the_scenario_and_stays_offline():
     command, env = app.server_command("us_disengages", port=8123)
-    assert command[1:4] == ["-m", "solara", "run"] and command[4].endswith("analysis/app.py")
+    assert command[1:4] == ["-m", "solara", "run"] and command[4].endswith("analysis/presentation/app.py")
     assert command[command.index("--port") + 1] == "8123" and "--no-open" in command
     assert "--no-check-version" in command     # the version check calls PyPI
     assert env[app.SCENARIO_VARIABLE] == str(SCENARIOS / "us_disengages.toml")

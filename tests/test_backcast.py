@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.backcast import backcast, direction, load_history
+from dipsim.analysis.interpretation.backcast import backcast, direction, load_history
 
 from .conftest import ROOT, SCENARIOS
 

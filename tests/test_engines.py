@@ -4,9 +4,9 @@ every round's record, on every shipped scenario and on random mixes of strategie
 import numpy as np
 import pytest
 
-from sim import draws, scenario as sc
-from sim.preferences import Tables
-from sim.run import simulate
+from dipsim.sim import draws, scenario as sc
+from dipsim.sim.preferences import Tables
+from dipsim.sim.run import simulate
 
 from .conftest import SCENARIOS, STANDARD, make, random_preferences
 

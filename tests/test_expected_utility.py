@@ -5,10 +5,10 @@ Kuril application."""
 import numpy as np
 import pytest
 
-from analysis.jobs import run_expected_utility
-from sim import expected_utility as eu
-from sim import scenario as sc
-from sim.eu_model import ExpectedUtilityModel, Stakeholder
+from dipsim.analysis.experiments.jobs import run_expected_utility
+from dipsim.sim import expected_utility as eu
+from dipsim.sim import scenario as sc
+from dipsim.sim.eu_model import ExpectedUtilityModel, Stakeholder
 
 from .conftest import SCENARIOS
 

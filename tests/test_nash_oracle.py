@@ -14,9 +14,9 @@ exactly. Where several packages tie for the maximum, any of them passes.
 
 import numpy as np
 
-from sim import protocol
-from sim.preferences import Tables
-from sim.run import simulate
+from dipsim.sim import protocol
+from dipsim.sim.preferences import Tables
+from dipsim.sim.run import simulate
 
 from .conftest import make, random_preferences
 

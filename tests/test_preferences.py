@@ -4,14 +4,14 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.preferences import (
+from dipsim.sim.preferences import (
     Tables,
     negotiating_gain,
     opinion,
     pressured_utility,
     ratification_probability,
 )
-from sim.space import NO_PACKAGE, OutcomeSpace
+from dipsim.sim.space import NO_PACKAGE, OutcomeSpace
 
 
 def test_outcome_space_has_every_package_once(baseline_tables):

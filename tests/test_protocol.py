@@ -4,10 +4,10 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from sim import protocol
-from sim.model import NegotiationModel
-from sim.preferences import Tables
-from sim.run import play, simulate
+from dipsim.sim import protocol
+from dipsim.sim.model import NegotiationModel
+from dipsim.sim.preferences import Tables
+from dipsim.sim.run import play, simulate
 
 from .conftest import make
 

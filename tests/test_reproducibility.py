@@ -6,9 +6,9 @@ import random
 import numpy as np
 import pandas as pd
 
-from analysis.jobs import simulate_scenario, with_run_settings
-from sim import draws
-from sim.model import NegotiationModel
+from dipsim.analysis.experiments.jobs import simulate_scenario, with_run_settings
+from dipsim.sim import draws
+from dipsim.sim.model import NegotiationModel
 
 
 def parquet_bytes(result, tmp_path, tag):

@@ -12,8 +12,8 @@ vanishes as the grid gets finer, which the last test shows."""
 import numpy as np
 import pytest
 
-from sim import scenario as sc
-from sim.run import simulate
+from dipsim.sim import scenario as sc
+from dipsim.sim.run import simulate
 
 
 def split_scenario(baseline_raw, n: int, d1: float, d2: float):

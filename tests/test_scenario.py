@@ -9,8 +9,8 @@ import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim import scenario as sc
-from sim.scenario import ScenarioError
+from dipsim.sim import scenario as sc
+from dipsim.sim.scenario import ScenarioError
 
 from .conftest import SCENARIOS, STANDARD
 
@@ -167,7 +167,7 @@ def test_any_mutation_gives_a_valid_scenario_or_a_clear_error(data, baseline_raw
     except ScenarioError as e:
         assert e.file == "mutated.toml" and str(e).startswith("mutated.toml: ")
         return
-    from sim.preferences import Tables
+    from dipsim.sim.preferences import Tables
 
     Tables.from_scenarios([s])   # whatever validates can be simulated
 

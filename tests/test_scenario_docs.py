@@ -24,8 +24,8 @@ import pytest
 from pydantic import BaseModel, create_model
 from pydantic.fields import FieldInfo
 
-from sim import scenario as scenario_mod
-from sim.scenario import MAX_PACKAGES, WEIGHT_TOLERANCE, RunSettings, Scenario
+from dipsim.sim import scenario as scenario_mod
+from dipsim.sim.scenario import MAX_PACKAGES, WEIGHT_TOLERANCE, RunSettings, Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "scenarios" / "README.md"
@@ -323,7 +323,7 @@ def test_every_shipped_scenario_is_listed(text):
 
 def test_every_sweep_file_key_is_documented():
     """The sweep-file section has a row for every field of the sweep schema."""
-    from analysis.sweep_spec import DesignSpec, ParameterSpec, SweepSpec
+    from dipsim.analysis.experiments.sweep_spec import DesignSpec, ParameterSpec, SweepSpec
 
     section = README.read_text(encoding="utf-8").split(SWEEPS_HEADING)[1]
     rows = set(re.findall(r"^\| `([^`]+)` \|", section, flags=re.M))
@@ -335,8 +335,8 @@ def test_every_sweep_file_key_is_documented():
 
 
 def test_every_expected_utility_key_is_documented():
-    from sim.scenario import ExpectedUtilityScenario, ExpectedUtilitySettings, Stakeholder
-    from sim.scenario import Dimension
+    from dipsim.sim.scenario import ExpectedUtilityScenario, ExpectedUtilitySettings, Stakeholder
+    from dipsim.sim.scenario import Dimension
 
     section = README.read_text(encoding="utf-8").split(EU_HEADING)[1].split(SWEEPS_HEADING)[0]
     rows = " ".join(re.findall(r"^\| (`[^|]+) \|", section, flags=re.M))

@@ -13,7 +13,7 @@ step (5e-6) in x; the tolerance below is 1e-5.
 import numpy as np
 import pytest
 
-from analysis.solutions import kalai_smorodinsky, nash, pareto_frontier, utilitarian
+from dipsim.analysis.interpretation.solutions import kalai_smorodinsky, nash, pareto_frontier, utilitarian
 
 X = np.linspace(0.0, 1.0, 200_001)
 U1, U2 = X, np.sqrt(1.0 - X)

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from sim.scenario import Strategy as StrategySpec
-from sim.space import NO_PACKAGE
-from sim.strategies import STRATEGIES, STRATEGY_INDEX, View
-from sim.strategies.time_dependent import POSITIVE, TimeDependent
-from sim.strategies.zeuthen import Zeuthen, risk
-from sim.strategies.hardliner import Hardliner
+from dipsim.sim.scenario import Strategy as StrategySpec
+from dipsim.sim.space import NO_PACKAGE
+from dipsim.sim.strategies import STRATEGIES, STRATEGY_INDEX, View
+from dipsim.sim.strategies.time_dependent import POSITIVE, TimeDependent
+from dipsim.sim.strategies.zeuthen import Zeuthen, risk
+from dipsim.sim.strategies.hardliner import Hardliner
 
 
 def random_view(rng, runs=40, packages=30, round_=None, deadline=20):

@@ -14,13 +14,13 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from analysis import sweep as sweep_mod
-from analysis import sweep_spec
-from analysis.design import Design
-from analysis.sweep import SweepError, run_sweep
-from sim import scenario as sc
-from sim.run import play
-from sim.scenario import ScenarioError
+from dipsim.analysis.experiments import sweep as sweep_mod
+from dipsim.analysis.experiments import sweep_spec
+from dipsim.analysis.experiments.design import Design
+from dipsim.analysis.experiments.sweep import SweepError, run_sweep
+from dipsim.sim import scenario as sc
+from dipsim.sim.run import play
+from dipsim.sim.scenario import ScenarioError
 
 from .conftest import ROOT, SCENARIOS
 
@@ -128,7 +128,7 @@ def test_same_data_whatever_the_workers_chunking_and_executor(tmp_path, monkeypa
     assert reference["run"].tolist() == list(range(1820))
     assert reference["seed"].nunique() == 1820
     # the renormalised weights: every run's Russian weights sum to one
-    from analysis.sweep import scenario_columns
+    from dipsim.analysis.experiments.sweep import scenario_columns
     cols = scenario_columns(spec, Design(spec).values(np.arange(260)), 260)
     total = sum(cols[f"parties.russia.utility.issues.{i}.weight"] for i in ("territory", "sanctions", "economy", "security"))
     assert np.allclose(total, 1.0)

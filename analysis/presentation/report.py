@@ -14,8 +14,8 @@ from pathlib import Path
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from sim import scenario as scenario_mod
-from sim.scenario import ScenarioError
+from dipsim.sim import scenario as scenario_mod
+from dipsim.sim.scenario import ScenarioError
 
 PLOT_ORDER = ("offers", "actions", "terms", "reasons", "outcome_space", "treaty_probability", "terms_", "utilities",
               "heatmap", "response", "sobol_", "morris_", "prim_tradeoff", "positions", "backcast")
@@ -89,7 +89,7 @@ def _caption(path: Path) -> str:
 
 
 def _scenario_sections(folder: Path, spec, heading: str) -> list[Section]:
-    from .summary import summarise, summary_text
+    from dipsim.analysis.experiments.summary import summarise, summary_text
 
     out = []
     about = Section(heading, spec.name)
@@ -149,8 +149,8 @@ def _comparison(folder: Path):
 
 
 def _sweep(folder: Path):
-    from .analysis_job import analyze_sweep
-    from .sweep import read
+    from dipsim.analysis.presentation.sweep_plots import write_analysis
+    from dipsim.analysis.experiments.sweep import read
 
     manifest = json.loads((folder / "manifest.json").read_text())
     spec = manifest["spec"]
@@ -167,11 +167,11 @@ def _sweep(folder: Path):
     about.table(pd.DataFrame([{"runs": len(runs), "failed runs": int(runs["error"].notna().sum()),
                                "treaty rate": float(ok["treaty"].mean()),
                                "mean chance of a treaty": float(ok["treaty_chance"].mean())}]))
-    from .sweep_plots import plot_sweep
+    from dipsim.analysis.presentation.sweep_plots import plot_sweep
 
     plot_sweep(folder, [])
     analysis = Section("What decides the outcome", "analysis")
-    analysis.pre(analyze_sweep(folder))
+    analysis.pre(write_analysis(folder))
     for csv in ("sobol_indices.csv", "morris_indices.csv"):
         if (folder / csv).is_file():
             t = pd.read_csv(folder / csv)
@@ -203,7 +203,7 @@ def write_report(folder: Path) -> Path:
     if not folder.is_dir():
         raise ScenarioError(str(folder), "", "no such results folder")
     title, kind, sections = build(folder)
-    env = Environment(loader=PackageLoader("analysis", "templates"), autoescape=select_autoescape(["html", "j2"]))
+    env = Environment(loader=PackageLoader("dipsim.analysis.presentation", "templates"), autoescape=select_autoescape(["html", "j2"]))
     html = env.get_template("report.html.j2").render(
         title=title, kind=kind, version=version("dipsim"), folder=str(folder), sections=sections)
     out = folder / "report.html"

@@ -33,14 +33,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from sim.scenario import flatten
-from sim.space import NO_TREATY
+from dipsim.sim.scenario import flatten
+from dipsim.sim.space import NO_TREATY
 
-from .design import Design
-from .sweep_spec import Sweep
+from dipsim.analysis.experiments.design import Design
+from dipsim.analysis.experiments.sweep_spec import Sweep
 
 if TYPE_CHECKING:
-    from sim.preferences import Tables
+    from dipsim.sim.preferences import Tables
 
 # The simulation (sim.batch, sim.protocol, sim.preferences, sim.draws) is imported where
 # runs are played, so that a process that only hands out chunks to worker processes does
@@ -84,8 +84,8 @@ def chunk_points(sweep: Sweep, start: int, stop: int) -> np.ndarray:
 def run_chunk(sweep: Sweep, start: int, stop: int, base_rows: np.ndarray | None = None) -> pa.Table:
     """Play runs [start, stop) of a sweep; one row per run, failures included.
     ``base_rows``: the design's Sobol' rows for these runs, if made elsewhere."""
-    from sim import draws
-    from sim.preferences import Tables
+    from dipsim.sim import draws
+    from dipsim.sim.preferences import Tables
 
     runs = np.arange(start, stop, dtype=np.int64)
     reps = sweep.spec.replications
@@ -131,7 +131,7 @@ def renormalise_weights(columns: dict[str, np.ndarray], leaves: dict, utilities:
 
 def simulate(tables: Tables, seeds: np.ndarray, **options):
     """sim.batch.simulate, imported on first use."""
-    from sim.batch import simulate as play
+    from dipsim.sim.batch import simulate as play
 
     return play(tables, seeds, **options)
 
@@ -184,7 +184,7 @@ def _failed(tables: Tables, rows: np.ndarray, error: str) -> dict[str, np.ndarra
 
 
 def _table(sweep: Sweep, tables: Tables, runs, points, replicate, seeds, values, outcome) -> pa.Table:
-    from sim import protocol
+    from dipsim.sim import protocol
 
     space, ids = tables.space, tables.party_ids
     labels = tuple(tables.labels[p] for p in ids)
@@ -478,7 +478,7 @@ def _execute(sweep, out, plan, todo, workers, cluster: _Cluster | None, remainin
 
 def warm_up(sweep: Sweep) -> None:
     """Load the engine's compiled code in a worker: its first negotiation does."""
-    from sim.preferences import Tables
+    from dipsim.sim.preferences import Tables
 
     simulate(Tables.from_columns(sweep.base, {}, 1), np.zeros(1, np.uint64))
 

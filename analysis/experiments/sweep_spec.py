@@ -20,8 +20,8 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sim import scenario as scenario_mod
-from sim.scenario import Scenario, ScenarioError, flatten
+from dipsim.sim import scenario as scenario_mod
+from dipsim.sim.scenario import Scenario, ScenarioError, flatten
 
 Scalar = int | float | str | bool
 LATIN_LIMIT = 40_000_000   # values of a Latin hypercube (points x parameters): 320 MB a worker
@@ -143,9 +143,12 @@ class Sweep:
 
 
 def load(path: str | Path) -> Sweep:
-    path = Path(path)
+    """A sweep file by path, or by the name of one in ./scenarios/sweeps/ or among those
+    that ship with dipsim (``dipsim scenarios`` lists them)."""
+    path = scenario_mod.find_scenario(path, ("sweeps",))
     if not path.is_file():
-        raise ScenarioError(str(path), "", "no such sweep file")
+        raise ScenarioError(str(path), "", "no such sweep file; allowed: a path to a .toml file, or a sweep name "
+                                           "that `dipsim scenarios` lists")
     try:
         with path.open("rb") as fh:
             raw = tomllib.load(fh)

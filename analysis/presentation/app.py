@@ -21,21 +21,17 @@ import sys
 import zlib
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+import numpy as np
+from matplotlib.figure import Figure
+
+from dipsim.sim import protocol
+from dipsim.sim import scenario as scenario_mod
+from dipsim.sim.model import NegotiationModel
+from dipsim.sim.scenario import Scenario, ScenarioError
+
 APP_FILE = Path(__file__).resolve()
 SCENARIO_VARIABLE = "DIPSIM_APP_SCENARIO"
-DEFAULT_SCENARIO = ROOT / "scenarios" / "baseline.toml"
-
-if str(ROOT) not in sys.path:  # `solara run analysis/app.py` without the project installed
-    sys.path.insert(0, str(ROOT))
-
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from sim import protocol  # noqa: E402
-from sim import scenario as scenario_mod  # noqa: E402
-from sim.model import NegotiationModel  # noqa: E402
-from sim.scenario import Scenario, ScenarioError  # noqa: E402
+DEFAULT_SCENARIO = "baseline"
 
 # Offline: no telemetry, no call home, Solara's front-end from solara-assets (through its
 # local asset proxy, whose cache solara-assets fills).
@@ -48,17 +44,11 @@ OFFLINE_ENVIRONMENT = {
 # ----------------------------------------------------------------------- the scenario
 
 def scenario_path(scenario: str | os.PathLike | None = None) -> Path:
-    """The scenario file, absolute: a path as given (from the working directory), else
-    relative to the repository, else a bare name in the repository's scenarios/."""
+    """The scenario file, absolute: a path as given (from the working directory), or a name
+    as ``dipsim run`` takes it; the baseline without one."""
     if scenario is None or str(scenario) == "":
-        return DEFAULT_SCENARIO
-    given = Path(scenario).expanduser()
-    if given.is_file():
-        return given.resolve()
-    in_repo = ROOT / given
-    if in_repo.is_file():
-        return in_repo.resolve()
-    return scenario_mod.find_scenario(str(scenario), ROOT / "scenarios").resolve()
+        scenario = DEFAULT_SCENARIO
+    return scenario_mod.find_scenario(Path(scenario).expanduser()).resolve()
 
 
 def load_scenario(scenario: str | os.PathLike | None = None) -> Scenario:
@@ -259,7 +249,7 @@ def _rounds_axis(ax, model: AppModel) -> None:
 
 def offers_figure(model: AppModel) -> Figure:
     """Each side's standing offer, valued by every actor, round by round."""
-    from analysis.plots import colour
+    from dipsim.analysis.presentation.plots import colour
 
     tables = model.tables
     ids, labels = tables.party_ids, tables.labels
@@ -284,7 +274,7 @@ def offers_figure(model: AppModel) -> Figure:
 def actions_figure(model: AppModel) -> Figure:
     """The outside power's pressure and rhetoric, and each public's acceptance of each
     side's standing offer, round by round."""
-    from analysis.plots import colour
+    from dipsim.analysis.presentation.plots import colour
 
     tables = model.tables
     ids, labels, oid = tables.party_ids, tables.labels, tables.outside_id
@@ -319,7 +309,7 @@ def actions_figure(model: AppModel) -> Figure:
 
 def outcome_space_figure(model: AppModel) -> Figure:
     """The outcome space with the standing offers (and the agreed package, if any)."""
-    from analysis.outcome_space import draw
+    from dipsim.analysis.presentation.outcome_space_plot import draw
 
     tables, st = model.tables, model.state
     offers = {pid: int(st.offers[k]) for k, pid in enumerate(tables.party_ids)}
@@ -425,7 +415,7 @@ def serve(scenario: str | None = None, host: str = "127.0.0.1", port: int = 8765
     """Serve the app for a scenario until interrupted; the server's exit code."""
     command, env = server_command(scenario, host, port)
     print(f"dipsim app: {scenario_path(scenario).name} at http://{host}:{port}/ (Ctrl-C stops it)", file=sys.stderr)
-    process = subprocess.Popen(command, env=env, cwd=ROOT)
+    process = subprocess.Popen(command, env=env)
     try:
         return process.wait()
     except KeyboardInterrupt:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
-from sim.scenario import Scenario, Utility
-from sim.strategies import describe as describe_strategy
+from dipsim.sim.scenario import Scenario, Utility
+from dipsim.sim.strategies import describe as describe_strategy
 
 
 def _wrap(text: str, indent: str) -> str:
@@ -36,7 +36,7 @@ def _effects(effects: dict, s: Scenario, indent: str) -> list[str]:
 
 
 def describe(s) -> str:
-    from sim.scenario import ExpectedUtilityScenario
+    from dipsim.sim.scenario import ExpectedUtilityScenario
 
     if isinstance(s, ExpectedUtilityScenario):
         return describe_expected_utility(s)

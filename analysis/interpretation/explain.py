@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim import protocol, scenario as scenario_mod
-from sim.preferences import Tables, flatten
-from sim.run import play, simulate
-from sim.scenario import ScenarioError
+from dipsim.sim import protocol, scenario as scenario_mod
+from dipsim.sim.preferences import Tables, flatten
+from dipsim.sim.run import play, simulate
+from dipsim.sim.scenario import ScenarioError
 
-from .sweep import renormalise_weights
+from dipsim.analysis.experiments.sweep import renormalise_weights
 
 STEPS = np.array([0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0])  # utility units
 SKIP = ("run.", "negotiation.", "history.")

@@ -9,17 +9,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim import draws
-from sim.outcomes import Outcomes, join
-from sim.preferences import Tables
-from sim.run import simulate
-from sim.scenario import RunSettings, Scenario
+from dipsim.sim import draws
+from dipsim.sim.outcomes import Outcomes, join
+from dipsim.sim.preferences import Tables
+from dipsim.sim.run import simulate
+from dipsim.sim.scenario import RunSettings, Scenario
 
-from . import plots
-from .outcome_space import agreed_counts, outcome_space_plot
-from .frames import rounds_frame, runs_frame
-from .output import write_toml
-from .summary import summarise
+from dipsim.analysis.experiments.frames import rounds_frame, runs_frame
+from dipsim.analysis.experiments.output import write_toml
+from dipsim.analysis.experiments.summary import summarise
 
 CHUNK = 2_048   # runs simulated together: small enough for the CPU caches; results do not depend on it
 
@@ -74,45 +72,22 @@ def simulate_scenario(scenario: Scenario, engine: str = "batch",
     )
 
 
-def write_scenario(result: ScenarioResult, folder: Path) -> list[Path]:
-    """runs.parquet, rounds.parquet, scenario.toml and the plots of one scenario."""
+def write_tables(result: ScenarioResult, folder: Path) -> list[Path]:
+    """runs.parquet, rounds.parquet and scenario.toml of one scenario (its plots:
+    dipsim.analysis.presentation.plots.scenario_plots)."""
     folder.mkdir(exist_ok=True)
     result.runs.to_parquet(folder / "runs.parquet", index=False)
     result.rounds.to_parquet(folder / "rounds.parquet", index=False)
     write_toml(result.scenario.resolved(), folder / "scenario.toml")
-    return write_plots(result, folder)
+    return [folder / "runs.parquet", folder / "rounds.parquet", folder / "scenario.toml"]
 
 
-def write_plots(result: ScenarioResult, folder: Path) -> list[Path]:
-    t, s = result.tables, result.scenario
-    labels = dict(t.labels)
-    public_labels = dict(zip(t.party_ids, t.public_labels))
-    title = s.title
-    written = [
-        plots.offers_plot(result.rounds, list(t.party_ids), result.actors, labels, title, folder / "offers.png"),
-        plots.actions_plot(result.rounds, list(t.party_ids), t.outside_id, labels, public_labels, title,
-                           folder / "actions.png"),
-        plots.terms_plot(result.runs, list(t.space.issues), {k: v.label for k, v in s.issues.items()},
-                         {k: v.options for k, v in s.issues.items()}, title, folder / "terms.png"),
-        plots.reasons_plot(result.runs, title, folder / "reasons.png"),
-        outcome_space_plot(t, title, folder / "outcome_space.png", agreed_counts(result.runs)),
-    ]
-    return written
+def write_comparison_table(results: list[ScenarioResult], folder: Path) -> Path:
+    """summary.csv: one row per scenario (its plots: presentation.plots.comparison_plots)."""
+    from dipsim.analysis.experiments.summary import comparison_table
 
-
-def write_comparison(results: list[ScenarioResult], folder: Path) -> list[Path]:
-    from .summary import comparison_table
-
-    runs = {r.scenario.name: r.runs for r in results}
-    first = results[0]
-    labels = dict(first.tables.labels)
-    issues = first.scenario.issues
     comparison_table({r.scenario.name: r.summary() for r in results}).to_csv(folder / "summary.csv", index=False)
-    written = [folder / "summary.csv", plots.treaty_probability_plot(runs, folder / "treaty_probability.png")]
-    for i, (issue, spec) in enumerate(issues.items()):
-        written.append(plots.outcome_shares_plot(runs, issue, spec.options, spec.label, i, folder / f"terms_{issue}.png"))
-    written.append(plots.utilities_plot(runs, first.actors, labels, folder / "utilities.png"))
-    return written
+    return folder / "summary.csv"
 
 
 # --------------------------------------------------------------------------- expected utility
@@ -120,19 +95,21 @@ def write_comparison(results: list[ScenarioResult], folder: Path) -> list[Path]:
 
 def run_expected_utility(spec) -> pd.DataFrame:
     """Play Bueno de Mesquita's model for a scenario; the table of rounds."""
-    from sim.eu_model import ExpectedUtilityModel
+    from dipsim.sim.eu_model import ExpectedUtilityModel
 
     model = ExpectedUtilityModel(spec, rng=spec.run.seed)
     model.run()
     return model.table()
 
 
-def write_expected_utility(spec, table: pd.DataFrame, folder: Path) -> list[Path]:
+def write_expected_utility_tables(spec, table: pd.DataFrame, folder: Path) -> list[Path]:
+    """rounds.parquet, rounds.csv and scenario.toml of an expected utility run (its plot:
+    presentation.plots.positions_plot)."""
     folder.mkdir(exist_ok=True)
     table.to_parquet(folder / "rounds.parquet", index=False)
     table.to_csv(folder / "rounds.csv", index=False)
     write_toml(spec.resolved(), folder / "scenario.toml")
-    return [plots.positions_plot(table, spec, folder / "positions.png")]
+    return [folder / "rounds.parquet", folder / "rounds.csv", folder / "scenario.toml"]
 
 
 def expected_utility_text(spec, table: pd.DataFrame) -> str:

@@ -17,17 +17,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim import draws, scenario as scenario_mod
-from sim.preferences import Tables
-from sim.run import simulate
+from dipsim.sim import draws, scenario as scenario_mod
+from dipsim.sim.preferences import Tables
+from dipsim.sim.run import simulate
 
-from .summary import wilson
+from dipsim.analysis.experiments.summary import wilson
 
-HISTORY = Path("scenarios") / "history"
 GAIN_STEP = 0.01
 
 
-def load_history(folder: Path = HISTORY) -> list:
+def load_history(folder: Path | None = None) -> list:
+    folder = scenario_mod.shipped("history") if folder is None else folder
     files = sorted(folder.glob("*.toml"))
     if not files:
         raise scenario_mod.ScenarioError(str(folder), "", "no history scenarios (*.toml) found")
@@ -75,7 +75,7 @@ def direction(previous: dict, current: dict) -> str:
     return "same"
 
 
-def backcast(runs: int = 20_000, seed: int = 1956, folder: Path = HISTORY) -> pd.DataFrame:
+def backcast(runs: int = 20_000, seed: int = 1956, folder: Path | None = None) -> pd.DataFrame:
     rows = [measure(spec, runs, seed) for spec in load_history(folder)]
     for i, row in enumerate(rows):
         row["model_direction"] = "start" if i == 0 else direction(rows[i - 1], row)
@@ -95,44 +95,3 @@ def backcast_text(table: pd.DataFrame) -> str:
     agree = table["agrees"].dropna()
     lines.append(f"directions agreeing with history: {int(agree.sum())} of {len(agree)}")
     return "\n".join(lines)
-
-
-def backcast_plot(table: pd.DataFrame, path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .plots import OUTCOME, _save
-
-    fig, axes = plt.subplots(1, 2, figsize=(13, 4.6))
-    x = np.arange(len(table))
-    ax = axes[0]
-    p = table["treaty_probability"].to_numpy()
-    err = [np.maximum(0, p - table["ci_low"]), np.maximum(0, table["ci_high"] - p)]
-    ax.errorbar(x, p, yerr=err, fmt="o-", color=OUTCOME, capsize=4, label="model: treaty probability (95% CI)")
-    arrows = {"up": "\u2191", "down": "\u2193", "same": "=", "start": "\u2022"}
-    top = max(0.05, float(table["ci_high"].max()) * 1.45)
-    for i, r in table.iterrows():
-        colour = "#000000" if r["agrees"] in (True, None) else "#CC79A7"
-        ax.text(i, top * 0.97, f"history {arrows[r['history_direction']]}\nmodel {arrows[r['model_direction']]}",
-                ha="center", va="top", fontsize=8, color=colour)
-    ax.set_xticks(x, table["year"].astype(str))
-    ax.set_ylim(0, top)
-    ax.set_xlabel("year")
-    ax.set_ylabel("probability of a ratified treaty")
-    ax.legend(fontsize=8, loc="center left")
-    ax.grid(alpha=0.3)
-    ax.set_title("Treaty prospects: directions (black agrees, purple disagrees)")
-    ax = axes[1]
-    ax.plot(x, table["history_islands"], "s--", color="#CC79A7", ms=13, mfc="none", mew=2, label="history: islands on offer")
-    ax.plot(x, table["model_islands"], "o-", color=OUTCOME, label="model: most islands in a package both accept")
-    ax.set_xticks(x, table["year"].astype(str))
-    ax.set_ylim(-0.2, 4.2)
-    ax.set_xlabel("year")
-    ax.set_ylabel("islands (0 none, 2 the 1956 formula, 4 all)")
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    ax.set_title("Islands on the table")
-    fig.suptitle("Backcast: the model against history, 1956-2022")
-    return _save(fig, path)

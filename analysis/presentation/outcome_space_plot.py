@@ -1,40 +1,18 @@
-"""The outcome space: every package in Russia-Japan utility coordinates, with the status
-quo, the Pareto frontier, the bargaining solutions, what each public would ratify, the
-USA's utility as colour, and where runs ended."""
+"""The outcome space drawn: every package in the two governments' utility coordinates, with
+the status quo, the Pareto frontier, the bargaining solutions, what each public would
+ratify, the outside power's utility as colour, and where runs ended."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from sim.preferences import Tables, ratification_probability  # noqa: E402
-
-from .plots import ACTOR_COLOURS, colour  # noqa: E402
-from .solutions import kalai_smorodinsky, nash, pareto_frontier, utilitarian  # noqa: E402
-
-
-def solutions(tables: Tables, row: int = 0) -> dict[str, int]:
-    """Nash, Kalai-Smorodinsky and utilitarian packages against the status quo (none if no
-    package leaves both sides better off)."""
-    u0, u1 = (p.utility[row] for p in tables.parties)
-    d = (float(tables.parties[0].reservation[row]), float(tables.parties[1].reservation[row]))
-    if not ((u0 >= d[0]) & (u1 >= d[1])).any():
-        return {}
-    return {"Nash": nash(u0, u1, d), "Kalai-Smorodinsky": kalai_smorodinsky(u0, u1, d),
-            "utilitarian": utilitarian(u0, u1, d)}
-
-
-def ratifiable(tables: Tables, party: int, row: int = 0) -> np.ndarray:
-    """Packages this party's public would more likely pass than not (at its polled
-    opinion, before rhetoric and mood)."""
-    p = tables.parties[party]
-    share = np.clip(p.acceptance[row], 0.0, 1.0)[None]
-    return ratification_probability(share, p.threshold[row:row + 1], p.margin[row:row + 1])[0] >= 0.5
+from dipsim.analysis.interpretation.outcome_space import ratifiable, solutions
+from dipsim.analysis.interpretation.solutions import pareto_frontier
+from dipsim.analysis.presentation.plots import ACTOR_COLOURS, _save, colour
+from dipsim.sim.preferences import Tables
 
 
 def draw(ax, tables: Tables, row: int = 0, agreed: dict[int, tuple[int, int]] | None = None,
@@ -84,18 +62,7 @@ def draw(ax, tables: Tables, row: int = 0, agreed: dict[int, tuple[int, int]] | 
 
 
 def outcome_space_plot(tables: Tables, title: str, path: Path, agreed=None, offers=None) -> Path:
-    from .plots import _save
-
     fig, ax = plt.subplots(figsize=(9.5, 7))
     draw(ax, tables, 0, agreed, offers)
     ax.set_title(f"{title}\nthe outcome space: {tables.space.size} packages")
     return _save(fig, path)
-
-
-def agreed_counts(runs) -> dict[int, tuple[int, int]]:
-    """package -> (treaties, agreed but not ratified), from a runs table."""
-    out: dict[int, tuple[int, int]] = {}
-    for package, group in runs[runs["agreed_package"] >= 0].groupby("agreed_package"):
-        treaties = int(group["treaty"].sum())
-        out[int(package)] = (treaties, len(group) - treaties)
-    return out

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import textwrap
+
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from dipsim.analysis.experiments.summary import wilson
+from dipsim.analysis.experiments.sweep import SweepError, load_manifest, read
+from dipsim.analysis.interpretation.analyze import SweepAnalysis, analyze_sweep
+from dipsim.analysis.interpretation.discovery import Discovery
+from dipsim.analysis.presentation.plots import OUTCOME, _save
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from .plots import OUTCOME, _save  # noqa: E402
-from .summary import wilson  # noqa: E402
-from .sweep import SweepError, load_manifest, read  # noqa: E402
 
 BINS = 10           # bins per continuous parameter
 PANELS = 24         # response curves per figure
@@ -116,13 +120,90 @@ def _short(text: str, width: int = 48) -> str:
 
 def _replot_run(folder: Path) -> list[Path]:
     """The plots of a `dipsim run` folder, drawn again from its Parquet files."""
-    from sim import scenario as scenario_mod
+    from dipsim.sim import scenario as scenario_mod
 
-    from .jobs import ScenarioResult, write_plots
+    from dipsim.analysis.experiments.jobs import ScenarioResult
+    from dipsim.analysis.presentation.figures import scenario_plots
 
     spec = scenario_mod.load(folder / "scenario.toml")
-    from sim.preferences import Tables
+    from dipsim.sim.preferences import Tables
 
     result = ScenarioResult(spec, Tables.from_scenarios([spec]), None, pd.read_parquet(folder / "runs.parquet"),
                             pd.read_parquet(folder / "rounds.parquet"), "from files")
-    return write_plots(result, folder)
+    return scenario_plots(result, folder)
+
+
+# --------------------------------------------------------------------------- sensitivity and discovery
+
+
+def indices_plot(table: pd.DataFrame, output: str, title: str, path: Path, top: int = 20) -> Path:
+    """Horizontal bars, largest first: total and first-order Sobol indices (or Morris mu*)
+    with their 95% intervals; parameters named by their key paths."""
+    t = table[table["output"] == output]
+    sobol_kind = "ST" in t.columns
+    order = "ST" if sobol_kind else "mu_star"
+    t = t.sort_values(order, ascending=False).head(top).iloc[::-1]
+    fig, ax = plt.subplots(figsize=(10, 0.32 * len(t) + 1.8))
+    y = np.arange(len(t))
+    if sobol_kind:
+        ax.barh(y + 0.2, t["ST"], 0.4, xerr=t["ST_conf"], color="#000000", alpha=0.85, label="total (ST)", capsize=2)
+        ax.barh(y - 0.2, t["S1"], 0.4, xerr=t["S1_conf"], color="#999999", label="first order (S1)", capsize=2)
+        ax.set_xlabel("Sobol index (share of the outcome's variance; 95% CI)")
+    else:
+        ax.barh(y, t["mu_star"], xerr=t["mu_star_conf"], color="#000000", alpha=0.85, capsize=2, label="mu* (95% CI)")
+        ax.scatter(t["sigma"], y, color="#CC79A7", zorder=3, label="sigma")
+        ax.set_xlabel("elementary effect (outcome units per unit of the parameter's range)")
+    ax.set_yticks(y, [_short(p, 60) for p in t["parameter"]], fontsize=7)
+    ax.set_ylabel("parameter (key path in the scenario file)")
+    ax.axvline(0, color="black", lw=0.6)
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title(f"{title}\nwhat {_outcome(output)} depends on (top {len(t)})")
+    return _save(fig, path)
+
+
+def _outcome(output: str) -> str:
+    return "the chance of a treaty" if output == "treaty_chance" else output.replace("utility_", "the utility of ")
+
+
+def tradeoff_plot(d: Discovery, title: str, path: Path) -> Path:
+    t = d.trajectory
+    fig, ax = plt.subplots(figsize=(8, 5.5))
+    sc = ax.scatter(t["coverage"], t["density"], c=t["res_dim"], cmap="viridis", s=30, zorder=2)
+    bar = fig.colorbar(sc, ax=ax)
+    bar.set_label("parameters restricted by the box")
+    ax.plot(t["coverage"], t["density"], color="#999999", lw=0.8, zorder=1, label="peeling trajectory")
+    c = t.loc[d.chosen]
+    ax.scatter([c["coverage"]], [c["density"]], s=200, facecolors="none", edgecolors="#CC79A7", lw=2, zorder=3,
+               label="box reported")
+    ax.set_xlabel("coverage (share of treaty-likely points inside the box)")
+    ax.set_ylabel("density (share of points in the box that are treaty-likely)")
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower left")
+    rules = "\n".join(textwrap.fill(r, 70, subsequent_indent="    ") for r in d.rules) or "(no restriction)"
+    ax.text(0.98, 0.97, "box reported: a treaty is likely where\n" + rules, transform=ax.transAxes, ha="right",
+            va="top", fontsize=7, family="monospace", bbox={"facecolor": "white", "edgecolor": "#999999", "alpha": 0.9})
+    ax.set_title(f"{title}\nPRIM scenario discovery: chance of a treaty >= {d.cutoff:.3g} "
+                 f"({len(d.dimensions)} parameters)")
+    return _save(fig, path)
+
+
+def analysis_plots(analysis: SweepAnalysis, folder: Path) -> list[Path]:
+    """The plots of a sweep's analysis: indices per outcome, and PRIM's trade-off."""
+    written = []
+    if analysis.indices is not None:
+        for output in analysis.indices["output"].unique():
+            written.append(indices_plot(analysis.indices, output, analysis.title,
+                                        folder / f"{analysis.kind}_{output}.png"))
+    if analysis.discovery is not None:
+        written.append(tradeoff_plot(analysis.discovery, analysis.title, folder / "prim_tradeoff.png"))
+    return written
+
+
+def write_analysis(folder: Path, cutoff: float | None = None) -> str:
+    """Analyse a sweep, write the tables and plots beside it; the text of the result."""
+    analysis = analyze_sweep(folder, cutoff)
+    analysis_plots(analysis, folder)
+    return analysis.text()

@@ -18,7 +18,7 @@ import warnings
 
 import numpy as np
 
-from .sweep_spec import Sweep
+from dipsim.analysis.experiments.sweep_spec import Sweep
 
 
 class Design:
@@ -77,7 +77,7 @@ class Design:
         """Points in the unit hypercube, (len(points), parameters)."""
         k = len(self.parameters)
         if self.kind == "random":
-            from sim import draws   # compiled: imported where points are made, not where chunks are handed out
+            from dipsim.sim import draws   # compiled: imported where points are made, not where chunks are handed out
 
             keys = np.random.SeedSequence(self.seed, spawn_key=(7,)).generate_state(k, np.uint64)
             return np.stack([draws.stream(int(key), points) for key in keys], axis=1)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim import protocol
-from sim.outcomes import Outcomes
-from sim.preferences import Tables
-from sim.space import NO_TREATY
+from dipsim.sim import protocol
+from dipsim.sim.outcomes import Outcomes
+from dipsim.sim.preferences import Tables
+from dipsim.sim.space import NO_TREATY
 
 def runs_frame(scenario_name: str, tables: Tables, outcomes: Outcomes, details: bool = True) -> pd.DataFrame:
     """One row per run. With ``details``, the outside power's pressure path and every

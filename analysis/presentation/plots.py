@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from .summary import wilson  # noqa: E402
+from dipsim.analysis.experiments.summary import wilson  # noqa: E402
 
 OKABE_ITO = ["#D55E00", "#0072B2", "#009E73", "#E69F00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"]
 ACTOR_COLOURS = {
@@ -219,7 +219,7 @@ def outcome_shares_plot(runs: dict[str, pd.DataFrame], issue: str, options: list
 
 
 def utilities_plot(runs: dict[str, pd.DataFrame], actors: list[str], labels: dict[str, str], path: Path) -> Path:
-    from .summary import mean_ci
+    from dipsim.analysis.experiments.summary import mean_ci
 
     names = list(runs)
     fig, ax = plt.subplots(figsize=(max(7, 1.6 * len(names)), 4.8))
@@ -259,4 +259,38 @@ def positions_plot(table: pd.DataFrame, spec, path: Path) -> Path:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, bbox_to_anchor=(1.01, 1), loc="upper left")
     ax.set_title(f"{spec.title}\npositions by round")
+    return _save(fig, path)
+
+
+def backcast_plot(table: pd.DataFrame, path: Path) -> Path:
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.6))
+    x = np.arange(len(table))
+    ax = axes[0]
+    p = table["treaty_probability"].to_numpy()
+    err = [np.maximum(0, p - table["ci_low"]), np.maximum(0, table["ci_high"] - p)]
+    ax.errorbar(x, p, yerr=err, fmt="o-", color=OUTCOME, capsize=4, label="model: treaty probability (95% CI)")
+    arrows = {"up": "\u2191", "down": "\u2193", "same": "=", "start": "\u2022"}
+    top = max(0.05, float(table["ci_high"].max()) * 1.45)
+    for i, r in table.iterrows():
+        colour = "#000000" if r["agrees"] in (True, None) else "#CC79A7"
+        ax.text(i, top * 0.97, f"history {arrows[r['history_direction']]}\nmodel {arrows[r['model_direction']]}",
+                ha="center", va="top", fontsize=8, color=colour)
+    ax.set_xticks(x, table["year"].astype(str))
+    ax.set_ylim(0, top)
+    ax.set_xlabel("year")
+    ax.set_ylabel("probability of a ratified treaty")
+    ax.legend(fontsize=8, loc="center left")
+    ax.grid(alpha=0.3)
+    ax.set_title("Treaty prospects: directions (black agrees, purple disagrees)")
+    ax = axes[1]
+    ax.plot(x, table["history_islands"], "s--", color="#CC79A7", ms=13, mfc="none", mew=2, label="history: islands on offer")
+    ax.plot(x, table["model_islands"], "o-", color=OUTCOME, label="model: most islands in a package both accept")
+    ax.set_xticks(x, table["year"].astype(str))
+    ax.set_ylim(-0.2, 4.2)
+    ax.set_xlabel("year")
+    ax.set_ylabel("islands (0 none, 2 the 1956 formula, 4 all)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    ax.set_title("Islands on the table")
+    fig.suptitle("Backcast: the model against history, 1956-2022")
     return _save(fig, path)

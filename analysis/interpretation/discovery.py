@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .sweep import SweepError, load_manifest, read
+from dipsim.analysis.experiments.sweep import SweepError, load_manifest, read
 
 MIN_COVERAGE = 0.5
 SIGNIFICANT = 0.05
@@ -93,36 +93,3 @@ def discovery_text(d: Discovery) -> str:
              f"mass {row['mass']:.2f}",
              "  a treaty is likely where " + (" and ".join(d.rules) if d.rules else "(no restriction found)")]
     return "\n".join(lines)
-
-
-def tradeoff_plot(d: Discovery, title: str, path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .plots import _save
-
-    t = d.trajectory
-    fig, ax = plt.subplots(figsize=(8, 5.5))
-    sc = ax.scatter(t["coverage"], t["density"], c=t["res_dim"], cmap="viridis", s=30, zorder=2)
-    bar = fig.colorbar(sc, ax=ax)
-    bar.set_label("parameters restricted by the box")
-    ax.plot(t["coverage"], t["density"], color="#999999", lw=0.8, zorder=1, label="peeling trajectory")
-    c = t.loc[d.chosen]
-    ax.scatter([c["coverage"]], [c["density"]], s=200, facecolors="none", edgecolors="#CC79A7", lw=2, zorder=3,
-               label="box reported")
-    ax.set_xlabel("coverage (share of treaty-likely points inside the box)")
-    ax.set_ylabel("density (share of points in the box that are treaty-likely)")
-    ax.set_xlim(0, 1.02)
-    ax.set_ylim(0, 1.02)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower left")
-    import textwrap
-
-    rules = "\n".join(textwrap.fill(r, 70, subsequent_indent="    ") for r in d.rules) or "(no restriction)"
-    ax.text(0.98, 0.97, "box reported: a treaty is likely where\n" + rules, transform=ax.transAxes, ha="right",
-            va="top", fontsize=7, family="monospace", bbox={"facecolor": "white", "edgecolor": "#999999", "alpha": 0.9})
-    ax.set_title(f"{title}\nPRIM scenario discovery: chance of a treaty >= {d.cutoff:.3g} "
-                 f"({len(d.dimensions)} parameters)")
-    return _save(fig, path)

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .sweep import SweepError, load_manifest, read
+from dipsim.analysis.experiments.sweep import SweepError, load_manifest, read
 
 def outputs_of(manifest: dict) -> list[str]:
     actors = [*manifest["scenario"]["parties"], *manifest["scenario"].get("outside", {})]
@@ -78,44 +78,3 @@ def morris(folder: Path) -> pd.DataFrame:
             rows.append({"output": output, "parameter": name, "mu_star": res["mu_star"][i],
                          "mu_star_conf": res["mu_star_conf"][i], "sigma": res["sigma"][i]})
     return pd.DataFrame(rows)
-
-
-def indices_plot(table: pd.DataFrame, output: str, title: str, path: Path, top: int = 20) -> Path:
-    """Horizontal bars, largest first: total and first-order Sobol indices (or Morris mu*)
-    with their 95% intervals; parameters named by their key paths."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .plots import _save
-
-    t = table[table["output"] == output]
-    sobol_kind = "ST" in t.columns
-    order = "ST" if sobol_kind else "mu_star"
-    t = t.sort_values(order, ascending=False).head(top).iloc[::-1]
-    fig, ax = plt.subplots(figsize=(10, 0.32 * len(t) + 1.8))
-    y = np.arange(len(t))
-    if sobol_kind:
-        ax.barh(y + 0.2, t["ST"], 0.4, xerr=t["ST_conf"], color="#000000", alpha=0.85, label="total (ST)", capsize=2)
-        ax.barh(y - 0.2, t["S1"], 0.4, xerr=t["S1_conf"], color="#999999", label="first order (S1)", capsize=2)
-        ax.set_xlabel("Sobol index (share of the outcome's variance; 95% CI)")
-    else:
-        ax.barh(y, t["mu_star"], xerr=t["mu_star_conf"], color="#000000", alpha=0.85, capsize=2, label="mu* (95% CI)")
-        ax.scatter(t["sigma"], y, color="#CC79A7", zorder=3, label="sigma")
-        ax.set_xlabel("elementary effect (outcome units per unit of the parameter's range)")
-    ax.set_yticks(y, [_short(p) for p in t["parameter"]], fontsize=7)
-    ax.set_ylabel("parameter (key path in the scenario file)")
-    ax.axvline(0, color="black", lw=0.6)
-    ax.grid(axis="x", alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
-    ax.set_title(f"{title}\nwhat {_outcome(output)} depends on (top {len(t)})")
-    return _save(fig, path)
-
-
-def _outcome(output: str) -> str:
-    return "the chance of a treaty" if output == "treaty_chance" else output.replace("utility_", "the utility of ")
-
-
-def _short(text: str, width: int = 60) -> str:
-    return text if len(text) <= width else "..." + text[-(width - 3):]

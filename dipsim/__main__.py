@@ -1,0 +1,5 @@
+"""``python -m dipsim``: the ``dipsim`` command line."""
+
+from dipsim.analysis.cli import main
+
+main()
