@@ -74,7 +74,7 @@ def simulate_scenario(scenario: Scenario, engine: str = "batch",
 
 def write_tables(result: ScenarioResult, folder: Path) -> list[Path]:
     """runs.parquet, rounds.parquet and scenario.toml of one scenario (its plots:
-    dipsim.analysis.presentation.plots.scenario_plots)."""
+    dipsim.analysis.presentation.figures.scenario_plots)."""
     folder.mkdir(exist_ok=True)
     result.runs.to_parquet(folder / "runs.parquet", index=False)
     result.rounds.to_parquet(folder / "rounds.parquet", index=False)
@@ -83,7 +83,7 @@ def write_tables(result: ScenarioResult, folder: Path) -> list[Path]:
 
 
 def write_comparison_table(results: list[ScenarioResult], folder: Path) -> Path:
-    """summary.csv: one row per scenario (its plots: presentation.plots.comparison_plots)."""
+    """summary.csv: one row per scenario (its plots: presentation.figures.comparison_plots)."""
     from dipsim.analysis.experiments.summary import comparison_table
 
     comparison_table({r.scenario.name: r.summary() for r in results}).to_csv(folder / "summary.csv", index=False)
@@ -104,7 +104,7 @@ def run_expected_utility(spec) -> pd.DataFrame:
 
 def write_expected_utility_tables(spec, table: pd.DataFrame, folder: Path) -> list[Path]:
     """rounds.parquet, rounds.csv and scenario.toml of an expected utility run (its plot:
-    presentation.plots.positions_plot)."""
+    presentation.figures.expected_utility_plots)."""
     folder.mkdir(exist_ok=True)
     table.to_parquet(folder / "rounds.parquet", index=False)
     table.to_csv(folder / "rounds.csv", index=False)
