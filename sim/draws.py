@@ -99,3 +99,21 @@ def run_seeds(root: int, points: np.ndarray | int, replicates: np.ndarray | int)
     shape = points.shape
     flat = _seeds(k0, k1, np.ascontiguousarray(points.ravel()), np.ascontiguousarray(replicates.ravel()))
     return flat.reshape(shape)
+
+
+@njit(cache=True, nogil=True)
+def _quantiles(seeds, keys):
+    out = np.empty((seeds.shape[0], keys.shape[0]))
+    for i in range(seeds.shape[0]):
+        for j in range(keys.shape[0]):
+            z = mix(seeds[i] ^ keys[j])
+            out[i, j] = (np.float64(z >> _S11) + 0.5) * _TO_UNIT
+    return out
+
+
+def quantiles(seeds: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """(runs, keys): a uniform number in (0, 1), never 0 or 1, for each run seed and key.
+    Keyed apart from the rounds' draws (a key is a hash of a belief's key path, see
+    sim.worlds), it is a pure function of the pair: the same in every run that shares the
+    seed, whatever else is drawn."""
+    return _quantiles(np.ascontiguousarray(seeds, dtype=np.uint64), np.ascontiguousarray(keys, dtype=np.uint64))
