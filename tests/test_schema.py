@@ -243,9 +243,10 @@ def test_dipsim_schema_bad_out_writes_nothing(tmp_path):
 
 def test_dipsim_schema_rewrites_the_readme_tables(tmp_path):
     real = (ROOT / "scenarios" / "README.md").read_text(encoding="utf-8")
+    stale = real.replace("| `run.runs` | whole number | 1 to 10,000,000 |", "| `run.runs` | whole number | 1 to 1000 |")
+    assert stale != real
     readme = tmp_path / "README.md"
-    readme.write_text(real.replace("| `run.runs` | whole number | 1 to 10,000,000 |",
-                                   "| `run.runs` | whole number | 1 to 1000 |"), encoding="utf-8")
+    readme.write_text(stale, encoding="utf-8")
     r = invoke("--out", tmp_path / "schema", "--readme", readme)
     assert r.exit_code == 0, r.output
     assert readme.read_text(encoding="utf-8") == real and str(readme) in r.output
