@@ -216,6 +216,10 @@ def test_dipsim_schema_writes_the_schemas(tmp_path, documents):
     for name in documents:
         assert (out / name).read_text(encoding="utf-8") == (shipped_schemas() / name).read_text(encoding="utf-8")
     assert sorted(p.name for p in out.iterdir()) == sorted(documents)         # no temporary file left
+    made = (tmp_path / "made_by_open").open("w")
+    made.close()
+    for name in documents:                                                     # readable as any new file is
+        assert (out / name).stat().st_mode & 0o777 == (tmp_path / "made_by_open").stat().st_mode & 0o777
 
 
 def test_dipsim_schema_replaces_nothing_without_force(tmp_path):
@@ -247,9 +251,11 @@ def test_dipsim_schema_rewrites_the_readme_tables(tmp_path):
     assert stale != real
     readme = tmp_path / "README.md"
     readme.write_text(stale, encoding="utf-8")
+    readme.chmod(0o640)
     r = invoke("--out", tmp_path / "schema", "--readme", readme)
     assert r.exit_code == 0, r.output
     assert readme.read_text(encoding="utf-8") == real and str(readme) in r.output
+    assert readme.stat().st_mode & 0o777 == 0o640                             # its mode kept
 
 
 def test_dipsim_schema_bad_readme_writes_nothing(tmp_path):

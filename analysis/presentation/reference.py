@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -79,10 +78,13 @@ def _write_files(folder: Path, texts: dict[Path, str]) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for target, text in texts.items():
-            fd, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
-            temporary.append(Path(name))
+            temporary.append(folder / f".{target.name}.{os.getpid()}.partial")
+            # made as open() makes a file (the umask decides who may read it); a file replaced keeps its mode
+            fd = os.open(temporary[-1], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(text)
+            if target.exists():
+                os.chmod(temporary[-1], target.stat().st_mode & 0o7777)
         for tmp, target in zip(temporary, texts):
             os.replace(tmp, target)
     except OSError as exc:
