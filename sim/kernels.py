@@ -25,17 +25,15 @@ from numba.core.options import DefaultOptions
 LEAN = dict(cache=True, nogil=True, **({"_nrt": False} if hasattr(DefaultOptions, "_nrt") else {}))
 
 
-# Two utilities closer than TIE are equal. Every rule that decides on computed values
-# (a package search, a gain above zero, an acceptance, whether an offer improved, whether
-# a deal is within reach, Zeuthen's comparison of Nash products) compares them through
-# exceeds() or at_least() (directly or through beats()), never bare: so a tie the
-# scenario designs (a utility equal to a reservation, two packages worth the same) is a
-# tie whatever the last bits of its sums, and a change of the inputs in their last digits
-# (as numpy's sums make on another CPU) changes no decision unless a difference lies
-# within that change of TIE itself. Utilities are on the scenario's scale (option values
-# 0 to 1, weights summing to 1, reservations -1 to 2), where a difference of 1e-9 means
-# nothing and the rounding of a package's sum is about 1e-16; gains and Nash products are
-# compared on the same absolute scale.
+# Two utilities closer than TIE are equal. Every rule that decides on computed values (a
+# package search, a gain above zero, an acceptance, an offer's improvement, a deal within
+# reach, Zeuthen's comparison of Nash products) goes through exceeds(), at_least() or
+# beats(), never a bare comparison: a tie the scenario designs (a utility equal to a
+# reservation, two packages worth the same) then stays a tie whatever the last bits of its
+# sums, which differ between CPUs where numpy computed the inputs. Utilities are on the
+# scenario's scale (option values 0 to 1, weights summing to 1, reservations -1 to 2),
+# where 1e-9 means nothing and a package's sum rounds by about 1e-16; gains and Nash
+# products are compared on the same scale.
 TIE = 1e-9
 
 
