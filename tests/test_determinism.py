@@ -214,7 +214,7 @@ def played(folder, env):
 def test_identical_files_with_numpy_and_numba_restricted_to_a_baseline_cpu(tmp_path):
     """The features numpy dispatches to on this CPU beyond its baseline (AVX2, AVX-512, ...)
     are switched off with NPY_DISABLE_CPU_FEATURES, and numba compiles for a generic
-    x86-64 (NUMBA_CPU_NAME=generic, in a cache of its own: about 10 s to compile). The
+    x86-64 (NUMBA_CPU_NAME=generic, in a cache of its own: 10 to 15 s to compile). The
     files must not change by a byte."""
     from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
 
