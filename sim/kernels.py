@@ -3,11 +3,11 @@ compare computed values (TIE: exceeds, at_least, beats).
 
 They hold no rule of the model: the strategies (sim.strategies), the protocol and the
 additive tables (sim.space) call them, so the Mesa model and the batch engine share
-them. Compiled code is cached on disk beside this file (or under NUMBA_CACHE_DIR);
-only the first use on a machine compiles. numba's cache notices edits to a function's
-own file only, and the compiled code of the protocol and the strategies includes these
-helpers: after editing this file or a strategy, delete the caches
-(``find sim -name '*.nb[ic]' -delete``) or the engines keep the old code.
+them. Compiled code is cached on disk beside this file (or under NUMBA_CACHE_DIR, or
+in a per-user folder where this one cannot be written); only the first use on a machine
+compiles. numba's cache notices edits to a function's own file only, while the compiled
+code of the protocol and the strategies includes these helpers: sim.engine_cache drops
+the caches whenever any compiled source changed, before any is loaded (here, on import).
 """
 
 from __future__ import annotations
@@ -15,6 +15,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 from numba.core.options import DefaultOptions
+
+from .engine_cache import keep_fresh
+
+keep_fresh()
 
 # How the functions that allocate nothing are compiled: without numba's runtime (NRT).
 # With it, every array view taken and every array passed to a function costs an atomic
