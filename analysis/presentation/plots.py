@@ -224,7 +224,7 @@ def outcome_shares_plot(runs: dict[str, pd.DataFrame], issue: str, options: list
     ax.set_xlabel("scenario")
     ax.set_ylim(0, 1)
     ax.legend(handles=handles, title=issue_label, fontsize=8, bbox_to_anchor=(1.01, 1), loc="upper left")
-    ax.set_title(f"{issue_label}: terms agreed, by scenario (solid: ratified treaty)")
+    ax.set_title(f"{issue_label}: terms agreed, by scenario\n(solid: ratified treaty)")
     return _save(fig, path)
 
 
