@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from dipsim.sim import scenario as scenario_mod
 from dipsim.sim.scenario import ExpectedUtilityScenario, ScenarioError
 
-from dipsim.analysis.experiments.output import OutputError, check_target, fresh_folder
+from dipsim.analysis.experiments.output import OutputError, check_target, check_writable, fresh_folder
 from dipsim.analysis.experiments.sweep import SweepError
 
 app = typer.Typer(
@@ -214,6 +214,8 @@ def sweep(
             fail("--resume and --force: allowed: one of them")
         plan = sweep_spec.load(spec)
         target = out or Path("results") / "sweeps" / plan.spec.name
+        if not resume:
+            check_writable(target)
         where = f"{executor}, {workers} worker{'s' if workers > 1 else ''}" + (f" at {scheduler}" if scheduler else "")
         typer.echo(f"engine: batch; {plan.runs} runs ({plan.points} points x {plan.spec.replications} replications, "
                    f"{plan.spec.design.kind} design over {len(plan.parameters)} parameters) on {where}", err=True)

@@ -1,6 +1,7 @@
 """The command line as a user meets it: outputs, summaries, and bad input (exit 2, one
 clear message, no traceback, nothing written)."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -135,3 +136,22 @@ def test_compare_refuses_bad_input_before_writing(tmp_path):
     assert r.exit_code == 2 and "given twice" in r.output and not out.exists()
     r = invoke("compare", "baseline", tmp_path / "missing.toml", "--out", out)
     assert r.exit_code == 2 and "missing.toml" in r.output and not out.exists()
+
+
+def test_an_output_folder_that_cannot_be_made_is_one_message_before_any_work(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("mine")
+    cases = {"/proc/dipsim-test": "/proc", str(blocker / "out"): "is a file", str(blocker / "deeper" / "out"): "is a file"}
+    if os.geteuid() != 0:          # root may write anywhere; a folder without write permission stops others
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o555)
+        cases[str(locked / "out")] = "permission denied"
+    for out, why in cases.items():
+        for command in (["run", "baseline", "--runs", 20], ["compare", "baseline", "us_disengages", "--runs", 20],
+                        ["backcast", "--runs", 20], ["sweep", "pressure_vs_opposition"]):
+            r = invoke(*command, "--out", out)
+            assert r.exit_code == 2, (command, out, r.stderr)
+            assert r.stderr == r.stderr.splitlines()[0] + "\n" and r.stderr.startswith(f"dipsim: error: {out}: cannot be created")
+            assert why in r.stderr and "Traceback" not in r.stderr and r.stdout == ""
+    assert blocker.read_text() == "mine" and sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["a-file", *(["locked"] if os.geteuid() != 0 else [])])
