@@ -10,7 +10,7 @@ from dipsim.analysis.presentation import plots
 
 from .conftest import ROOT
 
-MODULES = ["plots", "figures", "outcome_space_plot", "sweep_plots", "report", "describe"]
+MODULES = ["plots", "figures", "outcome_space_plot", "sweep_plots", "report", "describe", "documents"]
 
 
 def test_importing_and_drawing_leave_the_backend_and_settings_alone(tmp_path):
