@@ -608,6 +608,26 @@ def warmup(quiet: QuietOption = False):
     typer.echo(f"done in {time.perf_counter() - start:.1f} s; {compiled} functions compiled; numba's cache: {cache_folder()}")
 
 
+@app.command("schema")
+def schema_command(
+    out: Annotated[Path, typer.Option(help="Folder for the schema files")] = Path("scenarios/schema"),
+    force: Annotated[bool, typer.Option("--force", help="Replace schema files that exist")] = False,
+    readme: Annotated[Path | None, typer.Option(help="Also rewrite the reference tables of this scenarios/README.md")] = None,
+):
+    """Write the JSON Schemas of scenario and sweep files (scenario.schema.json,
+    expected_utility.schema.json, sweep.schema.json) for editors that check TOML against a
+    schema (Taplo, as in VS Code's Even Better TOML): name one on a file's first line,
+    `#:schema schema/scenario.schema.json`."""
+    from dipsim.analysis.presentation import reference
+
+    with user_errors():
+        try:
+            written = reference.write(out, force, readme)
+        except reference.ReadmeError as exc:
+            fail(str(exc))
+        typer.echo("written: " + ", ".join(str(p) for p in written))
+
+
 @app.command("app")
 def app_command(
     scenario: Annotated[str | None, scenario_argument(BARGAINING_FOLDERS, "A scenario file, or a name `dipsim scenarios` lists [default: baseline]")] = None,

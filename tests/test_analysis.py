@@ -148,3 +148,16 @@ def test_analysis_commands_refuse_the_wrong_folder(tmp_path, run_folder):
                  ["explain", str(run_folder), "--run", "1000"]):
         r = subprocess.run([DIPSIM, *args], capture_output=True, text=True, cwd=ROOT)
         assert r.returncode == 2 and r.stderr.startswith("dipsim: error: ") and "Traceback" not in r.stderr, args
+
+
+def test_analyze_without_the_discovery_extra_keeps_the_indices_and_names_the_extra(tmp_path, monkeypatch):
+    """The EMA Workbench is an extra: without it (an import that fails, as on a machine
+    that installed only dipsim) the indices are still computed and written, and the text
+    names the extra to install."""
+    folder = sweep_folder(tmp_path, 'kind = "morris"\ntrajectories = 10')
+    monkeypatch.setitem(sys.modules, "ema_workbench", None)
+    monkeypatch.setitem(sys.modules, "ema_workbench.analysis", None)
+    text = write_analysis(folder)
+    assert (folder / "morris_indices.csv").exists() and (folder / "morris_treaty_chance.png").exists()
+    assert "scenario discovery skipped" in text and "pip install 'dipsim[discovery]'" in text
+    assert not (folder / "prim_tradeoff.png").exists()

@@ -61,7 +61,11 @@ def discover(folder: Path, cutoff: float | None = None, ranking: list[str] | Non
         numeric = [k for k in ranking if k in numeric][:MAX_DIMENSIONS]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from ema_workbench.analysis import prim
+        try:
+            from ema_workbench.analysis import prim
+        except ModuleNotFoundError as exc:
+            raise SweepError(f"{folder}: scenario discovery needs the EMA Workbench ({exc.name} is not installed); "
+                             "allowed: install the discovery extra, pip install 'dipsim[discovery]'") from None
 
         box = prim.Prim(x[numeric].astype(float).reset_index(drop=True), y).find_box()
     trajectory = box.peeling_trajectory[["coverage", "density", "mass", "res_dim"]].reset_index(drop=True)
