@@ -1,5 +1,6 @@
 """The Mesa model of Bueno de Mesquita's expected utility model: one agent per
-stakeholder, one step per round. The rules are in sim.expected_utility."""
+stakeholder, one step per round. The rules are in sim.expected_utility, positions
+included: they are kept on its grid (sim.expected_utility.GRID), the scenario's too."""
 
 from __future__ import annotations
 
@@ -43,11 +44,14 @@ class ExpectedUtilityModel(mesa.Model):
     def __init__(self, spec: ExpectedUtilityScenario, *, rng=None):
         super().__init__(rng=rng)
         self.spec = spec
-        self.span = spec.dimension.high - spec.dimension.low
+        self.low, self.span = spec.dimension.low, spec.dimension.high - spec.dimension.low
         self.stakeholders = [
             Stakeholder(self, k, key, s.label, s.position, s.capability, s.salience)
             for k, (key, s) in enumerate(spec.stakeholders.items())
         ]
+        start = self.state()
+        for agent, position in zip(self.stakeholders, start.on_grid(start.position)):
+            agent.position = float(position)
         self.datacollector = mesa.DataCollector(
             model_reporters={"round": "round", "mean": "mean", "median": "median", "forecast": "forecast"},
             agent_reporters={"position": "position", "risk": "risk", "move": "move_kind"},
@@ -63,6 +67,7 @@ class ExpectedUtilityModel(mesa.Model):
             capability=np.array([a.capability for a in self.stakeholders], dtype=float),
             salience=np.array([a.salience for a in self.stakeholders], dtype=float),
             span=self.span,
+            low=self.low,
         )
 
     def _measure(self) -> None:

@@ -1,9 +1,13 @@
-"""Compiled helpers over the packages of one run (numba).
+"""Compiled helpers over the packages of one run (numba), and the one way the rules
+compare computed values (TIE: exceeds, at_least, beats).
 
 They hold no rule of the model: the strategies (sim.strategies), the protocol and the
 additive tables (sim.space) call them, so the Mesa model and the batch engine share
-them. Compiled code is cached on disk beside this file (or under NUMBA_CACHE_DIR);
-only the first use on a machine compiles.
+them. Compiled code is cached on disk beside this file (or under NUMBA_CACHE_DIR, or
+in a per-user folder where this one cannot be written); only the first use on a machine
+compiles. numba's cache notices edits to a function's own file only, while the compiled
+code of the protocol and the strategies includes these helpers: sim.engine_cache drops
+the caches whenever any compiled source changed, before any is loaded (here, on import).
 """
 
 from __future__ import annotations
@@ -11,6 +15,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 from numba.core.options import DefaultOptions
+
+from .engine_cache import keep_fresh
+
+keep_fresh()
 
 # How the functions that allocate nothing are compiled: without numba's runtime (NRT).
 # With it, every array view taken and every array passed to a function costs an atomic
@@ -21,15 +29,52 @@ from numba.core.options import DefaultOptions
 LEAN = dict(cache=True, nogil=True, **({"_nrt": False} if hasattr(DefaultOptions, "_nrt") else {}))
 
 
+# Two utilities closer than TIE are equal. Every rule that decides on computed values (a
+# package search, a gain above zero, an acceptance, an offer's improvement, a deal within
+# reach, Zeuthen's comparison of Nash products) goes through exceeds(), at_least() or
+# beats(), never a bare comparison: a tie the scenario designs (a utility equal to a
+# reservation, two packages worth the same) then stays a tie whatever the last bits of its
+# sums, which differ between CPUs where numpy computed the inputs. Utilities are on the
+# scenario's scale (option values 0 to 1, weights summing to 1, reservations -1 to 2),
+# where 1e-9 means nothing and a package's sum rounds by about 1e-16; gains and Nash
+# products are compared on the same scale.
+TIE = 1e-9
+
+
+@njit(cache=True, nogil=True, inline="always")
+def exceeds(x, y):
+    """Whether x is larger than y by more than TIE (False if either is NaN)."""
+    return x - TIE > y
+
+
+@njit(cache=True, nogil=True, inline="always")
+def at_least(x, y):
+    """Whether x is not smaller than y by more than TIE (False if either is NaN: no
+    package). Both helpers move x, not y: in a package search y is the best so far, and
+    arithmetic on it would lengthen the chain each package waits on."""
+    return x + TIE >= y
+
+
 @njit(cache=True, nogil=True, inline="always")
 def beats(p, s, bp, bs):
     """Whether a package with values (p, s) displaces the best so far, (bp, bs): a higher
-    primary, or an equal primary and a higher secondary; on a full tie the earlier
-    (lower-numbered) package stays. Every package search uses this one rule, starting
-    from (-inf, -inf) with no package chosen, and updates without branching (the
-    searches run every round). Gains are never NaN here (scenario values are checked);
-    a NaN value would never be chosen."""
-    return (p > bp) | ((p == bp) & (s > bs))
+    primary, or an equal primary and a higher secondary (higher and equal up to TIE); on
+    a full tie the earlier (lower-numbered) package stays. Every package search uses this
+    one rule, starting from (-inf, -inf) with no package chosen, and updates without
+    branching (the searches run every round). Gains are never NaN here (scenario values
+    are checked); a NaN value would never be chosen."""
+    return exceeds(p, bp) | (at_least(p, bp) & exceeds(s, bs))
+
+
+@njit(**LEAN)
+def gaining_row(gain, listed):
+    """Write to ``listed``, in order, the packages with a gain above zero (by more than
+    TIE) in one run; return how many there are."""
+    n = 0
+    for j in range(gain.shape[0]):
+        listed[n] = j
+        n += exceeds(gain[j], 0.0)
+    return n
 
 
 @njit(**LEAN)

@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit
 
 from .draws import MOOD, RATIFY, draw
-from .kernels import LEAN, additive_row, top_row, value_of
+from .kernels import LEAN, additive_row, exceeds, gaining_row, top_row, value_of
 from .preferences import Tables, bargaining_gain, clip01, pressed, ratify_chance, swayed
 from .strategies import respond
 
@@ -143,8 +143,8 @@ def outside_move(round_, p0, p1, o, r, tables, offer0, offer1):
     more autonomous the target is (L15, L17)."""
     threat = 0.0
     for package in (offer0, offer1):
-        if (package >= 0 and tables[T_UTILITY, package] > p0.reservation[r]
-                and tables[T_UTILITY + 1, package] > p1.reservation[r]):
+        if (package >= 0 and exceeds(tables[T_UTILITY, package], p0.reservation[r])
+                and exceeds(tables[T_UTILITY + 1, package], p1.reservation[r])):
             threat = max(threat, max(0.0, o.reservation[r] - tables[T_OUTSIDE, package]))
     alarm = clip01(o.response[r] * (threat - o.goodwill_cost[r])) if o.active[r] else 0.0
     autonomy = clip01(o.autonomy[r] + o.autonomy_growth[r] * (round_ - 1))
@@ -193,7 +193,7 @@ def assess(p0, p1, o, neg, r, tables, felt, rhetoric, rejected, packages):
         out = rejected[j]
         g0[j] = -np.inf if out else a
         g1[j] = -np.inf if out else b
-        acceptable |= (not out) & (a > 0.0) & (b > 0.0)
+        acceptable |= (not out) & exceeds(a, 0.0) & exceeds(b, 0.0)
     return acceptable
 
 
@@ -212,7 +212,8 @@ def _swayed_row(base, effect, rhetoric, out):
 @njit(cache=True, nogil=True, inline="always")
 def refresh(p0, p1, o, neg, r, tables, felt, rhetoric, ints, reals, rejected, packages, gaining):
     """Assess the packages if they have not been, or if the pressure felt or the rhetoric
-    changed since they were (nothing else they depend on changes within a run)."""
+    changed since they were (nothing else they depend on changes within a run). The
+    comparison is exact on purpose: it only spares recomputing what would come out the same."""
     if ints[ASSESSED] and felt == reals[FELT] and rhetoric == reals[RHETORIC]:
         return
     ints[ACCEPTABLE] = assess(p0, p1, o, neg, r, tables, felt, rhetoric, rejected, packages)
@@ -225,11 +226,7 @@ def refresh(p0, p1, o, neg, r, tables, felt, rhetoric, ints, reals, rejected, pa
 def _gains_changed(ints, packages, gaining):
     """List again the packages each side gains from; its best gain is to be found again."""
     for k in range(2):
-        gain, listed, n = packages[GAIN + k], gaining[k], 0
-        for j in range(gain.shape[0]):
-            listed[n] = j
-            n += gain[j] > 0.0
-        ints[GAINING + k] = n
+        ints[GAINING + k] = gaining_row(packages[GAIN + k], gaining[k])
     ints[TOP_KNOWN] = ints[TOP_KNOWN + 1] = 0
 
 
@@ -257,7 +254,7 @@ def decide(round_, own, other, neg, r, who, ints, reals, packages, gaining):
     deadline = neg.deadline[r]
     accept, offer = respond(kind, round_, deadline, own_gain, other_gain, gaining[who, :ints[GAINING + who]], own_offer,
                             other_offer, own.beta[r], own.tolerance[r], own.discount[r], other.discount[r], known)
-    if round_ >= deadline and value_of(own_gain, other_offer) > 0:
+    if round_ >= deadline and exceeds(value_of(own_gain, other_offer), 0.0):
         accept = True
     patience = own.patience[r]
     impatient = patience > 0 and ints[STALE + who] >= patience and not accept
@@ -290,7 +287,8 @@ def acceptance_today(packages, mood, package, public):
 @njit(cache=True, nogil=True, inline="always")
 def ratify(round_, party, neg, r, packages, mood, seed, package, public):
     """Put the package to one public: (probability, passed). Without ratification in the
-    scenario every package passes."""
+    scenario every package passes. The vote compares the run's uniform draw with the
+    chance: a random decision, which a chance moved by e changes with probability e."""
     prob = 1.0
     if neg.ratification[r]:
         prob = ratify_chance(acceptance_today(packages, mood, package, public), party.threshold[r], party.margin[r])
@@ -334,11 +332,11 @@ def _end(ints, round_, reason):
 
 @njit(cache=True, nogil=True, inline="always")
 def _record_offer(who, offer, ints, reals, packages):
-    """The mover's counter-offer stands; the receiver notes whether it improved."""
+    """The mover's counter-offer stands; the receiver notes whether it improved (by more than TIE)."""
     ints[STANDING + who] = offer
     receiver = 1 - who
     gain = packages[GAIN + receiver, offer]
-    if gain > reals[BEST_SEEN + receiver]:
+    if exceeds(gain, reals[BEST_SEEN + receiver]):
         reals[BEST_SEEN + receiver] = gain
         ints[STALE + receiver] = 0
     else:
@@ -353,7 +351,7 @@ def _reopen(package, ints, reals, rejected, packages, gaining):
     _gains_changed(ints, packages, gaining)
     acceptable = False
     for j in range(packages.shape[1]):
-        acceptable = acceptable or (packages[GAIN, j] > 0 and packages[GAIN + 1, j] > 0)
+        acceptable = acceptable or (exceeds(packages[GAIN, j], 0.0) and exceeds(packages[GAIN + 1, j], 0.0))
     ints[ACCEPTABLE] = acceptable
     ints[STANDING] = ints[STANDING + 1] = -1
     reals[BEST_SEEN] = reals[BEST_SEEN + 1] = -np.inf

@@ -42,13 +42,24 @@ class _Strict(BaseModel):
 Text = Annotated[str, Field(min_length=1, pattern=r"\S")]
 
 
+KEYED_BY = "x-dipsim-keys"     # in a JSON Schema (sim.schema): how the reference writes a table's keys
+
+
+def _keyed_by(*names: str) -> dict:
+    """Schema metadata of a table keyed by names: how the reference writes its keys
+    (``<issue>``, ``<id>``, ``<party>``), one per level."""
+    return {KEYED_BY: list(names)}
+
+
 def _belief(name: str, lo: float, hi: float) -> type[BaseModel]:
     """A number in [lo, hi] that stands for a belief about the world, with its source."""
     return create_model(
         name,
         __base__=_Strict,
-        value=(Annotated[float, Field(ge=lo, le=hi)], ...),
-        source=(Text, ...),
+        __doc__=f"A belief: a number from {lo:g} to {hi:g} and where it comes from.",
+        value=(Annotated[float, Field(ge=lo, le=hi)], Field(description="The number.")),
+        source=(Text, Field(description="Where the number comes from: a name of `[sources]` and a line, a poll, "
+                                        "or the modeller's reading of a direction.")),
     )
 
 
@@ -62,113 +73,198 @@ Cost = _belief("Cost", 0.0, 2.0)
 
 
 class RunSettings(_Strict):
-    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
-    runs: Annotated[int, Field(ge=1, le=10_000_000)] = 1000
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = Field(0, description=(
+        "Root seed. Each run's own seed is derived from this seed and the run's number, so the same seed gives "
+        "the same results with either engine. `--seed` overrides it."))
+    runs: Annotated[int, Field(ge=1, le=10_000_000)] = Field(1000, description=(
+        "Number of negotiations simulated. They differ only in their random draws (mood and ratification). "
+        "`--runs` overrides it."))
 
 
 class Negotiation(_Strict):
-    deadline: Annotated[int, Field(ge=1, le=1000)]
-    opener: Text
-    ratification: bool = True
-    after_failed_ratification: Literal["end", "continue"] = "end"
-    source: Text
+    deadline: Annotated[int, Field(ge=1, le=1000)] = Field(description=(
+        "Last round (T). Talks still open after it end as \"deadline reached\". It is also the T in the "
+        "time-dependent target."))
+    opener: Text = Field(description=(
+        "The government that moves in round 1: the name of a party (a key of `[parties]`). The two then "
+        "alternate."))
+    ratification: bool = Field(True, description=(
+        "Whether an agreed package must pass both publics. With `false`, every agreed package is a treaty and "
+        "`anticipation` has no effect."))
+    after_failed_ratification: Literal["end", "continue"] = Field("end", description=(
+        "What happens after a public rejects a package. `\"end\"`: the run ends (\"ratification failed in "
+        "...\"). `\"continue\"`: that package is struck off for the rest of the run, both standing offers are "
+        "cleared and patience is reset. Talks then go on, unless the round was the deadline."))
+    source: Text = Field(description="Source of the settings in this table.")
 
 
 class Issue(_Strict):
-    label: Text
-    options: Annotated[list[Text], Field(min_length=2, max_length=2001)]
-    source: Text
+    label: Text = Field(description="Display name of the issue.")
+    options: Annotated[list[Text], Field(min_length=2, max_length=2001)] = Field(description=(
+        "Option names, in order, all different. Every `values` list for this issue gives one number per option "
+        "in this order. There is one package per combination of options, and at most "
+        f"{MAX_PACKAGES:,} packages in all."))
+    source: Text = Field(description="Source of the issue and its options.")
 
 
 class IssueValues(_Strict):
-    weight: Annotated[float, Field(ge=0, le=1)]
-    values: list[Annotated[float, Field(ge=0, le=1)]]
-    source: Text
+    weight: Annotated[float, Field(ge=0, le=1)] = Field(description=(
+        f"Importance of the issue. The weights of one utility must sum to 1 (within {WEIGHT_TOLERANCE:f})."))
+    values: list[Annotated[float, Field(ge=0, le=1)]] = Field(description=(
+        "Value of each option, one per option in the order of `options`. 1 is the best this actor can imagine "
+        "on the issue."))
+    source: Text = Field(description="Source of the weight and values.")
 
 
 class Utility(_Strict):
-    treaty: Signed
-    reservation: Reservation
-    issues: dict[str, IssueValues]
+    treaty: Signed = Field(description=(
+        "Value of signing a treaty at all, whatever its terms. It is added to every package. Negative for an "
+        "actor that loses from any treaty."))
+    reservation: Reservation = Field(description=(
+        "Value of no agreement (the status quo), on the same scale as U. Only packages with U above it give a "
+        "government a gain; for an outside power it is the yardstick of its threat: threat = max(0, "
+        "reservation - U(package on the table))."))
+    issues: dict[str, IssueValues] = Field(json_schema_extra=_keyed_by("<issue>"), description=(
+        "The weight and option values of each issue: an entry for every issue of `[issues]` and for no other "
+        f"name. The weights sum to 1 (within {WEIGHT_TOLERANCE:f})."))
 
 
 class Effect(_Strict):
-    values: list[Annotated[float, Field(ge=-1, le=1)]]
-    source: Text
+    values: list[Annotated[float, Field(ge=-1, le=1)]] = Field(description=(
+        "Change in the share of the public accepting a treaty when this option is chosen, one per option of "
+        "the issue, in the order of `options`."))
+    source: Text = Field(description="Source of these effects.")
 
 
 class Shift(_Strict):
-    values: list[Annotated[float, Field(ge=-2, le=2)]]
-    source: Text
+    values: list[Annotated[float, Field(ge=-2, le=2)]] = Field(description=(
+        "Change in the pressed party's utility of each option at full pressure felt, one per option of the "
+        "issue, in the order of `options`."))
+    source: Text = Field(description="Source of these shifts.")
 
 
 class Strategy(_Strict):
-    kind: Literal["time_dependent", "zeuthen", "hardliner", "rubinstein"]
-    beta: Annotated[float, Field(ge=0.01, le=100)] | None = None
-    tolerance: Annotated[float, Field(ge=0, le=1)] = 0.0
-    discount: Annotated[float, Field(gt=0, le=1)] = 1.0
-    patience: Annotated[int, Field(ge=0, le=1000)] = 0
-    source: Text
+    kind: Literal["time_dependent", "zeuthen", "hardliner", "rubinstein"] = Field(description=(
+        "The bargaining strategy (see \"Strategies\" in scenarios/README.md)."))
+    beta: Annotated[float, Field(ge=0.01, le=100)] | None = Field(None, description=(
+        "Required when `kind` is `\"time_dependent\"`. Concession exponent in target(t) = best x "
+        "(1 - (t/T)^(1/beta)). Below 1: holds firm until late (Boulware). 1: concedes linearly. Above 1: "
+        "concedes early (Conceder). Ignored by the other kinds."))
+    tolerance: Annotated[float, Field(ge=0, le=1)] = Field(0.0, description=(
+        "Hardliner only: accepts an offer worth at least (1 - tolerance) x its best gain. 0 accepts only its "
+        "best. Ignored by the other kinds."))
+    discount: Annotated[float, Field(gt=0, le=1)] = Field(1.0, description=(
+        "Rubinstein only: the factor by which this side discounts an agreement one round later. The strategy "
+        "plays the stationary equilibrium of alternating offers (Rubinstein 1982) on the outcome space: it "
+        "proposes the package best for itself among those giving the other side at least its discounted value "
+        "as proposer, and accepts any offer worth at least its own discounted value as proposer. Both sides' "
+        "factors are common knowledge. Ignored by the other kinds."))
+    patience: Annotated[int, Field(ge=0, le=1000)] = Field(0, description=(
+        "All kinds. 0: never walks away from impatience. n: on its turn, walks away if the other side's last n "
+        "offers have not improved on the best gain it has been offered, unless its strategy accepts the offer "
+        "standing."))
+    source: Text = Field(description="Source of the strategy and its parameters.")
 
 
 class Public(_Strict):
-    label: Text
-    base: Share
-    effects: dict[str, Effect] = {}
-    volatility: Volatility
-    threshold: Share
-    margin: Margin
+    label: Text = Field(description="Display name, e.g. \"Russian public\".")
+    base: Share = Field(description="Share of the public accepting a treaty whose options all have effect 0.")
+    effects: dict[str, Effect] = Field({}, json_schema_extra=_keyed_by("<issue>"), description=(
+        "How each option changes the share accepting, by issue. The names must be issues of `[issues]`; an "
+        "issue left out has effect 0 for all its options."))
+    volatility: Volatility = Field(description=(
+        "Standard deviation of the mood's random step per round (the steps add up). 0: opinion does not "
+        "drift."))
+    threshold: Share = Field(description="Share accepting at which the package passes with probability 0.5.")
+    margin: Margin = Field(description=(
+        "Half-width of the uncertain zone. The probability of passing is 0 at or below threshold - margin and "
+        "1 at or above threshold + margin, and rises linearly in between. Threshold 0.5 and margin 0.5 make "
+        "the probability equal to the share accepting; a small margin makes it close to a strict vote at the "
+        "threshold."))
 
 
 class Party(_Strict):
-    label: Text
-    strategy: Strategy
-    utility: Utility
-    anticipation: Share
-    autonomy: Share | None = None
-    autonomy_growth: Share | None = None
-    public: Public
+    label: Text = Field(description="Display name, e.g. \"Russia\".")
+    strategy: Strategy = Field(description="How the government bargains (see \"Strategies\" in scenarios/README.md).")
+    utility: Utility = Field(description=(
+        "What the government wants. A package's utility U = treaty + sum over issues of weight x value of the "
+        "option chosen, so it lies between `treaty` and `treaty + 1`."))
+    anticipation: Share = Field(description=(
+        "How much the government's gain depends on the chance that both publics ratify: gain = (U - "
+        "reservation) x (1 - anticipation x (1 - P_russia x P_japan)). 0: it ignores ratification. 1: a "
+        "package's gain is scaled fully by the chance that it is ratified."))
+    autonomy: Share | None = Field(None, description=(
+        "Required for the party an outside power acts on; not used for any other. Share of the outside power's "
+        "pressure the party resists in round 1: pressure felt = pressure x (1 - autonomy)."))
+    autonomy_growth: Share | None = Field(None, description=(
+        "Required for the party an outside power acts on. Increase of autonomy per round: autonomy in round t "
+        "= clip(autonomy + autonomy_growth x (t - 1), 0, 1)."))
+    public: Public = Field(description=(
+        "The domestic audience that ratifies. The share accepting a package today is clip(base + sum of effects "
+        "+ rhetoric x rhetoric effects + mood, 0, 1)."))
 
 
 class Pressure(_Strict):
-    max: Share
-    shift: dict[str, Shift] = {}
+    max: Share = Field(description=(
+        "Pressure at full alarm: pressure = max x alarm. 1 is the full pressure the `shift` values are given "
+        "for."))
+    shift: dict[str, Shift] = Field({}, json_schema_extra=_keyed_by("<issue>"), description=(
+        "How full pressure shifts the pressed party's utility of each option, by issue: its utility this round "
+        "= U + pressure felt x sum of shifts. The names must be issues of `[issues]`; an issue left out is not "
+        "shifted."))
 
 
 class Rhetoric(_Strict):
-    max: Share
-    effects: dict[str, dict[str, Effect]] = {}
+    max: Share = Field(description="Rhetoric at full alarm: rhetoric = max x alarm. It moves both publics' opinion.")
+    effects: dict[str, dict[str, Effect]] = Field({}, json_schema_extra=_keyed_by("<party>", "<issue>"), description=(
+        "Change in the share of each party's public accepting each option at rhetoric 1, by party and then by "
+        "issue; it is added as rhetoric x effect. The names must be parties of `[parties]` and issues of "
+        "`[issues]`; a public or issue left out is not affected."))
 
 
 class Outside(_Strict):
-    label: Text
-    active: bool = True
-    acts_on: Text
-    utility: Utility
-    response: Response
-    goodwill_cost: Cost
-    pressure: Pressure
-    rhetoric: Rhetoric
+    label: Text = Field(description="Display name, e.g. \"USA\".")
+    active: bool = Field(True, description=(
+        "`false`: never alarmed, so no pressure and no rhetoric. Its utility of the outcome is still "
+        "reported."))
+    acts_on: Text = Field(description=(
+        "The party it presses: the name of a party, which then needs `autonomy` and `autonomy_growth`. Rhetoric "
+        "reaches both publics regardless."))
+    utility: Utility = Field(description="What the power wants, read as a government's utility.")
+    response: Response = Field(description=(
+        "Alarm per unit of threat beyond the goodwill cost: alarm = clip(response x (threat - goodwill_cost), "
+        "0, 1). 0: never alarmed."))
+    goodwill_cost: Cost = Field(description=(
+        "Utility it loses per round of full pressure. It presses only when a threat exceeds this cost. Reported "
+        "results subtract goodwill_cost x (pressure summed over rounds) from its utility."))
+    pressure: Pressure = Field(description="What alarm does to the party it acts on.")
+    rhetoric: Rhetoric = Field(description="What alarm does to both publics.")
 
 
 class History(_Strict):
     """What history did at the moment a scenario stands for (used by `dipsim backcast`)."""
 
-    year: Annotated[int, Field(ge=1800, le=2100)]
-    event: Text
-    direction: Literal["start", "up", "down", "same"]   # treaty prospects against the previous step
-    islands: Annotated[float, Field(ge=0, le=1000)] | None = None  # most islands on offer, where known
-    source: Text
+    year: Annotated[int, Field(ge=1800, le=2100)] = Field(description="The year; backcast steps are ordered by it.")
+    event: Text = Field(description="What happened, in a line.")
+    direction: Literal["start", "up", "down", "same"] = Field(description=(
+        "Which way the prospects of a treaty went against the previous step, as history has it."))
+    islands: Annotated[float, Field(ge=0, le=1000)] | None = Field(None, description=(
+        "The most islands on offer at the time, where known."))
+    source: Text = Field(description="Where the history is from.")
 
 
 class _Described(_Strict):
     """What every scenario file has, whatever its model."""
 
-    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]
-    title: Text
-    description: Text
-    sources: dict[str, Text] = {}
-    run: RunSettings = RunSettings()
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")] = Field(description=(
+        "Short name. Results go to `results/NAME`, and the name labels each run in the result files. Scenarios "
+        "compared together need different names. A file that builds on another should set its own."))
+    title: Text = Field(description="One-line title; heads summaries and plots.")
+    description: Text = Field(description="What the scenario assumes, in a few sentences; printed by `dipsim check`.")
+    sources: dict[str, Text] = Field({}, json_schema_extra=_keyed_by("<id>"), description=(
+        "Full reference for a short source name that `source` texts cite, e.g. `levada2018 = \"Levada Center "
+        "poll, ...\"`. A file that builds on another adds entries to its base's and can redefine a name."))
+    run: RunSettings = Field(RunSettings(), description="How many negotiations to simulate, and from which seed.")
 
     def resolved(self) -> dict[str, Any]:
         """The scenario as plain data, defaults included (what `scenario.toml` holds)."""
@@ -176,12 +272,27 @@ class _Described(_Strict):
 
 
 class Scenario(_Described):
-    protocol: Literal["bargaining"] = "bargaining"
-    negotiation: Negotiation
-    issues: Annotated[dict[str, Issue], Field(min_length=1, max_length=8)]
-    parties: Annotated[dict[str, Party], Field(min_length=2, max_length=2)]
-    outside: Annotated[dict[str, Outside], Field(max_length=1)] = {}
-    history: History | None = None
+    """A bargaining scenario: two governments, their publics and an outside power negotiate over a set of
+    issues (sim.protocol)."""
+
+    protocol: Literal["bargaining"] = Field("bargaining", description=(
+        "The model: alternating offers between two governments. `\"expected_utility\"` selects Bueno de "
+        "Mesquita's model instead, whose files have other keys."))
+    negotiation: Negotiation = Field(description="How the talks run: the deadline, who opens, ratification.")
+    issues: Annotated[dict[str, Issue], Field(min_length=1, max_length=8)] = Field(
+        json_schema_extra=_keyed_by("<issue>"), description=(
+            "The issues negotiated, one `[issues.<issue>]` each. The name `<issue>` is how utilities, effects "
+            "and the output columns refer to the issue."))
+    parties: Annotated[dict[str, Party], Field(min_length=2, max_length=2)] = Field(
+        json_schema_extra=_keyed_by("<id>"), description=(
+            "The two governments at the table, one `[parties.<id>]` each. The name `<id>` is how other keys and "
+            "the output columns refer to the party."))
+    outside: Annotated[dict[str, Outside], Field(max_length=1)] = Field({}, json_schema_extra=_keyed_by("<id>"), description=(
+        "A power not at the table that presses one party and speaks to both publics, `[outside.<id>]`. Left "
+        "out: no outside power."))
+    history: History | None = Field(None, description=(
+        "What history did at the moment the scenario stands for; the scenarios of `scenarios/history/` have "
+        "it, and `dipsim backcast` reads it."))
 
     @property
     def party_ids(self) -> tuple[str, str]:
@@ -194,33 +305,39 @@ class Scenario(_Described):
 
 
 class Dimension(_Strict):
-    label: Text
-    low: float
-    high: float
-    source: Text
+    label: Text = Field(description="What positions measure.")
+    low: float = Field(description="One end of the issue's scale; below `high`.")
+    high: float = Field(description="The other end, above `low`; distances are divided by `high - low`.")
+    source: Text = Field(description="Where the scale comes from.")
 
 
 class Stakeholder(_Strict):
-    label: Text
-    position: float
-    capability: Annotated[float, Field(ge=0, le=1e6)]
-    salience: Annotated[float, Field(ge=0, le=1)]
-    source: Text
+    label: Text = Field(description="Display name.")
+    position: float = Field(description="Where the stakeholder stands, from `dimension.low` to `dimension.high`.")
+    capability: Annotated[float, Field(ge=0, le=1e6)] = Field(description="What it can bring to bear (relative).")
+    salience: Annotated[float, Field(ge=0, le=1)] = Field(description="How much it cares.")
+    source: Text = Field(description="Where its numbers come from.")
 
 
 class ExpectedUtilitySettings(_Strict):
-    rounds: Annotated[int, Field(ge=1, le=1000)] = 10
-    probability_denominator: Literal["all_pairs", "pair"] = "all_pairs"
-    source: Text
+    rounds: Annotated[int, Field(ge=1, le=1000)] = Field(10, description="Rounds of the model.")
+    probability_denominator: Literal["all_pairs", "pair"] = Field("all_pairs", description=(
+        "The probability that i prevails against j divides the votes for i over j by the absolute votes summed "
+        "over all pairs of positions (`\"all_pairs\"`, as replications of Scholz's code found needed to match "
+        "the published run) or over the pair (i, j) only (`\"pair\"`, the formula as printed)."))
+    source: Text = Field(description="Where the settings come from.")
 
 
 class ExpectedUtilityScenario(_Described):
     """A scenario for Bueno de Mesquita's expected utility model (sim.expected_utility)."""
 
-    protocol: Literal["expected_utility"]
-    dimension: Dimension
-    settings: ExpectedUtilitySettings
-    stakeholders: Annotated[dict[str, Stakeholder], Field(min_length=2)]
+    protocol: Literal["expected_utility"] = Field(description="Selects Bueno de Mesquita's expected utility model.")
+    dimension: Dimension = Field(description="The one dimension on which stakeholders take positions.")
+    settings: ExpectedUtilitySettings = Field(description="How the model runs.")
+    stakeholders: Annotated[dict[str, Stakeholder], Field(min_length=2)] = Field(
+        json_schema_extra=_keyed_by("<id>"), description=(
+            "The stakeholders, one `[stakeholders.<id>]` each. At least one needs capability x salience above "
+            "0."))
 
 
 # --------------------------------------------------------------------------- loading

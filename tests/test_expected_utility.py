@@ -35,21 +35,26 @@ def test_round_zero_matches_the_publication(table):
 
 
 def test_ten_rounds_pinned(table):
-    """The mean and median of each round as this implementation computes them (only round 0
-    is published as a number; the replications we know of do not reproduce the later
-    rounds exactly either). Pinned so that any change to the model's rules shows here."""
+    """A regression guard of this implementation, not a published figure: only round 0 is
+    published as numbers, and the replications we know of do not reproduce the later
+    rounds exactly either. Pinned exactly, since the figures are the same on every
+    machine (positions on the grid, the mean summed with math.fsum), so that any change
+    to the model's rules shows here. The median is a position: whole steps of the grid
+    (a millionth of the 4-to-10 range) above 4."""
     assert len(table) == 11 and table["round"].tolist() == list(range(11))
-    means = [7.389956, 7.461848, 7.553027, 7.590416, 7.60395, 7.606823, 7.388545, 7.396236,
-             7.464217, 7.54631, 7.590838]
-    medians = [7.0, 8.427218, 9.619879, 9.964258, 9.999664, 10.0, 10.0, 10.0, 8.212766, 9.328488, 9.886992]
-    assert np.allclose(table["mean"], means, atol=1e-6)
-    assert np.allclose(table["median"], medians, atol=1e-6)
+    means = [7.389955686853766, 7.461847917282127, 7.553027391432791, 7.5904160236336775, 7.603950082717873,
+             7.606823152141802, 7.388545961595273, 7.396237500738551, 7.464218333825701, 7.54631105169867,
+             7.590838035450517]
+    steps = [500000, 737870, 936647, 994043, 999944, 1000000, 1000000, 1000000, 702131, 888083, 981166]
+    assert table["mean"].tolist() == means
+    assert table["median"].tolist() == [4.0 + k * 6.0 / eu.GRID for k in steps]
+    assert table["forecast"].tolist() == table["median"].tolist()
 
 
 def stakeholders(emissions):
     s = emissions.stakeholders.values()
     return eu.Stakeholders(tuple(emissions.stakeholders), np.array([x.position for x in s]),
-                           np.array([x.capability for x in s]), np.array([x.salience for x in s]), 6.0)
+                           np.array([x.capability for x in s]), np.array([x.salience for x in s]), 6.0, 4.0)
 
 
 def test_probabilities(emissions):
@@ -83,12 +88,13 @@ def test_moves_follow_the_offer_rules(emissions):
         j = move.towards
         e_ij, e_ji = e[i, i, j], e[i, j, i]
         if move.kind == eu.CONFRONTATION:
-            assert e_ji > e_ij > 0 and move.position == st.position[j]
+            assert e_ji > e_ij + eu.TIE and e_ij > eu.TIE and move.position == st.position[j]
         elif move.kind == eu.COMPROMISE:
-            assert e_ji > 0 > e_ij and e_ji > abs(e_ij)
-            assert np.isclose(move.position, st.position[i] + (st.position[j] - st.position[i]) * abs(e_ij / e_ji))
+            assert e_ji > eu.TIE and e_ij < -eu.TIE and e_ji > abs(e_ij) + eu.TIE
+            compromise = st.position[i] + (st.position[j] - st.position[i]) * abs(e_ij / e_ji)
+            assert move.position == st.on_grid(compromise) and abs(move.position - compromise) <= 3.0 / eu.GRID
         else:
-            assert e_ji > 0 > e_ij and move.position == st.position[j]
+            assert e_ji > eu.TIE and e_ij < -eu.TIE and move.position == st.position[j]
 
 
 def test_it_is_a_mesa_model_of_stakeholder_agents(emissions):

@@ -9,7 +9,10 @@ protocol with that rule ends at a product-maximising deal (Rosenschein and Zlotk
 tables. Tolerance: none. Each offer a side makes gives it at least its gain at a
 product-maximising package, so the package accepted gives both sides at least their
 gains there; float multiplication is monotone, so its product equals the maximum
-exactly. Where several packages tie for the maximum, any of them passes.
+exactly. Where several packages tie for the maximum, any of them passes. (The engine
+compares gains and products up to sim.kernels.TIE, 1e-9, so in general the argument
+holds up to about TIE; on these tables no product lies within 1e-6 of the maximum
+without equalling it, and no gain within 1e-6 of zero, so the check stays exact.)
 """
 
 import numpy as np

@@ -1,349 +1,210 @@
-"""scenarios/README.md must document the scenario schema as sim/scenario.py defines it.
+"""scenarios/README.md documents the files as the models define them.
 
-The schema is walked from ``sim.scenario.Scenario`` through nested models,
-``dict[str, Model]`` tables, ``X | None``, ``Annotated[...]`` and lists. A belief
-model made by ``_belief`` (fields ``value`` and ``source``) is one documented key
-whose range is that of its ``value``. Each key path found (dict keys written as
-``<id>``, ``<issue>`` or ``<party>``, as the README writes them) must have a row
-``| `key.path` | type | range | default | meaning |`` in the README. The row's type,
-range (bounds as the schema enforces them), allowed choices and default must match
-the schema. A README row for a key the schema does not have is also an error.
+Its key tables are made from the files' JSON Schemas (analysis/presentation/reference.py),
+so the check is that they equal what the models make now; the ranges the tables state
+are then tried against the loader itself, so that a table cannot state a range the
+loader does not enforce.
 """
 
 from __future__ import annotations
 
+import copy
 import re
-import types
-import typing
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+import tomllib
 
-import annotated_types as at
 import pytest
-from pydantic import BaseModel, create_model
-from pydantic.fields import FieldInfo
+from pydantic import Field, ValidationError, create_model
 
+from dipsim.analysis.experiments.sweep_spec import SweepSpec
+from dipsim.analysis.presentation.reference import BLOCK, ReadmeError, Row, rows, schemas, with_tables
 from dipsim.sim import scenario as scenario_mod
-from dipsim.sim.scenario import MAX_PACKAGES, WEIGHT_TOLERANCE, RunSettings, Scenario
+from dipsim.sim.scenario import MAX_PACKAGES, WEIGHT_TOLERANCE, RunSettings, Scenario, ScenarioError, flatten
+from dipsim.sim.schema import scenario_schema
 
-ROOT = Path(__file__).resolve().parents[1]
+from .conftest import ROOT, SCENARIOS
+
 README = ROOT / "scenarios" / "README.md"
-
-# How the README names the keys of each table keyed by names: (model, field) -> one
-# placeholder per dict level. A new table of this kind must be added here (and documented).
-PLACEHOLDERS = {
-    ("Scenario", "sources"): ("<id>",),
-    ("Scenario", "issues"): ("<issue>",),
-    ("Scenario", "parties"): ("<id>",),
-    ("Scenario", "outside"): ("<id>",),
-    ("Utility", "issues"): ("<issue>",),
-    ("Public", "effects"): ("<issue>",),
-    ("Pressure", "shift"): ("<issue>",),
-    ("Rhetoric", "effects"): ("<party>", "<issue>"),
-}
-
-# Keys documented in the README that are read while loading, not validated by the schema.
-LOADING_KEYS = {"base"}
-
-
-@dataclass
-class Key:
-    path: str
-    kind: str                 # the README's type word: belief, number, whole number, text, ...
-    leaf: bool                # a value (documented row required) rather than a table
-    bounds: list[str] = field(default_factory=list)   # phrases the range cell must contain
-    choices: tuple = ()       # allowed values of a Literal
-    default: str | None = None  # phrase the default cell must contain (None: not checked)
-
-
-# --------------------------------------------------------------------------- the schema
-
-
-def _unwrap(tp: Any, meta: list) -> tuple[Any, list]:
-    """Strip Annotated[...] (collecting its constraints) and `| None`."""
-    while True:
-        origin = typing.get_origin(tp)
-        if origin is Annotated:
-            inner, *extra = typing.get_args(tp)
-            for m in extra:
-                meta = meta + (list(m.metadata) if isinstance(m, FieldInfo) else [m])
-            tp = inner
-        elif origin in (Union, types.UnionType):
-            args = [a for a in typing.get_args(tp) if a is not type(None)]
-            assert len(args) == 1, f"cannot document a union of several types: {tp}"
-            tp = args[0]
-        else:
-            return tp, meta
-
-
-def _fmt(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else repr(float(x))
-
-
-def _number_bounds(meta: list, whole: bool) -> list[str]:
-    lo = hi = None
-    above = ""
-    for m in meta:
-        if isinstance(m, at.Ge):
-            lo = m.ge
-        elif isinstance(m, at.Gt) and not whole:
-            lo, above = m.gt, "above "
-        elif isinstance(m, at.Le):
-            hi = m.le
-        elif isinstance(m, at.Lt) and whole:
-            hi = m.lt - 1
-        elif isinstance(m, (at.Gt, at.Lt)):
-            raise AssertionError(f"open bound {m}: say in the README how it is written, then here")
-    if lo is None and hi is None:
-        return []
-    assert lo is not None and hi is not None, "a one-sided bound: extend this test and the README"
-    return [f"{above}{_fmt(lo)} to {_fmt(hi)}"]
-
-
-def _length_bounds(meta: list) -> list[str]:
-    lo = next((m.min_length for m in meta if isinstance(m, at.MinLen)), None)
-    hi = next((m.max_length for m in meta if isinstance(m, at.MaxLen)), None)
-    if lo is None and hi is None:
-        return []
-    if lo == hi:
-        return [f"exactly {lo}"]
-    if hi is None:
-        return [f"at least {lo}"]
-    if lo is None or lo == 0:
-        return [f"at most {hi}"]
-    return [f"{lo} to {hi}"]
-
-
-def _is_belief(tp: Any) -> bool:
-    return isinstance(tp, type) and issubclass(tp, BaseModel) and set(tp.model_fields) == {"value", "source"}
-
-
-def _default(info: FieldInfo | None) -> str | None:
-    if info is None:
-        return None
-    if info.is_required():
-        return "required"
-    d = info.default
-    if d is None or d == {}:
-        return "none"
-    if isinstance(d, bool):
-        return "true" if d else "false"
-    if isinstance(d, str):
-        return f'"{d}"'
-    if isinstance(d, (int, float)):
-        return _fmt(d)
-    return None          # a table with defaults (run): its keys are checked one by one
-
-
-def _node(tp: Any, meta: list, path: str, info: FieldInfo | None, owner: str, name: str,
-          placeholders: tuple = ()) -> list[Key]:
-    default = _default(info)
-    if _is_belief(tp):
-        value_tp, value_meta = _unwrap(tp.model_fields["value"].annotation, list(tp.model_fields["value"].metadata))
-        assert value_tp is float and tp.model_fields["source"].is_required()
-        return [Key(path, "belief", True, _number_bounds(value_meta, whole=False), default=default)]
-    if isinstance(tp, type) and issubclass(tp, BaseModel):
-        return [Key(path, "table", False, default=default), *walk(tp, path)]
-    origin = typing.get_origin(tp)
-    if origin is dict:
-        if not placeholders:
-            placeholders = PLACEHOLDERS.get((owner, name), ())
-            assert placeholders, f"{path}: a new table keyed by names; add its placeholder to PLACEHOLDERS"
-        value_tp, value_meta = _unwrap(typing.get_args(tp)[1], [])
-        here = Key(path, "table", False, _length_bounds(meta), default=default)
-        child = f"{path}.{placeholders[0]}"
-        return [here, *_node(value_tp, value_meta, child, None, owner, name, placeholders[1:])]
-    if origin is list:
-        item_tp, item_meta = _unwrap(typing.get_args(tp)[0], [])
-        if item_tp is float:
-            return [Key(path, "list of numbers", True, _length_bounds(meta) + _number_bounds(item_meta, False),
-                        default=default)]
-        if item_tp is str:
-            return [Key(path, "list of text", True, _length_bounds(meta), default=default)]
-        raise AssertionError(f"{path}: a list of {item_tp}")
-    if origin is Literal:
-        return [Key(path, "text", True, choices=typing.get_args(tp), default=default)]
-    if tp is bool:
-        return [Key(path, "true or false", True, default=default)]
-    if tp is int:
-        return [Key(path, "whole number", True, _number_bounds(meta, whole=True), default=default)]
-    if tp is float:
-        return [Key(path, "number", True, _number_bounds(meta, whole=False), default=default)]
-    if tp is str:
-        return [Key(path, "text", True, default=default)]
-    raise AssertionError(f"{path}: a field of type {tp}; teach this test how the README documents it")
-
-
-def walk(model: type[BaseModel], prefix: str = "") -> list[Key]:
-    """Every key path of the schema below ``model``, tables and values."""
-    keys = []
-    for name, info in model.model_fields.items():
-        path = f"{prefix}.{name}" if prefix else name
-        tp, meta = _unwrap(info.annotation, list(info.metadata))
-        keys += _node(tp, meta, path, info, model.__name__, name)
-    return keys
-
-
-# --------------------------------------------------------------------------- the README
-
-
-ROW = re.compile(r"^\|\s*`([^`]+)`\s*\|(.*)\|\s*$")
-
-
-def readme_rows(text: str) -> dict[str, list[str]]:
-    """Reference rows: key path -> [type, range, default, meaning]."""
-    rows: dict[str, list[str]] = {}
-    for line in text.splitlines():
-        m = ROW.match(line.strip())
-        if not m:
-            continue
-        cells = [c.strip() for c in m.group(2).split("|")]
-        if len(cells) != 4:
-            continue                      # another table (e.g. the strategies)
-        assert m.group(1) not in rows, f"two README rows for {m.group(1)}"
-        rows[m.group(1)] = cells
-    return rows
-
-
-def _normal(cell: str) -> str:
-    cell = cell.replace("\u2212", "-").replace("\u2013", "-")
-    return re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", cell)
-
-
-def _has_phrase(cell: str, phrase: str) -> bool:
-    return re.search(rf"(?<![\d.\-]){re.escape(phrase)}(?!\.?\d)", _normal(cell)) is not None
-
-
-def undocumented(keys: list[Key], text: str) -> list[str]:
-    rows = readme_rows(text)
-    return [k.path for k in keys if k.leaf and k.path not in rows]
-
-
-def mismatches(keys: list[Key], text: str) -> list[str]:
-    rows, problems = readme_rows(text), []
-    for k in keys:
-        if k.path not in rows:
-            continue
-        kind, rng, default, meaning = rows[k.path]
-        if not kind.lower().startswith(k.kind):
-            problems.append(f"{k.path}: type cell {kind!r} should start with {k.kind!r}")
-        for phrase in k.bounds:
-            if not _has_phrase(rng, phrase):
-                problems.append(f"{k.path}: range cell {rng!r} should state {phrase!r}")
-        for choice in k.choices:
-            if f'"{choice}"' not in rng:
-                problems.append(f'{k.path}: range cell {rng!r} should list "{choice}"')
-        if k.default is not None and not _has_phrase(default.lower(), k.default.lower()):
-            problems.append(f"{k.path}: default cell {default!r} should say {k.default!r}")
-        if not meaning:
-            problems.append(f"{k.path}: no meaning given")
-    return problems
-
-
-@pytest.fixture(scope="module")
-def keys() -> list[Key]:
-    return walk(Scenario)
-
-
-SWEEPS_HEADING = "## Sweep files"
-EU_HEADING = "## Expected utility scenarios"
+REGENERATE = "dipsim schema --force --out scenarios/schema --readme scenarios/README.md"
+KEY_ROW = re.compile(r"^\| `[^`]+` \|(?:[^|]*\|){4}\s*$")
 
 
 @pytest.fixture(scope="module")
 def text() -> str:
-    """The scenario part of the README (the sweep-file reference follows it)."""
-    return README.read_text(encoding="utf-8").split(EU_HEADING)[0]
+    return README.read_text(encoding="utf-8")
 
 
-# --------------------------------------------------------------------------- tests
+@pytest.fixture(scope="module")
+def documents() -> dict:
+    return schemas()
 
 
-def test_the_walk_finds_the_schema(keys):
-    leaves = [k.path for k in keys if k.leaf]
-    assert len(leaves) > 40, leaves
-    assert len(leaves) == len(set(leaves))
-    for expected in (
-        "run.seed",
-        "negotiation.after_failed_ratification",
-        "parties.<id>.anticipation",
-        "parties.<id>.utility.issues.<issue>.weight",
-        "parties.<id>.public.effects.<issue>.values",
-        "outside.<id>.pressure.shift.<issue>.values",
-        "outside.<id>.rhetoric.effects.<party>.<issue>.values",
-        "sources.<id>",
-    ):
-        assert expected in leaves
-    beliefs = {k.path: k.bounds for k in keys if k.kind == "belief"}
-    assert beliefs["outside.<id>.response"] == ["0 to 1000"]
-    assert beliefs["parties.<id>.public.margin"] == ["0.001 to 1"]
+def table_rows(text: str) -> dict[str, Row]:
+    """The rows of the README's reference tables, by key (the last table wins)."""
+    found = {}
+    for block in BLOCK.finditer(text):
+        for line in block["body"].splitlines()[2:]:
+            key, kind, rng, default, meaning = (c.strip() for c in line.strip("| ").split(" | "))
+            found[key.strip("`")] = Row(key.strip("`"), kind, rng, default, meaning)
+    return found
 
 
-def test_every_key_of_the_schema_is_documented(keys, text):
-    missing = undocumented(keys, text)
-    assert not missing, "keys of the schema with no row in scenarios/README.md:\n  " + "\n  ".join(missing)
+# --------------------------------------------------------------------------- the tables are generated
 
 
-def test_documented_types_ranges_and_defaults_match_the_schema(keys, text):
-    problems = mismatches(keys, text)
-    assert not problems, "scenarios/README.md differs from the schema:\n  " + "\n  ".join(problems)
+def test_the_reference_tables_are_what_the_models_make(text, documents):
+    assert with_tables(text, documents) == text, f"scenarios/README.md's tables are stale: run `{REGENERATE}`"
 
 
-def test_the_readme_documents_no_key_the_schema_lacks(keys, text):
-    known = {k.path for k in keys} | LOADING_KEYS
-    extra = [path for path in readme_rows(text) if path not in known]
-    assert not extra, f"README rows for keys the schema does not have: {extra}"
+def test_no_key_is_documented_by_hand(text):
+    """A key row outside the generated tables would drift from the models: there is none."""
+    outside = BLOCK.sub("", text)
+    hand = [line for line in outside.splitlines() if KEY_ROW.match(line)]
+    assert not hand, hand
 
 
-def test_the_check_would_catch_an_undocumented_key(keys, text):
-    # A row taken out of the README is reported...
-    path = "outside.<id>.pressure.shift.<issue>.values"
-    cut = "\n".join(line for line in text.splitlines() if not line.startswith(f"| `{path}` |"))
-    assert undocumented(keys, cut) == [path]
-    # ...and so is a field added to the schema.
-    more_run = create_model("RunSettings", __base__=RunSettings, threads=(int, 1))
-    wider = create_model("Scenario", __base__=Scenario, run=(more_run, more_run()))
-    assert undocumented(walk(wider), text) == ["run.threads"]
-    # ...and a range that drifts.
-    drifted = text.replace("| `run.runs` | whole number | 1 to 10,000,000 |", "| `run.runs` | whole number | 1 to 1,000 |")
-    assert drifted != text
-    assert any(p.startswith("run.runs: range") for p in mismatches(keys, drifted))
+def test_every_key_of_every_file_has_a_row(text, documents):
+    documented = {(block["file"], row) for block in BLOCK.finditer(text)
+                  for row in re.findall(r"^\| `([^`]+)` \|", block["body"], flags=re.M)}
+    for file, schema in documents.items():
+        for row in rows(schema):
+            assert (file, row.key) in documented, (file, row.key)
+    assert len(documented) > 100
+
+
+def test_a_row_for_a_key_the_models_lack_fails(text, documents):
+    made_up = "| `run.threads` | whole number | 1 to 64 | 1 | Threads per run. |"
+    stale = text.replace("| `run.runs` |", made_up + "\n| `run.runs` |", 1)
+    assert stale != text
+    assert with_tables(stale, documents) != stale           # the test above fails on it
+    assert with_tables(stale, documents) == text            # and `dipsim schema --readme` takes it out
+
+
+def test_a_new_field_shows_in_its_table(text, documents):
+    more_run = create_model("RunSettings", __base__=RunSettings,
+                            threads=(int, Field(1, ge=1, le=64, description="Threads per run.")))
+    wider = create_model("Scenario", __base__=Scenario, run=(more_run, Field(more_run(), description="Run.")))
+    grown = {**documents, "scenario.schema.json": scenario_schema(wider, "wider")}
+    made = with_tables(text, grown)
+    assert made != text
+    assert "| `run.threads` | whole number | 1 to 64 | 1 | Threads per run. |" in made.split("### `[negotiation]`")[0]
+
+
+def test_a_key_without_a_table_or_a_table_without_keys_is_an_error(text, documents):
+    top = "<!-- reference table: scenario.schema.json -->"
+    with pytest.raises(ReadmeError, match="key name has no reference table"):
+        with_tables(text.replace(top, "<!-- reference table: scenario.schema.json, keys under nowhere -->", 1),
+                    documents)
+    with pytest.raises(ReadmeError, match="lists nothing"):
+        with_tables(text.replace("keys under negotiation", "keys under negotiations", 1), documents)
+    with pytest.raises(ReadmeError, match="allowed: scenario.schema.json"):
+        with_tables(text.replace(top, "<!-- reference table: scenarios.schema.json -->", 1), documents)
+
+
+def test_every_key_has_a_description(documents):
+    def walk(node, path):
+        for name, child in node.get("properties", {}).items():
+            assert child.get("description", "").strip(), f"{path}{name}: no description"
+            walk(child, f"{path}{name}.")
+        for inner in ("additionalProperties", "items"):
+            if isinstance(node.get(inner), dict):
+                walk(node[inner], f"{path}*.")
+
+    for file, schema in documents.items():
+        walk(schema, f"{file}: ")
+
+
+# --------------------------------------------------------------------------- what the rows say
+
+
+def test_rows_say_type_range_choices_and_default(text):
+    row = {key: (r.type, r.range, r.default) for key, r in table_rows(text).items()}
+    assert row["run.runs"] == ("whole number", "1 to 10,000,000", "1000")
+    assert row["run.seed"] == ("whole number", "0 to 9,223,372,036,854,775,807", "0")       # lt=2**63
+    assert row["parties.<id>.strategy.discount"] == ("number", "above 0 to 1", "1")          # gt=0
+    assert row["parties.<id>.strategy.beta"] == ("number", "0.01 to 100", "none")
+    assert row["parties.<id>.public.margin"] == ("belief", "0.001 to 1", "required")
+    assert row["negotiation.after_failed_ratification"] == ("text", '`"end"` or `"continue"`', '`"end"`')
+    assert row["negotiation.ratification"] == ("true or false", "", "true")
+    assert row["issues"] == ("table", "1 to 8 entries", "required")
+    assert row["parties"] == ("table", "exactly 2 entries", "required")
+    assert row["outside"] == ("table", "at most 1 entry", "none")
+    assert row["issues.<issue>.options"] == ("list of text", "2 to 2001 entries; each not blank", "required")
+    assert row["outside.<id>.rhetoric.effects.<party>.<issue>.values"] == ("list of numbers", "each -1 to 1", "required")
+    assert row["sources.<id>"] == ("text", "not blank", "none")
+    assert row["parameters.*.levels"] == ("list of numbers, text or true/false", "at least 1 entry", "none")
+    meaning = {key: r.meaning for key, r in table_rows(text).items()}
+    assert meaning["parties.<id>.strategy.beta"].startswith('Required when `kind` is `"time_dependent"`.')
+    assert meaning["parties.<id>.autonomy"].startswith("Required for the party an outside power acts on")
+    assert meaning["base"].startswith("The file this one builds on")
 
 
 def test_the_rules_constants_are_stated(text):
-    assert f"{MAX_PACKAGES:,}" in text
-    assert f"{WEIGHT_TOLERANCE:.12f}".rstrip("0") in text
+    rules = text.split("## Rules that span fields")[1].split("\n## ")[0]
+    assert f"{MAX_PACKAGES:,}" in rules
+    assert f"{WEIGHT_TOLERANCE:f}" in rules
 
 
 def test_every_shipped_scenario_is_listed(text):
-    for path in sorted((ROOT / "scenarios").glob("*.toml")):
+    for path in sorted(SCENARIOS.glob("*.toml")):
         spec = scenario_mod.load(path)
         assert f"| `{path.stem}` | {spec.title} |" in text, f"{path.name} missing from the shipped-scenarios table"
 
 
-def test_every_sweep_file_key_is_documented():
-    """The sweep-file section has a row for every field of the sweep schema."""
-    from dipsim.analysis.experiments.sweep_spec import DesignSpec, ParameterSpec, SweepSpec
+# --------------------------------------------------------------------------- the ranges are the loader's
 
-    section = README.read_text(encoding="utf-8").split(SWEEPS_HEADING)[1]
-    rows = set(re.findall(r"^\| `([^`]+)` \|", section, flags=re.M))
-    expected = {f for f in SweepSpec.model_fields if f not in ("design",)}
-    expected |= {f"design.{f}" for f in DesignSpec.model_fields}
-    expected |= {f"parameters.*.{f}" for f in ParameterSpec.model_fields}
-    assert expected <= rows, sorted(expected - rows)
-    assert len(expected) > 15
+BOUNDS = re.compile(r"^(?:each )?(above )?(-?[\d,.]+) to (-?[\d,.]+)$")
+EXAMPLES = {"scenario.schema.json": ["baseline.toml", "history/2018.toml"],
+            "expected_utility.schema.json": ["expected_utility/eu_car_emissions.toml"],
+            "sweep.schema.json": ["sweeps/pressure_vs_opposition.toml", "sweeps/sobol_preferences.toml"]}
 
 
-def test_every_expected_utility_key_is_documented():
-    from dipsim.sim.scenario import ExpectedUtilityScenario, ExpectedUtilitySettings, Stakeholder
-    from dipsim.sim.scenario import Dimension
+def _example(key: str, file: str) -> tuple[dict, str] | None:
+    """Plain data of a shipped file that has ``key`` (placeholders filled), defaults
+    included, and the key."""
+    pattern = re.compile("^" + re.sub(r"<[a-z]+>|\\\*", "[^.]+", re.escape(key)) + r"(\.value|\.0)?$")
+    for name in EXAMPLES[file]:
+        path = SCENARIOS / name
+        data = (SweepSpec.model_validate(tomllib.loads(path.read_text())).model_dump(mode="json")
+                if file == "sweep.schema.json" else scenario_mod.load(path).resolved())
+        for leaf in flatten(data):
+            if pattern.match(leaf):
+                return data, leaf
+    return None
 
-    section = README.read_text(encoding="utf-8").split(EU_HEADING)[1].split(SWEEPS_HEADING)[0]
-    rows = " ".join(re.findall(r"^\| (`[^|]+) \|", section, flags=re.M))
-    expected = {"protocol", "name", "title", "description", "sources", "run"}
-    expected |= {f"dimension.{f}" for f in Dimension.model_fields}
-    expected |= {f"settings.{f}" for f in ExpectedUtilitySettings.model_fields}
-    expected |= {f"stakeholders.<id>.{f}" for f in Stakeholder.model_fields}
-    assert set(ExpectedUtilityScenario.model_fields) - {"dimension", "settings", "stakeholders"} <= expected
-    missing = [k for k in expected if f"`{k}`" not in rows]
-    assert not missing, missing
+
+def _error_at(data: dict, leaf: str, value, file: str) -> bool:
+    """Whether the loader rejects ``value`` at ``leaf``, naming that key."""
+    data = copy.deepcopy(data)
+    scenario_mod.set_value(data, {}, leaf.split("."), value, "test")
+    if file == "sweep.schema.json":
+        try:
+            SweepSpec.model_validate(data)
+        except ValidationError as exc:
+            return any(".".join(map(str, e["loc"])) == leaf for e in exc.errors())
+        return False
+    try:
+        scenario_mod.validate(data)
+    except ScenarioError as exc:
+        return exc.key == leaf
+    return False
+
+
+@pytest.mark.parametrize("file", list(EXAMPLES))
+def test_every_range_a_table_states_is_the_one_the_loader_enforces(file, documents):
+    tried = 0
+    for row in rows(documents[file]):
+        bounds = BOUNDS.match(row.range)
+        if not bounds:
+            continue
+        found = _example(row.key, file)
+        assert found, f"{row.key}: no shipped file has this key to try its range on"
+        data, leaf = found
+        number = int if row.type == "whole number" else float
+        above, lo, hi = bounds[1], number(bounds[2].replace(",", "")), number(bounds[3].replace(",", ""))
+        step = 1 if number is int else max(1e-9, (hi - lo) * 1e-6)
+        assert not _error_at(data, leaf, hi, file), f"{row.key}: {hi} is stated allowed"
+        assert _error_at(data, leaf, hi + step, file), f"{row.key}: above {hi} is stated not allowed"
+        assert _error_at(data, leaf, lo - step, file), f"{row.key}: below {lo} is stated not allowed"
+        assert _error_at(data, leaf, lo, file) == bool(above), f"{row.key}: {lo} is stated {'not ' * bool(above)}allowed"
+        tried += 1
+    assert tried >= {"scenario.schema.json": 25, "expected_utility.schema.json": 3, "sweep.schema.json": 6}[file]

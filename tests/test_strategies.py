@@ -6,7 +6,7 @@ import pytest
 from dipsim.sim.scenario import Strategy as StrategySpec
 from dipsim.sim.space import NO_PACKAGE
 from dipsim.sim.strategies import STRATEGIES, STRATEGY_INDEX, View
-from dipsim.sim.strategies.time_dependent import POSITIVE, TimeDependent
+from dipsim.sim.strategies.time_dependent import TimeDependent
 from dipsim.sim.strategies.zeuthen import Zeuthen, risk
 from dipsim.sim.strategies.hardliner import Hardliner
 
@@ -185,8 +185,8 @@ def test_compiled_searches_equal_the_masked_search():
         # hardliner: its best package among those it gains from
         assert np.array_equal(Hardliner().respond(v).offer, _best_by_masks(own, other, own > 0))
         # time-dependent: the other side's best among the packages meeting its demand
-        demand = np.maximum(TimeDependent.target(v), POSITIVE)
-        assert np.array_equal(TimeDependent().respond(v).offer, _best_by_masks(other, own, own >= demand[:, None]))
+        demand = TimeDependent.target(v)[:, None]
+        assert np.array_equal(TimeDependent().respond(v).offer, _best_by_masks(other, own, (own > 0) & (own >= demand)))
         # Zeuthen's opening: its best among packages both gain from, the Nash product breaking ties
         both = (own > 0) & (other > 0)
         nash = np.where(both, np.where(both, own, 1.0) * np.where(both, other, 1.0), -np.inf)

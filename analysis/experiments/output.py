@@ -3,6 +3,7 @@ only when complete; an existing folder is replaced only when asked."""
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
@@ -23,6 +24,23 @@ def check_target(target: Path, force: bool) -> None:
         raise OutputError(f"{target}: exists and is not a folder; choose another --out")
     if target.exists() and not force:
         raise OutputError(f"{target}: already exists; pass --force to replace it, or choose another --out")
+    check_writable(target)
+
+
+def check_writable(target: Path) -> None:
+    """Fail before any work if ``target`` could not be made: the nearest folder on its way
+    that exists must take a new folder (tried with an empty one, removed at once)."""
+    target = Path(target)
+    where = next(p for p in target.absolute().parents if p.exists())
+    if not where.is_dir():
+        raise OutputError(f"{target}: cannot be created: {where} is a file, not a folder; choose another --out")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".dipsim-probe-", dir=where))
+    except OSError as exc:
+        why = {errno.ENOENT: "this filesystem takes no new folders", errno.EROFS: "read-only filesystem",
+               errno.EACCES: "permission denied", errno.EPERM: "not permitted"}.get(exc.errno, exc.strerror)
+        raise OutputError(f"{target}: cannot be created: no new folder can be made in {where} ({why}); "
+                          "choose another --out") from None
 
 
 @contextmanager

@@ -32,13 +32,25 @@ class _Strict(BaseModel):
 
 
 class ParameterSpec(_Strict):
-    key: str | None = None          # one key path, as for --set
-    keys: str | None = None         # a pattern over the base scenario's numbers: one parameter each
-    levels: Annotated[list[Scalar], Field(min_length=1)] | None = None
-    bounds: Annotated[list[float], Field(min_length=2, max_length=2)] | None = None
-    spread: Annotated[float, Field(gt=0)] | None = None
-    scale: bool = False             # the value multiplies the base value(s) at key
-    label: str | None = None
+    key: str | None = Field(None, description=(
+        "Either this or `keys`. A key path of the base scenario, as for `--set`; a belief may be named without "
+        "`.value`. The output column is the full path (`outside.usa.pressure.max.value`)."))
+    keys: str | None = Field(None, description=(
+        "Either this or `key`: a pattern (`*` matches anything, dots included) that makes one parameter of "
+        "every number of the base scenario that matches, e.g. `\"parties.*.utility.*\"`. Takes `spread` and "
+        "nothing else; continuous designs only."))
+    levels: Annotated[list[Scalar], Field(min_length=1)] | None = Field(None, description=(
+        "Grid designs, with `key`: the values a grid takes, all numbers, all text or all true/false."))
+    bounds: Annotated[list[float], Field(min_length=2, max_length=2)] | None = Field(None, description=(
+        "Random, latin, sobol and morris designs, with `key`: `[low, high]`, low < high, the range sampled "
+        "uniformly."))
+    spread: Annotated[float, Field(gt=0)] | None = Field(None, description=(
+        "With `keys`: each matched number varies within plus or minus `spread` of its base value, inside the "
+        "range its field allows."))
+    scale: bool = Field(False, description=(
+        "With `key`. true: the value multiplies the base value, or every number under `key` (e.g. all values "
+        "of a public's effect on territory)."))
+    label: str | None = Field(None, description="Display name in plots; the key if left out.")
 
     @model_validator(mode="after")
     def _one_form(self):
@@ -58,26 +70,51 @@ class ParameterSpec(_Strict):
 
 
 class DesignSpec(_Strict):
-    kind: Literal["grid", "random", "latin", "sobol", "morris"]
-    samples: Annotated[int, Field(ge=1, le=100_000_000)] | None = None        # random, latin
-    base_samples: Annotated[int, Field(ge=2, le=2**24)] | None = None         # sobol: N
-    second_order: bool = True                                                 # sobol
-    trajectories: Annotated[int, Field(ge=2, le=100_000)] | None = None       # morris: r
-    levels: Annotated[int, Field(ge=2, le=100)] = 4                           # morris: p
+    kind: Literal["grid", "random", "latin", "sobol", "morris"] = Field(description=(
+        "grid: every combination of the levels, the last parameter varying fastest. random: independent "
+        "uniform draws within the bounds. latin: a Latin hypercube (scipy). sobol: Saltelli's scheme on a "
+        "scrambled Sobol' sequence, the same matrix as `SALib.sample.sobol.sample`, so `SALib.analyze.sobol` "
+        "can read the results in run order. morris: Morris (1991) elementary-effect trajectories from "
+        "`SALib.sample.morris`, so that `dipsim analyze` can screen the parameters (mu*, sigma)."))
+    samples: Annotated[int, Field(ge=1, le=100_000_000)] | None = Field(None, description=(
+        "Required for random and latin designs: the number of points. A latin design holds at most "
+        f"{LATIN_LIMIT:,} values (points x parameters)."))
+    base_samples: Annotated[int, Field(ge=2, le=2**24)] | None = Field(None, description=(
+        "Required for sobol designs: Saltelli's N, a power of 2. Points = N x (2D + 2) with second-order "
+        "indices, N x (D + 2) without; D is the number of parameters."))
+    second_order: bool = Field(True, description="sobol: also the rows needed for second-order indices.")
+    trajectories: Annotated[int, Field(ge=2, le=100_000)] | None = Field(None, description=(
+        "Required for morris designs: the number of trajectories r; points = r x (D + 1)."))
+    levels: Annotated[int, Field(ge=2, le=100)] = Field(4, description="morris: the grid levels p of each parameter.")
 
 
 class SweepSpec(_Strict):
-    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]
-    title: Annotated[str, Field(min_length=1)]
-    description: Annotated[str, Field(min_length=1)]
-    scenario: Annotated[str, Field(min_length=1)]   # the base scenario, relative to the sweep file
-    set: list[str] = []
-    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
-    replications: Annotated[int, Field(ge=1, le=1_000_000)] = 1
-    common_random_numbers: bool = False
-    chunk: Annotated[int, Field(ge=1, le=1_000_000)] = 16_384
-    design: DesignSpec
-    parameters: Annotated[list[ParameterSpec], Field(min_length=1)]
+    """A sweep file: which settings of a base scenario to vary, how, and how often."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")] = Field(description=(
+        "Names the default output folder `results/sweeps/NAME`."))
+    title: Annotated[str, Field(min_length=1)] = Field(description="Heads the summary and the plots.")
+    description: Annotated[str, Field(min_length=1)] = Field(description="What the sweep asks.")
+    scenario: Annotated[str, Field(min_length=1)] = Field(description=(
+        "The base scenario: a path relative to the sweep file."))
+    set: list[str] = Field([], description="Fixed overrides of the base, each `key.path=value` as for `--set`.")
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = Field(0, description=(
+        "Root seed. Run `point x replications + replicate` gets `sim.draws.run_seeds(seed, point, "
+        "replicate)`."))
+    replications: Annotated[int, Field(ge=1, le=1_000_000)] = Field(1, description=(
+        "Runs per design point, each with its own seed."))
+    common_random_numbers: bool = Field(False, description=(
+        "true: every point uses the same replicate seeds (`point` 0 in the seed rule), so differences between "
+        "points come from the parameters, not the draws. Use it for sobol and morris designs: without it a "
+        "parameter the model ignores still shows an effect (the draws differ from point to point)."))
+    chunk: Annotated[int, Field(ge=1, le=1_000_000)] = Field(16_384, description=(
+        "Most runs in one task and one Parquet part. The results do not depend on it."))
+    design: DesignSpec = Field(description="How the points are chosen.")
+    parameters: Annotated[list[ParameterSpec], Field(min_length=1)] = Field(description=(
+        "The settings varied, each a `[[parameters]]` table of one of two forms: `key` with `levels` or "
+        "`bounds` (and optionally `scale`), or `keys` with `spread`. A key may be swept once. Every level, and "
+        "both ends of every range, must give a valid scenario when applied to the base (after renormalising "
+        "weights)."))
 
 
 @dataclass(frozen=True)

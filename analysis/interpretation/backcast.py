@@ -12,6 +12,7 @@ and islands come from each file's [history] table.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -38,9 +39,9 @@ def load_history(folder: Path | None = None) -> list:
     return sorted(specs, key=lambda s: s.history.year)
 
 
-def measure(spec, runs: int, seed: int) -> dict:
+def measure(spec, runs: int, seed: int, progress: Callable[[int], None] | None = None) -> dict:
     tables = Tables.from_scenarios([spec])
-    outcomes, _ = simulate(tables, draws.run_seeds(seed, 0, np.arange(runs)), rounds=False)
+    outcomes, _ = simulate(tables, draws.run_seeds(seed, 0, np.arange(runs)), rounds=False, progress=progress)
     k = int(outcomes.treaty.sum())
     lo, hi = wilson(k, runs)
     gains = [p.utility[0] - p.reservation[0] for p in tables.parties]
@@ -75,8 +76,10 @@ def direction(previous: dict, current: dict) -> str:
     return "same"
 
 
-def backcast(runs: int = 20_000, seed: int = 1956, folder: Path | None = None) -> pd.DataFrame:
-    rows = [measure(spec, runs, seed) for spec in load_history(folder)]
+def backcast(runs: int = 20_000, seed: int = 1956, folder: Path | None = None,
+             progress: Callable[[int], None] | None = None) -> pd.DataFrame:
+    """The model's steps against history's; ``progress`` is told of runs as they finish."""
+    rows = [measure(spec, runs, seed, progress) for spec in load_history(folder)]
     for i, row in enumerate(rows):
         row["model_direction"] = "start" if i == 0 else direction(rows[i - 1], row)
         row["agrees"] = None if i == 0 else row["model_direction"] == row["history_direction"]

@@ -35,6 +35,24 @@ def _effects(effects: dict, s: Scenario, indent: str) -> list[str]:
     return lines
 
 
+def beliefs(s) -> list[dict]:
+    """Every table of a scenario that carries a source, in the file's order: its key path
+    (``key``), its numbers or settings as they are named in the file, and its ``source``
+    (`dipsim check --json`, the report's table of preferences)."""
+    rows = []
+
+    def walk(node, path):
+        if isinstance(node, dict):
+            if "source" in node:
+                rows.append({"key": ".".join(path), **node})
+            else:
+                for k, v in node.items():
+                    walk(v, [*path, k])
+
+    walk({k: v for k, v in s.resolved().items() if k not in ("sources", "description")}, [])
+    return rows
+
+
 def describe(s) -> str:
     from dipsim.sim.scenario import ExpectedUtilityScenario
 

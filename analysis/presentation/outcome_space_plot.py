@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from dipsim.analysis.interpretation.outcome_space import ratifiable, solutions
 from dipsim.analysis.interpretation.solutions import pareto_frontier
-from dipsim.analysis.presentation.plots import ACTOR_COLOURS, _save, colour
+from dipsim.analysis.presentation.plots import ACTOR_COLOURS, _save, colour, figure
 from dipsim.sim.preferences import Tables
 
 
@@ -62,7 +61,7 @@ def draw(ax, tables: Tables, row: int = 0, agreed: dict[int, tuple[int, int]] | 
 
 
 def outcome_space_plot(tables: Tables, title: str, path: Path, agreed=None, offers=None) -> Path:
-    fig, ax = plt.subplots(figsize=(9.5, 7))
+    fig, ax = figure(figsize=(9.5, 7))
     draw(ax, tables, 0, agreed, offers)
     ax.set_title(f"{title}\nthe outcome space: {tables.space.size} packages")
     return _save(fig, path)

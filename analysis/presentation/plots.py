@@ -9,14 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-matplotlib.rcParams["svg.hashsalt"] = "dipsim"   # the same SVG for the same figure
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from dipsim.analysis.experiments.summary import wilson  # noqa: E402
+from dipsim.analysis.experiments.summary import wilson
 
 OKABE_ITO = ["#D55E00", "#0072B2", "#009E73", "#E69F00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"]
 ACTOR_COLOURS = {
@@ -35,12 +32,25 @@ def colour(actor: str, order: int = 0) -> str:
     return ACTOR_COLOURS.get(actor, OKABE_ITO[(order + 5) % len(OKABE_ITO)])
 
 
-def _save(fig, path: Path) -> Path:
+# Settings for writing the files, applied only while saving (matplotlib.rc_context), so that
+# importing or using these modules leaves matplotlib's global settings and backend alone.
+SAVING = {"svg.hashsalt": "dipsim"}   # the same SVG for the same figure
+
+
+def figure(nrows: int = 1, ncols: int = 1, **kwargs):
+    """A new figure and its axes, as matplotlib.pyplot.subplots gives them, but outside
+    pyplot: no backend is chosen, no figure is registered, none needs closing."""
+    figsize = kwargs.pop("figsize", None)
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(nrows, ncols, **kwargs)
+
+
+def _save(fig: Figure, path: Path) -> Path:
     """Write a figure as PNG and as SVG beside it; return the PNG's path."""
-    fig.tight_layout()
-    fig.savefig(path, dpi=120, metadata={"Software": None})
-    fig.savefig(path.with_suffix(".svg"), metadata={"Date": None, "Creator": None})
-    plt.close(fig)
+    with matplotlib.rc_context(SAVING):
+        fig.tight_layout()
+        fig.savefig(path, dpi=120, metadata={"Software": None})
+        fig.savefig(path.with_suffix(".svg"), metadata={"Date": None, "Creator": None})
     return path
 
 
@@ -64,7 +74,7 @@ def _band(ax, frame: pd.DataFrame, column: str, label: str, col: str) -> None:
 def offers_plot(rounds: pd.DataFrame, party_ids: list[str], actors: list[str], labels: dict[str, str],
                 title: str, path: Path) -> Path:
     """Each side's standing offer, valued by every actor, round by round."""
-    fig, axes = plt.subplots(1, len(party_ids), figsize=(6 * len(party_ids), 4.2), sharey=True)
+    fig, axes = figure(1, len(party_ids), figsize=(6 * len(party_ids), 4.2), sharey=True)
     for ax, p in zip(np.atleast_1d(axes), party_ids):
         for j, a in enumerate(actors):
             _band(ax, rounds, f"offer_{p}_utility_{a}", labels[a], colour(a, j))
@@ -81,7 +91,7 @@ def actions_plot(rounds: pd.DataFrame, party_ids: list[str], outside: str | None
                  public_labels: dict[str, str], title: str, path: Path) -> Path:
     """The outside power's pressure and rhetoric, and each public's acceptance of each
     side's standing offer, round by round."""
-    fig, axes = plt.subplots(1, 1 + len(party_ids), figsize=(5.2 * (1 + len(party_ids)), 4.2))
+    fig, axes = figure(1, 1 + len(party_ids), figsize=(5.2 * (1 + len(party_ids)), 4.2))
     ax = axes[0]
     if outside:
         _band(ax, rounds, f"{outside}_pressure", f"{labels[outside]} pressure", colour(outside))
@@ -112,7 +122,7 @@ def terms_plot(runs: pd.DataFrame, issues: list[str], issue_labels: dict[str, st
                options: dict[str, list[str]], title: str, path: Path) -> Path:
     """Share of runs ending with each option of each issue: in a treaty, or agreed by the
     governments but not ratified."""
-    fig, axes = plt.subplots(1, len(issues), figsize=(4.2 * len(issues), 4.2))
+    fig, axes = figure(1, len(issues), figsize=(4.2 * len(issues), 4.2))
     n = len(runs)
     agreed = runs[(runs["agreed_package"] >= 0) & ~runs["treaty"]]
     for ax, issue in zip(np.atleast_1d(axes), issues):
@@ -138,7 +148,7 @@ def reasons_plot(runs: pd.DataFrame, title: str, path: Path) -> Path:
     from matplotlib.patches import Patch
 
     counts = runs["reason"].value_counts()
-    fig, ax = plt.subplots(figsize=(10, 0.5 * len(counts) + 2.0))
+    fig, ax = figure(figsize=(10, 0.5 * len(counts) + 2.0))
     share = counts / len(runs)
     colours = [OUTCOME if r == "treaty" else NEUTRAL for r in share.index]
     ax.barh(share.index, share.values, color=colours)
@@ -168,7 +178,7 @@ def treaty_probability_plot(runs: dict[str, pd.DataFrame], path: Path) -> Path:
         rates.append(k / n)
         lows.append(max(0.0, k / n - lo))
         highs.append(max(0.0, hi - k / n))
-    fig, ax = plt.subplots(figsize=(max(6, 1.3 * len(names)), 4.5))
+    fig, ax = figure(figsize=(max(6, 1.3 * len(names)), 4.5))
     x = np.arange(len(names))
     ax.bar(x, rates, color=OUTCOME, label="treaty rate")
     ax.errorbar(x, rates, yerr=[lows, highs], fmt="none", ecolor="black", capsize=4, label="95% CI (Wilson)")
@@ -189,9 +199,9 @@ def outcome_shares_plot(runs: dict[str, pd.DataFrame], issue: str, options: list
     from matplotlib.patches import Patch
 
     names = list(runs)
-    cmap = plt.get_cmap("viridis")   # ordered options, perceptually uniform, no grey
+    cmap = matplotlib.colormaps["viridis"]   # ordered options, perceptually uniform, no grey
     cols = [cmap(v) for v in np.linspace(0.05, 0.95, len(options))]
-    fig, ax = plt.subplots(figsize=(max(7, 1.4 * len(names)), 4.8))
+    fig, ax = figure(figsize=(max(7, 1.4 * len(names)), 4.8))
     x = np.arange(len(names))
     bottom = np.zeros(len(names))
 
@@ -214,7 +224,7 @@ def outcome_shares_plot(runs: dict[str, pd.DataFrame], issue: str, options: list
     ax.set_xlabel("scenario")
     ax.set_ylim(0, 1)
     ax.legend(handles=handles, title=issue_label, fontsize=8, bbox_to_anchor=(1.01, 1), loc="upper left")
-    ax.set_title(f"{issue_label}: terms agreed, by scenario (solid: ratified treaty)")
+    ax.set_title(f"{issue_label}: terms agreed, by scenario\n(solid: ratified treaty)")
     return _save(fig, path)
 
 
@@ -222,7 +232,7 @@ def utilities_plot(runs: dict[str, pd.DataFrame], actors: list[str], labels: dic
     from dipsim.analysis.experiments.summary import mean_ci
 
     names = list(runs)
-    fig, ax = plt.subplots(figsize=(max(7, 1.6 * len(names)), 4.8))
+    fig, ax = figure(figsize=(max(7, 1.6 * len(names)), 4.8))
     width = 0.8 / len(actors)
     x = np.arange(len(names))
     for j, a in enumerate(actors):
@@ -243,7 +253,7 @@ def utilities_plot(runs: dict[str, pd.DataFrame], actors: list[str], labels: dic
 
 def positions_plot(table: pd.DataFrame, spec, path: Path) -> Path:
     """Expected utility model: each stakeholder's position and the forecasts, by round."""
-    fig, ax = plt.subplots(figsize=(9, 5))
+    fig, ax = figure(figsize=(9, 5))
     markers = "osD^v<>p"
     for j, (key, st) in enumerate(spec.stakeholders.items()):
         # eight colour-blind-safe colours; beyond eight, a dashed line and another marker
@@ -263,7 +273,7 @@ def positions_plot(table: pd.DataFrame, spec, path: Path) -> Path:
 
 
 def backcast_plot(table: pd.DataFrame, path: Path) -> Path:
-    fig, axes = plt.subplots(1, 2, figsize=(13, 4.6))
+    fig, axes = figure(1, 2, figsize=(13, 4.6))
     x = np.arange(len(table))
     ax = axes[0]
     p = table["treaty_probability"].to_numpy()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -16,6 +17,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from dipsim.sim import scenario as scenario_mod
 from dipsim.sim.scenario import ScenarioError
+
+from dipsim.analysis.presentation.describe import beliefs
 
 PLOT_ORDER = ("offers", "actions", "terms", "reasons", "outcome_space", "treaty_probability", "terms_", "utilities",
               "heatmap", "response", "sobol_", "morris_", "prim_tradeoff", "positions", "backcast")
@@ -53,20 +56,9 @@ def _cell(v, digits):
 
 def beliefs_table(spec) -> pd.DataFrame:
     """Every table of the scenario that carries a source: where it is, its numbers, its source."""
-    rows = []
-
-    def walk(node, path):
-        if isinstance(node, dict):
-            if "source" in node:
-                numbers = {k: v for k, v in node.items() if k != "source"}
-                shown = ", ".join(f"{k} = {_show(v)}" for k, v in numbers.items())
-                rows.append({"setting": ".".join(path), "values": shown, "source": node["source"]})
-            else:
-                for k, v in node.items():
-                    walk(v, [*path, k])
-
-    walk({k: v for k, v in spec.resolved().items() if k not in ("sources", "description")}, [])
-    return pd.DataFrame(rows)
+    return pd.DataFrame([{"setting": b["key"],
+                          "values": ", ".join(f"{k} = {_show(v)}" for k, v in b.items() if k not in ("key", "source")),
+                          "source": b["source"]} for b in beliefs(spec)])
 
 
 def _show(v):
@@ -113,24 +105,43 @@ def _scenario_sections(folder: Path, spec, heading: str) -> list[Section]:
     return out
 
 
-def build(folder: Path) -> tuple[str, str, list[Section]]:
-    """(title, kind, sections) of a results folder."""
-    if (folder / "manifest.json").is_file():
-        return _sweep(folder)
-    if (folder / "summary.csv").is_file():
+def _silent(stage: str) -> None:
+    """Where the steps of writing a report are told when no one listens."""
+
+
+# The file that tells which command wrote a results folder, in the order they are looked for.
+MARKS = {"manifest.json": "sweep", "summary.csv": "compare", "scenario.toml": "run", "backcast.csv": "backcast"}
+
+
+def results_kind(folder: Path) -> str:
+    """Which command wrote a results folder (sweep, compare, run or backcast), or a
+    ScenarioError saying why a report cannot be written for it."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ScenarioError(str(folder), "", "no such results folder")
+    kind = next((kind for name, kind in MARKS.items() if (folder / name).is_file()), None)
+    if kind is None:
+        raise ScenarioError(str(folder), "", f"not a dipsim results folder (no {', '.join(MARKS)})")
+    return kind
+
+
+def build(folder: Path, stage: Callable[[str], None] = _silent) -> tuple[str, str, list[Section]]:
+    """(title, kind, sections) of a results folder; ``stage`` is told what is being done."""
+    kind = results_kind(folder)
+    if kind == "sweep":
+        return _sweep(folder, stage)
+    if kind == "compare":
         return _comparison(folder)
-    if (folder / "scenario.toml").is_file():
+    if kind == "run":
         spec = scenario_mod.load(folder / "scenario.toml")
         if isinstance(spec, scenario_mod.ExpectedUtilityScenario):
             return _expected_utility(folder, spec)
         return spec.title, "one scenario (dipsim run)", _scenario_sections(folder, spec, "Results")
-    if (folder / "backcast.csv").is_file():
-        s = Section("Backcast: the model against history", "backcast")
-        s.table(pd.read_csv(folder / "backcast.csv"))
-        for png in _plots(folder):
-            s.figure(png, _caption(png))
-        return "Backcast, 1956-2022", "backcast", [s]
-    raise ScenarioError(str(folder), "", "not a dipsim results folder (no scenario.toml, summary.csv, manifest.json or backcast.csv)")
+    s = Section("Backcast: the model against history", "backcast")
+    s.table(pd.read_csv(folder / "backcast.csv"))
+    for png in _plots(folder):
+        s.figure(png, _caption(png))
+    return "Backcast, 1956-2022", "backcast", [s]
 
 
 def _comparison(folder: Path):
@@ -148,7 +159,7 @@ def _comparison(folder: Path):
     return "Scenarios compared", f"comparison of {len(summary)} scenarios (dipsim compare)", sections
 
 
-def _sweep(folder: Path):
+def _sweep(folder: Path, stage: Callable[[str], None]):
     from dipsim.analysis.presentation.sweep_plots import write_analysis
     from dipsim.analysis.experiments.sweep import read
 
@@ -162,6 +173,7 @@ def _sweep(folder: Path):
     about.table(pd.DataFrame([{"parameter": p["key"], "label": p["label"],
                                "levels or bounds": _show(p["levels"] if p["levels"] else p["bounds"])}
                               for p in d["parameters"]]))
+    stage("reading the runs")
     runs = read(folder, columns=["treaty", "treaty_chance", "error"]).to_pandas()
     ok = runs[runs["error"].isna()]
     about.table(pd.DataFrame([{"runs": len(runs), "failed runs": int(runs["error"].notna().sum()),
@@ -169,8 +181,10 @@ def _sweep(folder: Path):
                                "mean chance of a treaty": float(ok["treaty_chance"].mean())}]))
     from dipsim.analysis.presentation.sweep_plots import plot_sweep
 
+    stage("drawing the sweep's plots")
     plot_sweep(folder, [])
     analysis = Section("What decides the outcome", "analysis")
+    stage("sensitivity indices and PRIM scenario discovery")
     analysis.pre(write_analysis(folder))
     for csv in ("sobol_indices.csv", "morris_indices.csv"):
         if (folder / csv).is_file():
@@ -198,11 +212,11 @@ def _expected_utility(folder: Path, spec):
     return spec.title, "expected utility model (dipsim run)", [s]
 
 
-def write_report(folder: Path) -> Path:
+def write_report(folder: Path, stage: Callable[[str], None] = _silent) -> Path:
     folder = Path(folder)
-    if not folder.is_dir():
-        raise ScenarioError(str(folder), "", "no such results folder")
-    title, kind, sections = build(folder)
+    stage("reading the results")
+    title, kind, sections = build(folder, stage)
+    stage("writing the page")
     env = Environment(loader=PackageLoader("dipsim.analysis.presentation", "templates"), autoescape=select_autoescape(["html", "j2"]))
     html = env.get_template("report.html.j2").render(
         title=title, kind=kind, version=version("dipsim"), folder=str(folder), sections=sections)

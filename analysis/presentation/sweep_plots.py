@@ -7,8 +7,6 @@ from pathlib import Path
 
 import textwrap
 
-import matplotlib
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
@@ -16,9 +14,7 @@ from dipsim.analysis.experiments.summary import wilson
 from dipsim.analysis.experiments.sweep import SweepError, load_manifest, read
 from dipsim.analysis.interpretation.analyze import SweepAnalysis, analyze_sweep
 from dipsim.analysis.interpretation.discovery import Discovery
-from dipsim.analysis.presentation.plots import OUTCOME, _save
-
-matplotlib.use("Agg")
+from dipsim.analysis.presentation.plots import OUTCOME, _save, figure
 
 BINS = 10           # bins per continuous parameter
 PANELS = 24         # response curves per figure
@@ -65,7 +61,7 @@ def heat_map(frame: pd.DataFrame, x: str, y: str, labels: dict, grid: bool, titl
     table = frame.groupby([gy, gx], observed=True)["treaty"].mean().unstack()
     table = table.reindex(index=ly, columns=lx)
     counts = frame.groupby([gy, gx], observed=True)["treaty"].size().unstack().reindex(index=ly, columns=lx)
-    fig, ax = plt.subplots(figsize=(1.0 * len(lx) + 3.5, 0.6 * len(ly) + 2.5))
+    fig, ax = figure(figsize=(1.0 * len(lx) + 3.5, 0.6 * len(ly) + 2.5))
     im = ax.imshow(table.to_numpy(dtype=float), origin="lower", cmap="viridis", vmin=0,
                    vmax=max(0.05, float(np.nanmax(table.to_numpy(dtype=float)))), aspect="auto")
     for (r, c), v in np.ndenumerate(table.to_numpy(dtype=float)):
@@ -86,7 +82,7 @@ def heat_map(frame: pd.DataFrame, x: str, y: str, labels: dict, grid: bool, titl
 def response_curves(frame: pd.DataFrame, keys: list[str], labels: dict, grid: bool, title: str, path: Path) -> Path:
     cols = min(4, len(keys))
     rows = int(np.ceil(len(keys) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
+    fig, axes = figure(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
     for ax, key in zip(axes.flat, keys):
         g, levels = _levels(frame[key], grid)
         stats = frame.groupby(g, observed=True)["treaty"].agg(["sum", "size"]).reindex(levels)
@@ -143,7 +139,7 @@ def indices_plot(table: pd.DataFrame, output: str, title: str, path: Path, top: 
     sobol_kind = "ST" in t.columns
     order = "ST" if sobol_kind else "mu_star"
     t = t.sort_values(order, ascending=False).head(top).iloc[::-1]
-    fig, ax = plt.subplots(figsize=(10, 0.32 * len(t) + 1.8))
+    fig, ax = figure(figsize=(10, 0.32 * len(t) + 1.8))
     y = np.arange(len(t))
     if sobol_kind:
         ax.barh(y + 0.2, t["ST"], 0.4, xerr=t["ST_conf"], color="#000000", alpha=0.85, label="total (ST)", capsize=2)
@@ -168,7 +164,7 @@ def _outcome(output: str) -> str:
 
 def tradeoff_plot(d: Discovery, title: str, path: Path) -> Path:
     t = d.trajectory
-    fig, ax = plt.subplots(figsize=(8, 5.5))
+    fig, ax = figure(figsize=(8, 5.5))
     sc = ax.scatter(t["coverage"], t["density"], c=t["res_dim"], cmap="viridis", s=30, zorder=2)
     bar = fig.colorbar(sc, ax=ax)
     bar.set_label("parameters restricted by the box")

@@ -14,6 +14,8 @@ STRATEGIES: tuple[Strategy, ...] = (TimeDependent(), Zeuthen(), Hardliner(), Rub
 STRATEGY_INDEX = {s.name: i for i, s in enumerate(STRATEGIES)}
 
 
+# respond()'s compiled code includes the rules it calls, but numba's cache notices edits
+# to this file only (see sim.kernels on deleting stale caches).
 @njit(**LEAN)
 def respond(kind, round_, deadline, own, other, gaining, own_offer, other_offer, beta, tolerance, d_own, d_other,
             top):

@@ -8,9 +8,11 @@ offer)``, where the gains are the run's (packages,) arrays (gain over the status
 -inf for an excluded package: complete information, as Zeuthen's and the
 time-dependent tactics assume), ``gaining`` lists in order the packages this side gains
 from (no strategy offers another, so its searches go over these only) and the offers
-are package numbers or -1. The engines call the rule inside
-their compiled round (sim.strategies.respond picks it by the strategy's number);
-``respond(view)`` applies it to every run of a :class:`View`, for analysis and tests.
+are package numbers or -1. A rule compares computed values only through sim.kernels'
+``exceeds``, ``at_least`` and ``beats`` (equal up to ``sim.kernels.TIE``). The engines
+call the rule inside their compiled round (sim.strategies.respond picks it by the
+strategy's number); ``respond(view)`` applies it to every run of a :class:`View`, for
+analysis and tests.
 """
 
 from __future__ import annotations
@@ -77,9 +79,11 @@ class Strategy(ABC):
         other = np.ascontiguousarray(view.other_gain, dtype=float)
         top = view.own_top
         accept, offer = np.zeros(n, bool), np.empty(n, np.int64)
+        gaining = np.empty(own.shape[1], np.int64)
         for r in range(n):
+            listed = gaining[:kernels.gaining_row(own[r], gaining)]
             accept[r], offer[r] = type(self).rule(
-                view.round, int(view.deadline[r]), own[r], other[r], np.flatnonzero(own[r] > 0), int(view.own_offer[r]),
+                view.round, int(view.deadline[r]), own[r], other[r], listed, int(view.own_offer[r]),
                 int(view.other_offer[r]), float(view.beta[r]), float(view.tolerance[r]),
                 float(d_own[r]), float(d_other[r]), float(top[r]),
             )

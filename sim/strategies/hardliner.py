@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..kernels import LEAN, beats, value_of
+from ..kernels import LEAN, at_least, beats, exceeds, value_of
 from .base import Strategy
 
 
@@ -19,7 +19,7 @@ def hardliner(round_, deadline, own, other, gaining, own_offer, other_offer, bet
         take = beats(p, s, bp, bs)
         offer, bp, bs = (j, p, s) if take else (offer, bp, bs)
     theirs = value_of(own, other_offer)
-    accept = theirs > 0 and theirs >= (1.0 - tolerance) * value_of(own, offer)
+    accept = exceeds(theirs, 0.0) and at_least(theirs, (1.0 - tolerance) * value_of(own, offer))
     return accept, offer
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..kernels import LEAN, beats, value_of
+from ..kernels import LEAN, at_least, beats, exceeds, value_of
 from .base import Strategy
 
 
@@ -34,7 +34,7 @@ def as_proposer(gain, other_gain, gaining, threshold):
     best = 0.0
     for j in gaining:
         g, h = gain[j], other_gain[j]
-        best = g if (g > 0) & (h > 0) & (h >= threshold) & (g > best) else best
+        best = g if exceeds(g, 0.0) & exceeds(h, 0.0) & at_least(h, threshold) & (g > best) else best
     return best
 
 
@@ -59,10 +59,10 @@ def rubinstein(round_, deadline, own, other, gaining, own_offer, other_offer, be
     offer, bp, bs = -1, -np.inf, -np.inf
     for j in gaining:
         p, s = own[j], other[j]
-        take = (s > 0) & (s >= keep) & beats(p, s, bp, bs)
+        take = exceeds(s, 0.0) & at_least(s, keep) & beats(p, s, bp, bs)
         offer, bp, bs = (j, p, s) if take else (offer, bp, bs)
     theirs = value_of(own, other_offer)
-    accept = theirs > 0 and theirs >= d_own * w_own
+    accept = exceeds(theirs, 0.0) and at_least(theirs, d_own * w_own)
     return accept, offer
 
 

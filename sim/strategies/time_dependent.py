@@ -16,11 +16,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..kernels import LEAN, beats, value_of
+from ..kernels import LEAN, at_least, beats, exceeds, value_of
 from .base import Strategy, View
-
-# The least positive float: a gain at least this large is a gain above zero.
-POSITIVE = np.nextafter(0.0, 1.0)
 
 
 def family(beta: float) -> str:
@@ -39,16 +36,16 @@ def target(round_, deadline, beta, top):
 
 @njit(**LEAN)
 def time_dependent(round_, deadline, own, other, gaining, own_offer, other_offer, beta, tolerance, d_own, d_other, top):
-    # among packages with a gain above zero that meet the target, the best for the other
-    # side; its own gain breaks ties
-    demand = max(target(round_, deadline, beta, top), POSITIVE)
+    # among packages with a gain above zero (``gaining``) that meet the target, the best
+    # for the other side; its own gain breaks ties
+    demand = target(round_, deadline, beta, top)
     offer, bp, bs = -1, -np.inf, -np.inf
     for j in gaining:
         p, s = other[j], own[j]
-        take = (s >= demand) & beats(p, s, bp, bs)
+        take = at_least(s, demand) & beats(p, s, bp, bs)
         offer, bp, bs = (j, p, s) if take else (offer, bp, bs)
     theirs = value_of(own, other_offer)
-    accept = theirs > 0 and theirs >= value_of(own, offer)
+    accept = exceeds(theirs, 0.0) and at_least(theirs, value_of(own, offer))
     return accept, offer
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..kernels import LEAN, beats, value_of
+from ..kernels import LEAN, at_least, beats, exceeds, value_of
 from .base import Strategy
 
 
@@ -28,19 +28,20 @@ def risk(own_gain_of_own: np.ndarray, own_gain_of_theirs: np.ndarray) -> np.ndar
 
 @njit(cache=True, nogil=True, inline="always")
 def nash(own, other, j):
-    """The Nash product of package j, over the packages both sides gain from; -inf elsewhere."""
+    """The Nash product of package j, over the packages both sides gain from (positive
+    there); -inf elsewhere."""
     a, b = own[j], other[j]
-    return a * b if (a > 0) & (b > 0) else -np.inf
+    return a * b if exceeds(a, 0.0) & exceeds(b, 0.0) else -np.inf
 
 
 @njit(**LEAN)
 def best_above(own, other, gaining, floor):
-    """The package best for this side among those whose Nash product exceeds ``floor``
-    (a higher Nash product breaking ties); -1 if none."""
+    """The package best for this side among those whose Nash product exceeds ``floor`` by
+    more than TIE (a higher Nash product breaking ties); -1 if none."""
     chosen, bp, bs = -1, -np.inf, -np.inf
     for j in gaining:
         p, s = own[j], nash(own, other, j)
-        take = (s > floor) & beats(p, s, bp, bs)
+        take = exceeds(s, floor) & beats(p, s, bp, bs)
         chosen, bp, bs = (j, p, s) if take else (chosen, bp, bs)
     return chosen
 
@@ -48,14 +49,14 @@ def best_above(own, other, gaining, floor):
 @njit(**LEAN)
 def zeuthen(round_, deadline, own, other, gaining, own_offer, other_offer, beta, tolerance, d_own, d_other, top):
     opening = best_above(own, other, gaining, -np.inf)           # its best among packages both gain from
-    own_standing = own_offer >= 0 and nash(own, other, own_offer) > 0
+    own_standing = own_offer >= 0 and nash(own, other, own_offer) > 0     # (> 0 exactly where both gain)
     their_standing = other_offer >= 0 and nash(own, other, other_offer) > 0
     mine = own_offer if own_standing else opening
     theirs = value_of(own, other_offer)
-    accept = their_standing and theirs >= value_of(own, mine)
+    accept = their_standing and at_least(theirs, value_of(own, mine))
     if own_standing and their_standing:
         their_nash = nash(own, other, other_offer)
-        if nash(own, other, mine) <= their_nash:        # its risk is the smaller: it concedes
+        if at_least(their_nash, nash(own, other, mine)):   # its risk is the smaller (or equal): it concedes
             concession = best_above(own, other, gaining, their_nash)
             if concession < 0:
                 return True, mine                       # nothing left to concede: it accepts
