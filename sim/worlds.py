@@ -107,3 +107,12 @@ def moments(kind: str, value: float, low=None, high=None, sd=None, n=None) -> tu
         dist = truncnorm((low - value) / sd, (high - value) / sd, loc=value, scale=sd)
         return float(dist.mean()), float(dist.var())
     raise ValueError(f"unknown distribution {kind!r}; allowed: {', '.join(KINDS)}")
+
+
+def draw(numbers: list, seeds: np.ndarray) -> dict[str, np.ndarray]:
+    """Each run's value of each uncertain number (sim.scenario.uncertain), by key path."""
+    if not numbers:
+        return {}
+    u = quantiles_of(seeds, [x.path for x in numbers])
+    return {x.path: inverse_cdf(x.dist, u[:, j], x.value, low=x.low, high=x.high, sd=x.sd, n=x.n)
+            for j, x in enumerate(numbers)}

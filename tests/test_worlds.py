@@ -72,3 +72,62 @@ def test_no_quantile_leaves_the_range(kind, a, b, c, sd, n, u):
         value, low, high = min(max(value, 0.0), 1.0), 0.0, 1.0
     x = worlds.inverse_cdf(kind, np.array([u]), value, low=low, high=high, sd=sd, n=n)[0]
     assert low <= x <= high
+
+
+# --------------------------------------------------------------------------- worlds in the engines
+
+
+def same(a, b) -> bool:
+    a, b = np.asarray(a), np.asarray(b)
+    return np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
+
+UNCERTAIN = [
+    'parties.japan.utility.reservation.dist="triangular"', "parties.japan.utility.reservation.low=0.50",
+    "parties.japan.utility.reservation.high=0.70",
+    'parties.russia.public.base.dist="beta"', "parties.russia.public.base.n=200",
+    'outside.usa.response.dist="uniform"', "outside.usa.response.low=0", "outside.usa.response.high=10",
+    'parties.russia.public.effects.territory.dist="normal"',
+    "parties.russia.public.effects.territory.sd=[0, 0.05, 0.05, 0.05, 0.05]",
+]
+
+
+def test_each_run_plays_its_own_world_the_same_in_both_engines():
+    from dipsim.sim import scenario as sc
+    from dipsim.sim.preferences import Tables
+    from dipsim.sim.run import play, simulate
+
+    spec = sc.load("baseline", UNCERTAIN)
+    seeds = draws.run_seeds(3, 0, np.arange(40))
+    tables, drawn = Tables.for_seeds(spec, seeds)
+    assert set(drawn) == {"parties.japan.utility.reservation.value", "parties.russia.public.base.value",
+                          "outside.usa.response.value",
+                          *(f"parties.russia.public.effects.territory.values.{k}" for k in range(1, 5))}
+    assert tables.runs == 40 and np.array_equal(tables.parties[1].reservation, drawn["parties.japan.utility.reservation.value"])
+    batch, b_rounds = simulate(spec, seeds, engine="batch")
+    mesa, m_rounds = simulate(spec, seeds, engine="mesa")
+    for field in ("reason", "end_round", "agreed", "chance", "pressure_total"):
+        assert same(getattr(batch, field), getattr(mesa, field)), field
+    for column in b_rounds:
+        assert same(b_rounds[column], m_rounds[column]), column
+    # one run alone draws the world it draws among many
+    model = play(spec, int(seeds[7]))
+    assert model.state.reason == batch.reason[7] and model.state.chance == batch.chance[7]
+    assert len(set(batch.chance.round(12))) > 5          # the worlds differ, and so do their chances
+
+
+def test_fixed_or_zero_width_distributions_are_todays_scenario():
+    from dipsim.sim import scenario as sc
+    from dipsim.sim.preferences import Tables
+    from dipsim.sim.run import simulate
+
+    plain = sc.load("baseline")
+    pinned = sc.load("baseline", ['parties.japan.utility.reservation.dist="fixed"',
+                                'parties.russia.public.effects.territory.dist="uniform"',
+                                "parties.russia.public.effects.territory.low=[0.0, -0.60, -0.68, -0.75, -0.80]",
+                                "parties.russia.public.effects.territory.high=[0.0, -0.60, -0.68, -0.75, -0.80]"])
+    assert sc.uncertain(pinned) == []
+    seeds = draws.run_seeds(5, 0, np.arange(300))
+    assert Tables.for_seeds(pinned, seeds)[0].runs == 1
+    a, ra = simulate(plain, seeds)
+    b, rb = simulate(pinned, seeds)
+    assert all(same(ra[c], rb[c]) for c in ra) and same(a.chance, b.chance)
