@@ -53,6 +53,7 @@ def _keyed_by(*names: str) -> dict:
 
 
 DISTRIBUTIONS = ("fixed", "uniform", "triangular", "beta", "normal")
+DISTRIBUTION_KEYS = ("dist", "low", "high", "sd", "n")     # beside a belief's value, or a list's values
 Distribution = Literal["fixed", "uniform", "triangular", "beta", "normal"]
 _DIST = (
     "How uncertain the number is; each run draws its own (sim.worlds, \"Uncertain beliefs\" in scenarios/README.md). "
