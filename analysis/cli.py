@@ -256,15 +256,16 @@ def _load(name: str, overrides: list[str]):
     return scenario_mod.load(name, overrides)
 
 
-def _simulate_all(scenarios, engine: str, say: Voice):
+def _simulate_all(scenarios, engine: str, say: Voice, folders: list[Path]):
+    """Play each scenario and write its tables into its folder."""
     from dipsim.analysis.experiments.jobs import simulate_scenario
 
     say.compiling(engine)
     results = []
     with say.progress("negotiations", sum(s.run.runs for s in scenarios)) as bar:
-        for s in scenarios:
+        for s, folder in zip(scenarios, folders):
             bar.describe(s.name)
-            results.append(simulate_scenario(s, engine=engine, progress=bar.advance))
+            results.append(simulate_scenario(s, folder, engine=engine, progress=bar.advance))
     return results
 
 
@@ -282,7 +283,7 @@ def run(
 ):
     """Simulate one scenario: print a summary; write runs.parquet, rounds.parquet,
     scenario.toml (fully resolved) and plots."""
-    from dipsim.analysis.experiments.jobs import with_run_settings, write_tables
+    from dipsim.analysis.experiments.jobs import with_run_settings
     from dipsim.analysis.presentation.figures import scenario_plots
     from dipsim.analysis.experiments.summary import summary_text
     from dipsim.analysis.presentation.documents import bargaining_entry, document, dumps
@@ -297,9 +298,8 @@ def run(
         target = out or Path("results") / spec.name
         check_target(target, force)
         say.note(f"engine: {engine.value}; {spec.run.runs} runs of {spec.name} from seed {spec.run.seed}")
-        (result,) = _simulate_all([spec], engine.value, say)
         with fresh_folder(target, force) as tmp:
-            write_tables(result, tmp)
+            (result,) = _simulate_all([spec], engine.value, say, [tmp])
             scenario_plots(result, tmp)
         labels = dict(result.tables.labels)
         if json:
@@ -344,7 +344,7 @@ def compare(
 ):
     """Simulate several scenarios and plot them side by side (same seeds for all unless
     their files say otherwise)."""
-    from dipsim.analysis.experiments.jobs import with_run_settings, write_comparison_table, write_tables
+    from dipsim.analysis.experiments.jobs import with_run_settings, write_comparison_table
     from dipsim.analysis.presentation.figures import comparison_plots, scenario_plots
     from dipsim.analysis.experiments.summary import summary_text
     from dipsim.analysis.presentation.documents import bargaining_entry, document, dumps
@@ -368,10 +368,9 @@ def compare(
                 fail(f"{name}: parties or issues differ from {scenarios[0]}'s; allowed: scenarios with the same parties and issues")
         check_target(out, force)
         say.note(f"engine: {engine.value}; {len(specs)} scenarios")
-        results = _simulate_all(specs, engine.value, say)
         with fresh_folder(out, force) as tmp:
+            results = _simulate_all(specs, engine.value, say, [tmp / s.name for s in specs])
             for r in results:
-                write_tables(r, tmp / r.scenario.name)
                 scenario_plots(r, tmp / r.scenario.name)
             write_comparison_table(results, tmp)
             comparison_plots(results, tmp)
