@@ -1,22 +1,82 @@
-"""`dipsim run` streams its tables, so that memory does not grow with --runs, with the
-same tables, summary and (within a stated error) plots as when it held them in memory."""
+"""Faults a user meets: a full disk, a run or sweep killed with kill -9, two processes
+writing one folder; and `dipsim run` streaming its tables, so that memory does not grow
+with --runs, with the same tables, summary and (within a stated error) plots as when it
+held them in memory.
+
+The full-disk tests run twice where they can: on a small tmpfs the test mounts (which
+needs root; skipped otherwise, with the reason) and with the error injected into the
+Parquet writer (always)."""
+
+import errno
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from typer.testing import CliRunner
 
+from dipsim.analysis.cli import app
 from dipsim.analysis.experiments import jobs
+from dipsim.analysis.experiments import sweep_spec
 from dipsim.analysis.experiments.frames import rounds_frame, runs_frame
 from dipsim.analysis.experiments.summary import RunStats
+from dipsim.analysis.experiments.sweep import run_sweep
 from dipsim.sim import draws
 from dipsim.sim import scenario as sc
 from dipsim.sim.outcomes import join
 from dipsim.sim.preferences import Tables
 from dipsim.sim.run import simulate
 
-from .conftest import SCENARIOS
+from .conftest import ROOT, SCENARIOS
+from .test_sweep import SMALL, frame, write_sweep
+
+DIPSIM = str(Path(sys.executable).parent / "dipsim")
+runner = CliRunner()
+
+
+def dipsim(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([DIPSIM, *map(str, args)], capture_output=True, text=True, cwd=ROOT)
+
+
+def start(*args) -> subprocess.Popen:
+    """dipsim in a process group of its own, so that a kill reaches its workers too."""
+    return subprocess.Popen([DIPSIM, *map(str, args)], cwd=ROOT, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def wait_for(condition, what: str, proc: subprocess.Popen | None = None, timeout: float = 120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        found = condition()
+        if found:
+            return found
+        assert proc is None or proc.poll() is None, f"the process ended before {what}"
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def kill(proc: subprocess.Popen, sig=signal.SIGKILL) -> None:
+    os.killpg(proc.pid, sig)
+    if sig == signal.SIGKILL:
+        proc.wait()
+
+
+def one_clear_message(r, *words) -> None:
+    """Exit status 2 and one line on stderr that says dipsim: error and holds ``words``."""
+    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+    assert "Traceback" not in r.stdout + r.stderr
+    lines = [line for line in r.stderr.splitlines() if line.startswith("dipsim: error: ")]
+    assert len(lines) == 1, r.stderr
+    for w in words:
+        assert str(w) in lines[0], (w, lines[0])
+
 
 # --------------------------------------------------------------------------- streaming
 
@@ -103,3 +163,163 @@ def test_round_bands_are_close_to_the_exact_quantiles(tmp_path):
                 checked += 1
     assert checked > 500
     print(f"largest difference from the exact quantile: {largest:.2g}")
+
+
+# --------------------------------------------------------------------------- a full disk
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 256 KiB tmpfs mounted at tmp_path/disk, and a function that grows it."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    try:
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)], capture_output=True, text=True)
+    except FileNotFoundError:
+        pytest.skip("no mount command here; the injected-error tests cover a full disk")
+    if r.returncode:
+        pytest.skip(f"cannot mount a tmpfs here ({r.stderr.strip()}); the injected-error tests cover a full disk")
+
+    def grow():
+        subprocess.run(["mount", "-o", "remount,size=256m", str(disk)], check=True)
+
+    yield disk, grow
+    subprocess.run(["umount", "-l", str(disk)], check=True)
+
+
+BIGGER = SMALL.replace("samples = 260", "samples = 3000").replace("chunk = 300", "chunk = 700")   # 21,000 runs, 30 parts
+
+
+def whole_parts(out: Path) -> list[Path]:
+    """The parts of a sweep folder, each checked to be a readable Parquet file."""
+    files = sorted((out / "runs").iterdir())
+    for f in files:
+        assert f.name.startswith("part-") and f.suffix == ".parquet", f.name
+        pq.read_metadata(f)
+    return files
+
+
+def test_a_sweep_that_fills_a_real_disk_stops_cleanly_and_resumes(tmp_path, small_disk):
+    disk, grow = small_disk
+    f = write_sweep(tmp_path, BIGGER)
+    out = disk / "sweep"
+    one_clear_message(dipsim("sweep", f, "--out", out), out, "no space left on the device", "--resume")
+    assert 0 < len(whole_parts(out)) < 30 and (out / "manifest.json").is_file()
+    grow()
+    r = dipsim("sweep", f, "--out", out, "--resume")
+    assert r.returncode == 0, r.stderr
+    assert len(whole_parts(out)) == 30
+    run_sweep(sweep_spec.load(f), tmp_path / "whole")
+    assert frame(out).equals(frame(tmp_path / "whole"))
+
+
+def test_a_run_that_fills_a_real_disk_leaves_nothing_and_reruns(tmp_path, small_disk):
+    disk, grow = small_disk
+    out = disk / "base"
+    one_clear_message(dipsim("run", "baseline", "--runs", 20_000, "--out", out), out, "no space left on the device",
+                      "run the command again")
+    assert list(disk.iterdir()) == []               # no partial folder, no lock file
+    grow()
+    r = dipsim("run", "baseline", "--runs", 20_000, "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert len(pd.read_parquet(out / "runs.parquet", columns=["run"])) == 20_000
+
+
+def test_a_sweep_that_fills_the_disk_injected_stops_cleanly_and_resumes(tmp_path, monkeypatch):
+    f = write_sweep(tmp_path, BIGGER)
+    out = tmp_path / "sweep"
+    real, calls = pq.write_table, [0]
+
+    def write(table, where, **kwargs):                  # four parts fit, then the disk is full
+        calls[0] += 1
+        if calls[0] <= 4:
+            return real(table, where, **kwargs)
+        Path(where).write_bytes(b"PAR1 and no more")      # what a full disk leaves of a part
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(pq, "write_table", write)
+    r = runner.invoke(app, ["sweep", str(f), "--out", str(out)])
+    assert r.exit_code == 2 and "Traceback" not in r.output, r.output
+    assert f"{out}: no space left on the device" in r.output and "--resume" in r.output
+    assert len(whole_parts(out)) == 4
+    monkeypatch.undo()
+    assert runner.invoke(app, ["sweep", str(f), "--out", str(out), "--resume"]).exit_code == 0
+    run_sweep(sweep_spec.load(f), tmp_path / "whole")
+    assert frame(out).equals(frame(tmp_path / "whole"))
+
+
+def test_a_run_that_fills_the_disk_injected_leaves_nothing_and_reruns(tmp_path, monkeypatch):
+    out = tmp_path / "base"
+    real, calls = pq.ParquetWriter.write_table, [0]
+
+    def write(writer, table, **kwargs):                 # one row group fits, then the disk is full
+        calls[0] += 1
+        if calls[0] > 1:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(writer, table, **kwargs)
+
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", write)
+    r = runner.invoke(app, ["run", "baseline", "--runs", "20000", "--out", str(out)])
+    assert r.exit_code == 2 and "Traceback" not in r.output, r.output
+    assert f"{out}: no space left on the device" in r.output
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.undo()
+    assert runner.invoke(app, ["run", "baseline", "--runs", "20000", "--out", str(out)]).exit_code == 0
+    assert (out / "runs.parquet").is_file()
+
+
+# --------------------------------------------------------------------------- kill -9 and two writers
+
+
+def test_a_killed_run_leaves_nothing_that_looks_complete_and_the_next_run_cleans_up(tmp_path):
+    out = tmp_path / "base"
+    proc = start("run", "baseline", "--runs", 2_000_000, "--out", out)
+    partial = wait_for(lambda: [p for p in tmp_path.glob(".base.partial-*")
+                                if (p / "rounds.parquet").is_file() and (p / "rounds.parquet").stat().st_size > 0],
+                       "rounds written", proc)[0]
+    kill(proc)
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".base.lock", partial.name]    # hidden, and named so
+    for table in partial.glob("*.parquet"):                 # no footer: no reader takes it for a table
+        with pytest.raises(Exception, match="magic bytes|Parquet"):
+            pq.read_metadata(table)
+    r = dipsim("run", "baseline", "--runs", 100, "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["base"]
+
+
+def test_two_runs_on_one_folder_the_second_refuses_until_the_first_is_killed(tmp_path):
+    out = tmp_path / "base"
+    first = start("run", "baseline", "--runs", 2_000_000, "--out", out)
+    lock = tmp_path / ".base.lock"
+    wait_for(lambda: lock.is_file() and f"pid {first.pid}:" in lock.read_text(), "the first run's lock", first)
+    kill(first, signal.SIGSTOP)                                 # hold it there, lock and all
+    try:
+        one_clear_message(dipsim("run", "baseline", "--runs", 100, "--out", out), out, f"pid {first.pid}",
+                          "another dipsim process")
+        one_clear_message(dipsim("sweep", write_sweep(tmp_path, SMALL), "--out", out), out, f"pid {first.pid}")
+    finally:
+        kill(first)
+    assert not out.exists()
+    r = dipsim("run", "baseline", "--runs", 100, "--out", out)
+    assert r.returncode == 0, r.stderr
+
+
+def test_two_sweeps_on_one_folder_the_second_refuses_and_resume_finishes_after_a_kill(tmp_path):
+    f = write_sweep(tmp_path, SMALL.replace("samples = 260", "samples = 3000").replace("replications = 7", "replications = 200")
+                    .replace("chunk = 300", "chunk = 20000"))            # 600,000 runs, 30 parts
+    out = tmp_path / "sweep"
+    first = start("sweep", f, "--out", out, "--workers", 2)
+    wait_for(lambda: len(list((out / "runs").glob("part-*.parquet"))) >= 2, "two parts", first)
+    kill(first, signal.SIGSTOP)
+    try:
+        one_clear_message(dipsim("sweep", f, "--out", out, "--resume"), out, f"pid {first.pid}")
+        one_clear_message(dipsim("sweep", f, "--out", out, "--force"), out, f"pid {first.pid}")
+    finally:
+        kill(first)
+    done = len(list((out / "runs").glob("part-*.parquet")))
+    assert 2 <= done < 30
+    r = dipsim("sweep", f, "--out", out, "--resume")
+    assert r.returncode == 0, r.stderr
+    assert f"{600_000 - done * 20_000} runs in" in r.stdout and f"{done * 20_000} runs already done" in r.stdout
+    assert pq.read_table(out / "runs", columns=["run"])["run"].to_pylist() == list(range(600_000))

@@ -37,6 +37,7 @@ from dipsim.sim.scenario import flatten
 from dipsim.sim.space import NO_TREATY
 
 from dipsim.analysis.experiments.design import Design
+from dipsim.analysis.experiments.output import exclusive, writing
 from dipsim.analysis.experiments.sweep_spec import Sweep
 
 if TYPE_CHECKING:
@@ -287,9 +288,13 @@ def prepare(sweep: Sweep, out: Path, resume: bool, force: bool, workers: int) ->
         raise SweepError(f"{out}: already exists; pass --resume to finish it, --force to replace it, or choose another --out")
     if out.exists():
         shutil.rmtree(out)
-    (out / PARTS).mkdir(parents=True)
     size = chunk_size(sweep, workers)
-    _write_json(manifest, manifest_of(sweep, size))
+    try:
+        (out / PARTS).mkdir(parents=True)
+        _write_json(manifest, manifest_of(sweep, size))
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)     # a folder without its manifest could not be resumed
+        raise
     return chunks(sweep.runs, size), set()
 
 
@@ -326,9 +331,18 @@ def manifest_of(sweep: Sweep, size: int) -> dict:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2))
-    os.replace(tmp, path)
+    _replace(path.with_suffix(".tmp"), path, lambda tmp: tmp.write_text(json.dumps(data, indent=2)))
+
+
+def _replace(tmp: Path, final: Path, write: Callable[[Path], object]) -> None:
+    """Write ``tmp`` and rename it to ``final``, so that ``final`` is whole or absent; on
+    an error (a full disk) nothing is left of ``tmp``."""
+    try:
+        write(tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, final)
 
 
 def write_part(out: Path, index: int, table: pa.Table) -> None:
@@ -336,10 +350,9 @@ def write_part(out: Path, index: int, table: pa.Table) -> None:
     Parquet reader reads). Only label columns are dictionary-encoded: trying it on every
     numeric column costs a third more time for parts a third smaller."""
     final = out / PARTS / f"part-{index:06d}.parquet"
-    tmp = final.with_suffix(".tmp")
     labels = [f.name for f in table.schema if pa.types.is_dictionary(f.type) or pa.types.is_string(f.type)]
-    pq.write_table(table, tmp, compression="snappy", use_dictionary=labels)
-    os.replace(tmp, final)
+    _replace(final.with_suffix(".tmp"), final,
+             lambda tmp: pq.write_table(table, tmp, compression="snappy", use_dictionary=labels))
 
 
 # --------------------------------------------------------------------------- executors
@@ -348,30 +361,32 @@ def write_part(out: Path, index: int, table: pa.Table) -> None:
 def run_sweep(sweep: Sweep, out: Path, workers: int = 1, executor: str = "local", scheduler: str | None = None,
               resume: bool = False, force: bool = False,
               progress: Callable[[int], None] | None = None) -> Summary:
+    """Play a sweep into ``out``, or the rest of it with ``resume``. One process at a
+    time may write ``out``; a full disk is an OutputError, after which ``resume``
+    finishes the sweep."""
     start_time = time.perf_counter()
     cluster = _connect(scheduler, workers) if executor == "dask" else None   # before writing anything
+    out = Path(out)
+    advice = "the parts written are whole: free some space and run the same command with --resume"
     try:
-        plan, done = prepare(sweep, out, resume, force, workers)
-        todo = [i for i in range(len(plan)) if i not in done]
-        if progress and done:
-            progress(sum(b - a for i, (a, b) in enumerate(plan) if i in done))
-        remaining = sum(plan[i][1] - plan[i][0] for i in todo)
-        for runs in _execute(sweep, out, plan, todo, workers, cluster, remaining):
-            if progress:
-                progress(runs)
+        with writing(out, advice):
+            out.absolute().parent.mkdir(parents=True, exist_ok=True)
+            with exclusive(out):
+                plan, done = prepare(sweep, out, resume, force, workers)
+                todo = [i for i in range(len(plan)) if i not in done]
+                if progress and done:
+                    progress(sum(b - a for i, (a, b) in enumerate(plan) if i in done))
+                remaining = sum(plan[i][1] - plan[i][0] for i in todo)
+                for runs in _execute(sweep, out, plan, todo, workers, cluster, remaining):
+                    if progress:
+                        progress(runs)
+                manifest = json.loads((out / MANIFEST).read_text())
+                manifest["complete"] = True
+                _write_json(out / MANIFEST, manifest)
+                runs, failures, treaties = _count(out)
     finally:
         if cluster is not None:
             cluster.close()
-    manifest = json.loads((out / MANIFEST).read_text())
-    manifest["complete"] = True
-    _write_json(out / MANIFEST, manifest)
-    runs = failures = treaties = 0
-    for part in sorted((out / PARTS).glob("part-*.parquet")):
-        # part by part: reading the folder as one dataset would import pandas (a third of a second)
-        t = pq.ParquetFile(part).read(columns=["treaty", "error"])
-        runs += t.num_rows
-        failures += t.num_rows - t["error"].null_count
-        treaties += int(pc.sum(t["treaty"]).as_py() or 0)
     return Summary(
         runs=runs,
         failures=failures,
@@ -382,6 +397,18 @@ def run_sweep(sweep: Sweep, out: Path, workers: int = 1, executor: str = "local"
         played=remaining,
         played_on=played_on(executor, workers, remaining),
     )
+
+
+def _count(out: Path) -> tuple[int, int, int]:
+    """Runs, failed runs and treaties in a sweep folder's parts."""
+    runs = failures = treaties = 0
+    for part in sorted((out / PARTS).glob("part-*.parquet")):
+        # part by part: reading the folder as one dataset would import pandas (a third of a second)
+        t = pq.ParquetFile(part).read(columns=["treaty", "error"])
+        runs += t.num_rows
+        failures += t.num_rows - t["error"].null_count
+        treaties += int(pc.sum(t["treaty"]).as_py() or 0)
+    return runs, failures, treaties
 
 
 class _Cluster:
