@@ -57,6 +57,14 @@ class Executor(str, Enum):
     dask = "dask"
 
 
+class Pool(str, Enum):
+    """dipsim.analysis.experiments.sweep.POOLS."""
+
+    auto = "auto"
+    threads = "threads"
+    processes = "processes"
+
+
 ENGINE_HELP = "batch: many runs at once, compiled (identical to the Mesa model run for run); mesa: the Mesa model itself"
 SetOption = Annotated[list[str], typer.Option(
     "--set", help="Override a scenario field: key.path=value (repeatable), such as parties.japan.strategy.beta=3; "
@@ -409,9 +417,11 @@ def sweep(
     spec: Annotated[str, typer.Argument(help="A sweep file (scenarios/sweeps/*.toml), or a name `dipsim scenarios` lists",
                                         autocompletion=completer("sweeps"))],
     out: Annotated[Path | None, typer.Option(help="Output folder [default: results/sweeps/NAME]")] = None,
-    workers: Annotated[int, typer.Option(min=1, max=1024, help="Parallel workers. local: threads of this process for "
-                                         "small sweeps, worker processes for large ones (1: this process alone); dask "
-                                         "without --scheduler: the local cluster's worker processes")] = 1,
+    workers: Annotated[int, typer.Option(min=1, max=1024, help="Parallel workers. local: threads of this process or "
+                                         "worker processes, see --pool (1: this process alone); dask without "
+                                         "--scheduler: the local cluster's worker processes")] = 1,
+    pool: Annotated[Pool, typer.Option(help="Local workers: threads, processes, or auto: threads unless processes are "
+                                       "predicted to finish sooner (many cores and a large sweep)")] = Pool.auto,
     executor: Annotated[Executor, typer.Option(help="local: this machine; dask: a Dask cluster")] = Executor.local,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (default: start a local cluster)")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Finish an interrupted sweep in --out")] = False,
@@ -439,7 +449,8 @@ def sweep(
         say.compiling("batch")
         try:
             with say.progress(plan.spec.name, plan.runs) as bar:
-                result = run_sweep(plan, target, workers, executor.value, scheduler, resume, force, progress=bar.advance)
+                result = run_sweep(plan, target, workers, executor.value, scheduler, resume, force, pool.value,
+                                   progress=bar.advance)
         except KeyboardInterrupt:
             typer.echo(f"dipsim: interrupted; the parts written are whole: run the same command with --resume to finish {target}",
                        err=True)

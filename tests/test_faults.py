@@ -309,7 +309,7 @@ def test_two_sweeps_on_one_folder_the_second_refuses_and_resume_finishes_after_a
     f = write_sweep(tmp_path, SMALL.replace("samples = 260", "samples = 3000").replace("replications = 7", "replications = 200")
                     .replace("chunk = 300", "chunk = 20000"))            # 600,000 runs, 30 parts
     out = tmp_path / "sweep"
-    first = start("sweep", f, "--out", out, "--workers", 2)
+    first = start("sweep", f, "--out", out, "--workers", 2, "--pool", "processes")
     wait_for(lambda: len(list((out / "runs").glob("part-*.parquet"))) >= 2, "two parts", first)
     kill(first, signal.SIGSTOP)
     try:

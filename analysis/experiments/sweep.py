@@ -49,13 +49,20 @@ if TYPE_CHECKING:
 
 BATCH = 4096            # runs whose tables are built together inside a task (bounds the memory of a task)
 SMALLEST_CHUNK = 1024   # runs per task at the least
-# Local sweeps with at most this many runs still to play use threads of this process:
-# the compiled engine releases the GIL, and a worker process takes about 1.5 s to start
-# (Python, pyarrow, numba and the compiled engine). Threads share one Python for the
-# rest of a run's work (about 45% of it), so larger sweeps start worker processes, which
-# scale with the cores. With 2 workers on 2 cores, threads were faster for 770,000 runs
-# (7.0 s against 8.3) and as fast for 1.5 million; with more cores processes gain sooner.
-THREADS_UP_TO = 500_000
+# Threads or worker processes for local workers (--pool auto): whichever these costs
+# predict to finish first. A run costs RUN_SECONDS of one core; PYTHON_SHARE of it holds
+# Python's lock (making the run's parameters, tables and Arrow row), the rest is the
+# compiled negotiation and the Parquet writer, which release it. So W threads play at
+# most 1 / PYTHON_SHARE times as fast as one, but start at once; W worker processes play
+# W times as fast, after PROCESS_START_SECONDS (a new Python loading pyarrow, numba and
+# the compiled engine). Measured on the two-core development machine with the Sobol'
+# sweep of 92 preferences (python benchmarks/bench_sweep.py --pools): 10 to 16 us a
+# run, 20% to 22% of it holding the lock (26% if the Parquet writer held it too), 1.4 to
+# 2.0 s to start a worker process; the constants take the round, cautious values.
+RUN_SECONDS = 12e-6
+PYTHON_SHARE = 0.25
+PROCESS_START_SECONDS = 1.5
+POOLS = ("auto", "threads", "processes")
 MANIFEST = "manifest.json"
 PARTS = "runs"
 
@@ -359,11 +366,13 @@ def write_part(out: Path, index: int, table: pa.Table) -> None:
 
 
 def run_sweep(sweep: Sweep, out: Path, workers: int = 1, executor: str = "local", scheduler: str | None = None,
-              resume: bool = False, force: bool = False,
+              resume: bool = False, force: bool = False, pool: str = "auto",
               progress: Callable[[int], None] | None = None) -> Summary:
-    """Play a sweep into ``out``, or the rest of it with ``resume``. One process at a
-    time may write ``out``; a full disk is an OutputError, after which ``resume``
-    finishes the sweep."""
+    """Play a sweep into ``out``, or the rest of it with ``resume``. ``pool``: threads or
+    processes for local workers, or auto (choose_pool). One process at a time may write
+    ``out``; a full disk is an OutputError, after which ``resume`` finishes the sweep."""
+    if pool not in POOLS:
+        raise SweepError(f"--pool: found {pool!r}; allowed: {', '.join(POOLS)}")
     start_time = time.perf_counter()
     cluster = _connect(scheduler, workers) if executor == "dask" else None   # before writing anything
     out = Path(out)
@@ -377,7 +386,9 @@ def run_sweep(sweep: Sweep, out: Path, workers: int = 1, executor: str = "local"
                 if progress and done:
                     progress(sum(b - a for i, (a, b) in enumerate(plan) if i in done))
                 remaining = sum(plan[i][1] - plan[i][0] for i in todo)
-                for runs in _execute(sweep, out, plan, todo, workers, cluster, remaining):
+                where = "dask" if cluster is not None else "this process" if workers == 1 else (
+                    choose_pool(workers, remaining) if pool == "auto" else pool)
+                for runs in _execute(sweep, out, plan, todo, workers, cluster, where):
                     if progress:
                         progress(runs)
                 manifest = json.loads((out / MANIFEST).read_text())
@@ -395,7 +406,7 @@ def run_sweep(sweep: Sweep, out: Path, workers: int = 1, executor: str = "local"
         chunks_skipped=len(done),
         seconds=time.perf_counter() - start_time,
         played=remaining,
-        played_on=played_on(executor, workers, remaining),
+        played_on=played_on(where, workers),
     )
 
 
@@ -447,22 +458,42 @@ def play_part(sweep: Sweep, out: Path, index: int, start: int, stop: int, base_r
     return table.num_rows
 
 
-def played_on(executor: str, workers: int, remaining: int) -> str:
-    """Where a sweep's chunks play: a Dask cluster, this process, its threads (up to
-    THREADS_UP_TO runs to play) or worker processes."""
-    if executor == "dask":
-        return "a Dask cluster"
-    if workers == 1:
-        return "this process"
-    return f"{workers} threads of this process" if _threads(remaining) else f"{workers} worker processes"
+def played_on(where: str, workers: int) -> str:
+    """Where a sweep's chunks play, in words: a Dask cluster, this process, its threads
+    or worker processes."""
+    return {"dask": "a Dask cluster", "this process": "this process", "threads": f"{workers} threads of this process",
+            "processes": f"{workers} worker processes"}[where]
 
 
-def _threads(remaining: int) -> bool:
-    """Whether local workers are threads of this process rather than worker processes."""
-    return remaining <= THREADS_UP_TO
+def available_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:          # not on Linux
+        return os.cpu_count() or 1
 
 
-def _execute(sweep, out, plan, todo, workers, cluster: _Cluster | None, remaining: int) -> Iterator[int]:
+def predicted_seconds(pool: str, workers: int, runs: int) -> float:
+    """How long ``workers`` threads or worker processes, each on a core of its own, take
+    to play ``runs`` runs, by the costs measured above (RUN_SECONDS, PYTHON_SHARE,
+    PROCESS_START_SECONDS)."""
+    if pool == "threads":
+        return runs * RUN_SECONDS * max(1 / workers, PYTHON_SHARE)
+    return PROCESS_START_SECONDS + runs * RUN_SECONDS / workers
+
+
+def choose_pool(workers: int, runs: int, cores: int | None = None) -> str:
+    """threads or processes for ``workers`` local workers (as many at once as there are
+    cores) playing ``runs`` runs: the one predicted to finish first, threads on a tie.
+    Up to 1 / PYTHON_SHARE (4) workers that is threads, which start at once and are not
+    held back by Python's lock; with more, threads up to PROCESS_START_SECONDS /
+    (RUN_SECONDS x (PYTHON_SHARE - 1 / workers)) runs (1 million for 8 workers, 670,000
+    for 16, 530,000 for 64), processes beyond."""
+    busy = max(1, min(workers, cores or available_cores()))
+    return min(("threads", "processes"), key=lambda pool: predicted_seconds(pool, busy, runs))
+
+
+def _execute(sweep, out, plan, todo, workers, cluster: _Cluster | None, where: str) -> Iterator[int]:
     """Play the chunks still to do; yield the number of runs of each as its part is written.
     Dask workers may run on other machines, so their tables are written here."""
     if not todo:
@@ -482,11 +513,11 @@ def _execute(sweep, out, plan, todo, workers, cluster: _Cluster | None, remainin
                                     width, lambda fs: dask_wait(fs, return_when="FIRST_COMPLETED").done):
             write_part(out, index, table)
             yield table.num_rows
-    elif workers == 1:
+    elif where == "this process":
         for i in todo:
             yield play_part(sweep, out, i, *plan[i])
     else:
-        if _threads(remaining):
+        if where == "threads":
             warm_up(sweep)                          # load the compiled engine once, before the threads start
             pool, warming = ThreadPoolExecutor(workers), []
         else:
