@@ -63,12 +63,20 @@ def disk_full(exc: BaseException) -> bool:
 
 
 def free_space(folder: Path) -> str:
-    """The free space of the file system holding ``folder`` (or its nearest parent), as text."""
+    """The free space of the file system holding ``folder`` (or its nearest parent), as
+    text: what is free now, after any clean-up, of its size."""
     path = Path(folder).absolute()
     while not path.exists():
         path = path.parent
     usage = shutil.disk_usage(path)
-    return f"{usage.free / 2**20:,.1f} MiB free of {usage.total / 2**20:,.0f} MiB"
+    return f"{_size(usage.free)} free now, of {_size(usage.total)}"
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20)):
+        if n >= 10 * scale:
+            return f"{n / scale:,.0f} {unit}"
+    return f"{n / 1024:,.0f} KiB"
 
 
 @contextmanager
@@ -151,7 +159,8 @@ def fresh_folder(target: Path, force: bool) -> Iterator[Path]:
                     created.append(parent)
             with exclusive(target):
                 _clean_leftovers(target)
-                tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+                tmp = target.with_name(f".{target.name}.partial-{os.getpid()}")
+                tmp.mkdir()                 # as the user's umask allows, like the folder it becomes
                 try:
                     yield tmp
                     check_target(target, force)
