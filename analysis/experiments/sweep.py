@@ -56,12 +56,12 @@ SMALLEST_CHUNK = 1024   # runs per task at the least
 # most 1 / PYTHON_SHARE times as fast as one, but start at once; W worker processes play
 # W times as fast, after PROCESS_START_SECONDS (a new Python loading pyarrow, numba and
 # the compiled engine). Measured on the two-core development machine with the Sobol'
-# sweep of 92 preferences (python benchmarks/bench_sweep.py --pools): 10 to 16 us a
-# run, 20% to 22% of it holding the lock (26% if the Parquet writer held it too), 1.4 to
-# 2.0 s to start a worker process; the constants take the round, cautious values.
-RUN_SECONDS = 12e-6
-PYTHON_SHARE = 0.25
-PROCESS_START_SECONDS = 1.5
+# sweep of 92 preferences (python benchmarks/bench_sweep.py --pools), when it was quiet:
+# 8.1 us a run, 20% of it holding the lock, 0.8 s to start a worker process (0.9 to 2.0 s
+# when other work kept the cores busy, so the start-up is taken as 1 s).
+RUN_SECONDS = 8e-6
+PYTHON_SHARE = 0.2
+PROCESS_START_SECONDS = 1.0
 POOLS = ("auto", "threads", "processes")
 MANIFEST = "manifest.json"
 PARTS = "runs"
@@ -485,10 +485,10 @@ def predicted_seconds(pool: str, workers: int, runs: int) -> float:
 def choose_pool(workers: int, runs: int, cores: int | None = None) -> str:
     """threads or processes for ``workers`` local workers (as many at once as there are
     cores) playing ``runs`` runs: the one predicted to finish first, threads on a tie.
-    Up to 1 / PYTHON_SHARE (4) workers that is threads, which start at once and are not
+    Up to 1 / PYTHON_SHARE (5) workers that is threads, which start at once and are not
     held back by Python's lock; with more, threads up to PROCESS_START_SECONDS /
-    (RUN_SECONDS x (PYTHON_SHARE - 1 / workers)) runs (1 million for 8 workers, 670,000
-    for 16, 530,000 for 64), processes beyond."""
+    (RUN_SECONDS x (PYTHON_SHARE - 1 / workers)) runs (1.7 million for 8 workers,
+    910,000 for 16, 680,000 for 64), processes beyond."""
     busy = max(1, min(workers, cores or available_cores()))
     return min(("threads", "processes"), key=lambda pool: predicted_seconds(pool, busy, runs))
 
