@@ -32,12 +32,17 @@ class OutputError(Exception):
 
 
 def check_target(target: Path, force: bool) -> None:
-    """Fail before any work if the target exists (and --force was not given) or is a file."""
+    """Fail before any work if the target exists (and --force was not given), is a file,
+    or could not be made."""
+    _check_existing(target, force)
+    check_writable(target)
+
+
+def _check_existing(target: Path, force: bool) -> None:
     if target.exists() and not target.is_dir():
         raise OutputError(f"{target}: exists and is not a folder; choose another --out")
     if target.exists() and not force:
         raise OutputError(f"{target}: already exists; pass --force to replace it, or choose another --out")
-    check_writable(target)
 
 
 def check_writable(target: Path) -> None:
@@ -163,7 +168,7 @@ def fresh_folder(target: Path, force: bool) -> Iterator[Path]:
                 tmp.mkdir()                 # as the user's umask allows, like the folder it becomes
                 try:
                     yield tmp
-                    check_target(target, force)
+                    _check_existing(target, force)      # made meanwhile by someone else? (no probe: the disk may be full)
                     _move_into_place(tmp, target)
                 except BaseException:
                     shutil.rmtree(tmp, ignore_errors=True)
