@@ -13,6 +13,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -45,10 +47,17 @@ def dipsim(*args) -> subprocess.CompletedProcess:
     return subprocess.run([DIPSIM, *map(str, args)], capture_output=True, text=True, cwd=ROOT)
 
 
-def start(*args) -> subprocess.Popen:
-    """dipsim in a process group of its own, so that a kill reaches its workers too."""
-    return subprocess.Popen([DIPSIM, *map(str, args)], cwd=ROOT, start_new_session=True,
+@contextmanager
+def started(*args) -> Iterator[subprocess.Popen]:
+    """dipsim in a process group of its own, so that a kill reaches its workers too;
+    killed on leaving, if the test has not killed it already."""
+    proc = subprocess.Popen([DIPSIM, *map(str, args)], cwd=ROOT, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            kill(proc)
 
 
 def wait_for(condition, what: str, proc: subprocess.Popen | None = None, timeout: float = 120):
@@ -273,11 +282,11 @@ def test_a_run_that_fills_the_disk_injected_leaves_nothing_and_reruns(tmp_path, 
 
 def test_a_killed_run_leaves_nothing_that_looks_complete_and_the_next_run_cleans_up(tmp_path):
     out = tmp_path / "base"
-    proc = start("run", "baseline", "--runs", 2_000_000, "--out", out)
-    partial = wait_for(lambda: [p for p in tmp_path.glob(".base.partial-*")
-                                if (p / "rounds.parquet").is_file() and (p / "rounds.parquet").stat().st_size > 0],
-                       "rounds written", proc)[0]
-    kill(proc)
+    with started("run", "baseline", "--runs", 2_000_000, "--out", out) as proc:
+        partial = wait_for(lambda: [p for p in tmp_path.glob(".base.partial-*")
+                                    if (p / "rounds.parquet").is_file() and (p / "rounds.parquet").stat().st_size > 0],
+                           "rounds written", proc)[0]
+        kill(proc)
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == [".base.lock", partial.name]    # hidden, and named so
     for table in partial.glob("*.parquet"):                 # no footer: no reader takes it for a table
@@ -290,15 +299,13 @@ def test_a_killed_run_leaves_nothing_that_looks_complete_and_the_next_run_cleans
 
 def test_two_runs_on_one_folder_the_second_refuses_until_the_first_is_killed(tmp_path):
     out = tmp_path / "base"
-    first = start("run", "baseline", "--runs", 2_000_000, "--out", out)
     lock = tmp_path / ".base.lock"
-    wait_for(lambda: lock.is_file() and f"pid {first.pid}:" in lock.read_text(), "the first run's lock", first)
-    kill(first, signal.SIGSTOP)                                 # hold it there, lock and all
-    try:
+    with started("run", "baseline", "--runs", 2_000_000, "--out", out) as first:
+        wait_for(lambda: lock.is_file() and f"pid {first.pid}:" in lock.read_text(), "the first run's lock", first)
+        kill(first, signal.SIGSTOP)                             # hold it there, lock and all
         one_clear_message(dipsim("run", "baseline", "--runs", 100, "--out", out), out, f"pid {first.pid}",
                           "another dipsim process")
         one_clear_message(dipsim("sweep", write_sweep(tmp_path, SMALL), "--out", out), out, f"pid {first.pid}")
-    finally:
         kill(first)
     assert not out.exists()
     r = dipsim("run", "baseline", "--runs", 100, "--out", out)
@@ -309,13 +316,11 @@ def test_two_sweeps_on_one_folder_the_second_refuses_and_resume_finishes_after_a
     f = write_sweep(tmp_path, SMALL.replace("samples = 260", "samples = 3000").replace("replications = 7", "replications = 200")
                     .replace("chunk = 300", "chunk = 20000"))            # 600,000 runs, 30 parts
     out = tmp_path / "sweep"
-    first = start("sweep", f, "--out", out, "--workers", 2, "--pool", "processes")
-    wait_for(lambda: len(list((out / "runs").glob("part-*.parquet"))) >= 2, "two parts", first)
-    kill(first, signal.SIGSTOP)
-    try:
+    with started("sweep", f, "--out", out, "--workers", 2, "--pool", "processes") as first:
+        wait_for(lambda: len(list((out / "runs").glob("part-*.parquet"))) >= 2, "two parts", first)
+        kill(first, signal.SIGSTOP)
         one_clear_message(dipsim("sweep", f, "--out", out, "--resume"), out, f"pid {first.pid}")
         one_clear_message(dipsim("sweep", f, "--out", out, "--force"), out, f"pid {first.pid}")
-    finally:
         kill(first)
     done = len(list((out / "runs").glob("part-*.parquet")))
     assert 2 <= done < 30
