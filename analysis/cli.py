@@ -550,6 +550,7 @@ def backcast(
 ):
     """Run the historical scenarios (scenarios/history/) in order and compare the direction
     the model takes at each step with the direction history took."""
+    from dipsim.analysis.experiments.environment import write_environment
     from dipsim.analysis.interpretation.backcast import backcast as run_backcast, backcast_text, load_history
     from dipsim.analysis.presentation.documents import backcast_document, dumps
     from dipsim.analysis.presentation.plots import backcast_plot
@@ -565,6 +566,7 @@ def backcast(
             table = run_backcast(runs, seed, progress=bar.advance)
         with fresh_folder(out, force) as tmp:
             table.to_csv(tmp / "backcast.csv", index=False)
+            write_environment(tmp)
             backcast_plot(table, tmp / "backcast.png")
         if json:
             typer.echo(dumps(backcast_document(table, runs, seed, out)))

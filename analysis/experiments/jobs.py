@@ -16,6 +16,7 @@ from dipsim.sim.scenario import RunSettings, Scenario
 
 from dipsim.analysis.experiments.frames import ParquetStream, list_column_types, round_quantiles, rounds_frame, runs_frame
 from dipsim.analysis.experiments.output import write_toml
+from dipsim.analysis.experiments.environment import write_environment
 from dipsim.analysis.experiments.summary import RunStats
 
 CHUNK = 2_048   # runs simulated together: small enough for the CPU caches; results do not depend on it
@@ -88,6 +89,7 @@ def simulate_scenario(scenario: Scenario, folder: Path, engine: str = "batch",
             runs_file.write(runs)
             rounds_file.write(rounds_frame(scenario.name, rounds))
     write_toml(scenario.resolved(), folder / SCENARIO)
+    write_environment(folder)
     return ScenarioResult(scenario=scenario, tables=tables, stats=stats, folder=folder, engine=engine)
 
 
@@ -96,6 +98,7 @@ def write_comparison_table(results: list[ScenarioResult], folder: Path) -> Path:
     from dipsim.analysis.experiments.summary import comparison_table
 
     comparison_table({r.scenario.name: r.summary() for r in results}).to_csv(folder / "summary.csv", index=False)
+    write_environment(folder)
     return folder / "summary.csv"
 
 
@@ -118,7 +121,7 @@ def write_expected_utility_tables(spec, table: pd.DataFrame, folder: Path) -> li
     table.to_parquet(folder / "rounds.parquet", index=False)
     table.to_csv(folder / "rounds.csv", index=False)
     write_toml(spec.resolved(), folder / "scenario.toml")
-    return [folder / "rounds.parquet", folder / "rounds.csv", folder / "scenario.toml"]
+    return [folder / "rounds.parquet", folder / "rounds.csv", folder / "scenario.toml", write_environment(folder)]
 
 
 def expected_utility_text(spec, table: pd.DataFrame) -> str:

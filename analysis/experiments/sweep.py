@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
+
+from dipsim.analysis.experiments.environment import environment
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
@@ -286,6 +288,8 @@ def prepare(sweep: Sweep, out: Path, resume: bool, force: bool, workers: int) ->
         if recorded.get("fingerprint") != sweep.fingerprint():
             raise SweepError(f"{out}: holds a different sweep (its spec or base scenario changed); "
                              "allowed: --resume with the same sweep file, or a new --out")
+        recorded.setdefault("resumed", []).append(environment())
+        _write_json(manifest, recorded)
         parts = out / PARTS
         for stray in parts.glob("*.tmp"):
             stray.unlink()
@@ -310,6 +314,7 @@ def manifest_of(sweep: Sweep, size: int) -> dict:
     return {
         "kind": "dipsim sweep",
         "version": version("dipsim"),
+        "environment": environment(),     # where it started; each --resume adds its own to "resumed"
         "fingerprint": sweep.fingerprint(),
         "spec": sweep.resolved(),
         "spec_file": sweep.file,
