@@ -9,6 +9,7 @@ Bad input ends with one line, ``dipsim: error: ...``, exit status 2, and nothing
 
 from __future__ import annotations
 
+import sys
 import tomllib
 import typing
 from contextlib import contextmanager
@@ -661,7 +662,30 @@ def app_command(
 
 
 def main() -> None:
-    app(prog_name="dipsim")
+    """The command line, with the project's convention for bad options too: one line on
+    standard error, exit status 2 (rather than click's boxed usage message)."""
+    try:
+        from typer._click import exceptions as click   # typer 0.2x carries its own click
+    except ImportError:
+        from click import exceptions as click
+
+    try:
+        code = app(prog_name="dipsim", standalone_mode=False)
+    except click.NoArgsIsHelpError as exc:
+        typer.echo(exc.format_message())
+        sys.exit(2)
+    except click.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx is not None else "dipsim"
+        message = " ".join(exc.format_message().replace("Value error, ", "").split())
+        typer.echo(f"dipsim: error: {message} (see: {where} --help)", err=True)
+        sys.exit(2)
+    except typer.Abort:
+        typer.echo("dipsim: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        typer.echo(f"dipsim: error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":
