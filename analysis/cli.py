@@ -9,6 +9,7 @@ Bad input ends with one line, ``dipsim: error: ...``, exit status 2, and nothing
 
 from __future__ import annotations
 
+import sys
 import tomllib
 import typing
 from contextlib import contextmanager
@@ -55,6 +56,14 @@ class Engine(str, Enum):
 class Executor(str, Enum):
     local = "local"
     dask = "dask"
+
+
+class Pool(str, Enum):
+    """dipsim.analysis.experiments.sweep.POOLS."""
+
+    auto = "auto"
+    threads = "threads"
+    processes = "processes"
 
 
 ENGINE_HELP = "batch: many runs at once, compiled (identical to the Mesa model run for run); mesa: the Mesa model itself"
@@ -256,15 +265,16 @@ def _load(name: str, overrides: list[str]):
     return scenario_mod.load(name, overrides)
 
 
-def _simulate_all(scenarios, engine: str, say: Voice):
+def _simulate_all(scenarios, engine: str, say: Voice, folders: list[Path]):
+    """Play each scenario and write its tables into its folder."""
     from dipsim.analysis.experiments.jobs import simulate_scenario
 
     say.compiling(engine)
     results = []
     with say.progress("negotiations", sum(s.run.runs for s in scenarios)) as bar:
-        for s in scenarios:
+        for s, folder in zip(scenarios, folders):
             bar.describe(s.name)
-            results.append(simulate_scenario(s, engine=engine, progress=bar.advance))
+            results.append(simulate_scenario(s, folder, engine=engine, progress=bar.advance))
     return results
 
 
@@ -282,7 +292,7 @@ def run(
 ):
     """Simulate one scenario: print a summary; write runs.parquet, rounds.parquet,
     scenario.toml (fully resolved) and plots."""
-    from dipsim.analysis.experiments.jobs import with_run_settings, write_tables
+    from dipsim.analysis.experiments.jobs import with_run_settings
     from dipsim.analysis.presentation.figures import scenario_plots
     from dipsim.analysis.experiments.summary import summary_text
     from dipsim.analysis.presentation.documents import bargaining_entry, document, dumps
@@ -297,9 +307,8 @@ def run(
         target = out or Path("results") / spec.name
         check_target(target, force)
         say.note(f"engine: {engine.value}; {spec.run.runs} runs of {spec.name} from seed {spec.run.seed}")
-        (result,) = _simulate_all([spec], engine.value, say)
         with fresh_folder(target, force) as tmp:
-            write_tables(result, tmp)
+            (result,) = _simulate_all([spec], engine.value, say, [tmp])
             scenario_plots(result, tmp)
         labels = dict(result.tables.labels)
         if json:
@@ -344,7 +353,7 @@ def compare(
 ):
     """Simulate several scenarios and plot them side by side (same seeds for all unless
     their files say otherwise)."""
-    from dipsim.analysis.experiments.jobs import with_run_settings, write_comparison_table, write_tables
+    from dipsim.analysis.experiments.jobs import with_run_settings, write_comparison_table
     from dipsim.analysis.presentation.figures import comparison_plots, scenario_plots
     from dipsim.analysis.experiments.summary import summary_text
     from dipsim.analysis.presentation.documents import bargaining_entry, document, dumps
@@ -368,10 +377,9 @@ def compare(
                 fail(f"{name}: parties or issues differ from {scenarios[0]}'s; allowed: scenarios with the same parties and issues")
         check_target(out, force)
         say.note(f"engine: {engine.value}; {len(specs)} scenarios")
-        results = _simulate_all(specs, engine.value, say)
         with fresh_folder(out, force) as tmp:
+            results = _simulate_all(specs, engine.value, say, [tmp / s.name for s in specs])
             for r in results:
-                write_tables(r, tmp / r.scenario.name)
                 scenario_plots(r, tmp / r.scenario.name)
             write_comparison_table(results, tmp)
             comparison_plots(results, tmp)
@@ -410,9 +418,11 @@ def sweep(
     spec: Annotated[str, typer.Argument(help="A sweep file (scenarios/sweeps/*.toml), or a name `dipsim scenarios` lists",
                                         autocompletion=completer("sweeps"))],
     out: Annotated[Path | None, typer.Option(help="Output folder [default: results/sweeps/NAME]")] = None,
-    workers: Annotated[int, typer.Option(min=1, max=1024, help="Parallel workers. local: threads of this process for "
-                                         "small sweeps, worker processes for large ones (1: this process alone); dask "
-                                         "without --scheduler: the local cluster's worker processes")] = 1,
+    workers: Annotated[int, typer.Option(min=1, max=1024, help="Parallel workers. local: threads of this process or "
+                                         "worker processes, see --pool (1: this process alone); dask without "
+                                         "--scheduler: the local cluster's worker processes")] = 1,
+    pool: Annotated[Pool, typer.Option(help="Local workers: threads, processes, or auto: threads unless processes are "
+                                       "predicted to finish sooner (many cores and a large sweep)")] = Pool.auto,
     executor: Annotated[Executor, typer.Option(help="local: this machine; dask: a Dask cluster")] = Executor.local,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (default: start a local cluster)")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Finish an interrupted sweep in --out")] = False,
@@ -440,7 +450,8 @@ def sweep(
         say.compiling("batch")
         try:
             with say.progress(plan.spec.name, plan.runs) as bar:
-                result = run_sweep(plan, target, workers, executor.value, scheduler, resume, force, progress=bar.advance)
+                result = run_sweep(plan, target, workers, executor.value, scheduler, resume, force, pool.value,
+                                   progress=bar.advance)
         except KeyboardInterrupt:
             typer.echo(f"dipsim: interrupted; the parts written are whole: run the same command with --resume to finish {target}",
                        err=True)
@@ -540,6 +551,7 @@ def backcast(
 ):
     """Run the historical scenarios (scenarios/history/) in order and compare the direction
     the model takes at each step with the direction history took."""
+    from dipsim.analysis.experiments.environment import write_environment
     from dipsim.analysis.interpretation.backcast import backcast as run_backcast, backcast_text, load_history
     from dipsim.analysis.presentation.documents import backcast_document, dumps
     from dipsim.analysis.presentation.plots import backcast_plot
@@ -555,6 +567,7 @@ def backcast(
             table = run_backcast(runs, seed, progress=bar.advance)
         with fresh_folder(out, force) as tmp:
             table.to_csv(tmp / "backcast.csv", index=False)
+            write_environment(tmp)
             backcast_plot(table, tmp / "backcast.png")
         if json:
             typer.echo(dumps(backcast_document(table, runs, seed, out)))
@@ -649,7 +662,30 @@ def app_command(
 
 
 def main() -> None:
-    app(prog_name="dipsim")
+    """The command line, with the project's convention for bad options too: one line on
+    standard error, exit status 2 (rather than click's boxed usage message)."""
+    try:
+        from typer._click import exceptions as click   # typer 0.2x carries its own click
+    except ImportError:
+        from click import exceptions as click
+
+    try:
+        code = app(prog_name="dipsim", standalone_mode=False)
+    except click.NoArgsIsHelpError as exc:
+        typer.echo(exc.format_message())
+        sys.exit(2)
+    except click.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx is not None else "dipsim"
+        message = " ".join(exc.format_message().replace("Value error, ", "").split())
+        typer.echo(f"dipsim: error: {message} (see: {where} --help)", err=True)
+        sys.exit(2)
+    except typer.Abort:
+        typer.echo("dipsim: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        typer.echo(f"dipsim: error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -10,10 +10,17 @@
    number of base samples that gives a million runs or more, run by ``dipsim sweep --workers 2`` in a child
    process: wall time, results written, and the peak memory of the whole process tree
    (parent and workers, sampled from /proc every 50 ms).
+3. With ``--pools`` (and then only this): the same Sobol' sweep from the command line with one worker, two
+   threads and two worker processes (runs/s, start-up included); the costs that
+   analysis.experiments.sweep.choose_pool rests on, measured here (a run's time on one
+   core, the share of it that holds Python's lock, a worker process's start-up); and
+   what those costs predict for more cores. The predictions are the rule's arithmetic,
+   not measurements: this machine has two cores.
 
 The last line is ``speedup_vs_mesa_batch_run: X``. The machine is shared: compare the
 figures of one run with each other. Usage:
     python benchmarks/bench_sweep.py [--replications 400] [--million-runs 1000000 | --no-million]
+                                     [--pools [--pool-runs 1000000]]
 """
 
 from __future__ import annotations
@@ -129,19 +136,23 @@ def mesa_vs_sweep(replications: int, folder: Path) -> float:
     return mesa_seconds / sweep_seconds
 
 
-def million(target_runs: int, folder: Path) -> None:
-    source = SWEEPS / "sobol_preferences.toml"
+def sobol_variant(target_runs: int, folder: Path) -> tuple[Path, int]:
+    """sobol_preferences.toml with the smallest power-of-2 number of base samples that
+    gives ``target_runs`` runs or more; the file and its number of runs."""
     parameters = 92
     per_point = parameters + 2                     # second_order = false
     base = 2
     while base * per_point < target_runs:          # Saltelli's N: a power of 2
         base *= 2
-    reps = 1
-    spec_file = write_variant(source, folder, **{"design.base_samples": base, "replications": reps})
-    runs = base * per_point * reps
+    spec_file = write_variant(SWEEPS / "sobol_preferences.toml", folder, **{"design.base_samples": base, "replications": 1})
+    print(f"sobol: {parameters} parameters, N = {base}, 1 replication = {base * per_point:,} runs")
+    return spec_file, base * per_point
+
+
+def million(target_runs: int, folder: Path) -> None:
+    spec_file, runs = sobol_variant(target_runs, folder)
     out = folder / "sobol"
     cmd = [str(Path(sys.executable).parent / "dipsim"), "sweep", str(spec_file), "--out", str(out), "--workers", "2"]
-    print(f"sobol: {parameters} parameters, N = {base}, {reps} replications = {runs:,} runs")
     peak, done = 0, False
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
@@ -167,15 +178,133 @@ def million(target_runs: int, folder: Path) -> None:
     print(f"sobol_peak_memory_mib: {peak / 2**20:.0f}   (parent and workers together)")
 
 
+def pools(target_runs: int, folder: Path) -> None:
+    import re
+
+    from dipsim.analysis.experiments import sweep as sweep_mod
+
+    spec_file, runs = sobol_variant(target_runs, folder)
+    dipsim = str(Path(sys.executable).parent / "dipsim")
+    for label, options in (("1 worker (this process)", ["--workers", "1"]),
+                           ("2 threads", ["--workers", "2", "--pool", "threads"]),
+                           ("2 worker processes", ["--workers", "2", "--pool", "processes"])):
+        out = folder / "pool"
+        start = time.perf_counter()
+        done = subprocess.run([dipsim, "sweep", str(spec_file), "--out", str(out), *options], check=True,
+                              capture_output=True, text=True, cwd=ROOT)
+        seconds = time.perf_counter() - start
+        played = float(re.search(r"runs in ([0-9.]+) s", done.stdout).group(1))
+        print(f"  {label:24s} {runs / seconds:9,.0f} runs/s from the command line ({seconds:.1f} s); "
+              f"{runs / played:9,.0f} runs/s playing ({played:.1f} s)")
+        shutil.rmtree(out)
+
+    run_seconds, python_share = run_costs(spec_file, folder)
+    start_seconds = process_start(spec_file)
+    print(f"measured here: a run {run_seconds * 1e6:.1f} us on one core, {python_share:.0%} of it holding Python's lock; "
+          f"a worker process starts in {start_seconds:.2f} s")
+    print(f"the rule's constants: {sweep_mod.RUN_SECONDS * 1e6:.1f} us, {sweep_mod.PYTHON_SHARE:.0%}, "
+          f"{sweep_mod.PROCESS_START_SECONDS:.2f} s")
+    print(f"predicted by the rule's constants (not measured: this machine has {os.cpu_count()} cores), "
+          f"{runs:,} runs, one worker per core:")
+    for cores in (1, 2, 4, 8, 16, 64):
+        threads = sweep_mod.predicted_seconds("threads", cores, runs)
+        processes = sweep_mod.predicted_seconds("processes", cores, runs)
+        print(f"  {cores:3d} cores: threads {runs / threads:10,.0f} runs/s, processes {runs / processes:10,.0f} runs/s"
+              f" -> auto: {sweep_mod.choose_pool(cores, runs, cores)}")
+    print("auto chooses processes from (runs to play): " + ", ".join(
+        f"{w} workers {crossover(w):,}" if crossover(w) else f"{w} workers never"
+        for w in (2, 3, 4, 8, 16, 64)))
+
+
+def crossover(workers: int) -> int | None:
+    """The fewest runs for which choose_pool picks processes with ``workers`` cores."""
+    from dipsim.analysis.experiments.sweep import choose_pool
+
+    if choose_pool(workers, 10**12, workers) == "threads":
+        return None
+    low, high = 1, 10**12
+    while low < high:
+        mid = (low + high) // 2
+        low, high = (mid + 1, high) if choose_pool(workers, mid, workers) == "threads" else (low, mid)
+    return low
+
+
+def run_costs(spec_file: Path, folder: Path, chunks: int = 20) -> tuple[float, float]:
+    """A sweep run's time on one core, all of it (its design row, the negotiation, its
+    Arrow row, its share of a Parquet part), and the share of it that holds Python's
+    lock: all but the compiled negotiation and the Parquet writer, which release it.
+    Some chunks played in this process as a worker plays them."""
+    import pyarrow.parquet as pq
+
+    from dipsim.analysis.experiments import sweep_spec
+    from dipsim.analysis.experiments.design import Design
+    from dipsim.analysis.experiments.sweep import PARTS, chunk_points, chunk_size, play_part
+    from dipsim.sim import protocol
+
+    spec = sweep_spec.load(spec_file)
+    size, design, out = chunk_size(spec, 2), Design(spec), folder / "costs"
+    (out / PARTS).mkdir(parents=True)
+    released = [0.0]
+
+    def timed(real):
+        def call(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return real(*args, **kwargs)
+            finally:
+                released[0] += time.perf_counter() - start
+        return call
+
+    def chunk(i: int) -> None:
+        a, b = i * size, (i + 1) * size
+        play_part(spec, out, i, a, b, design.base_rows(chunk_points(spec, a, b)))
+
+    chunk(0)                                        # load the engine
+    play, write = protocol.play, pq.write_table
+    protocol.play, pq.write_table = timed(play), timed(write)
+    try:
+        start = time.perf_counter()
+        for i in range(1, chunks + 1):
+            chunk(i)
+        total = time.perf_counter() - start
+    finally:
+        protocol.play, pq.write_table = play, write
+    shutil.rmtree(out)
+    return total / (chunks * size), 1 - released[0] / total
+
+
+def process_start(spec_file: Path, repeat: int = 3) -> float:
+    """Seconds for a new worker process to be ready to play (spawned, the engine loaded)."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from dipsim.analysis.experiments import sweep_spec
+    from dipsim.analysis.experiments.sweep import warm_up
+
+    spec = sweep_spec.load(spec_file)
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+            pool.submit(warm_up, spec).result()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replications", type=int, default=400,
                         help="per grid point (30 points)")
     parser.add_argument("--million-runs", type=int, default=1_000_000)
     parser.add_argument("--no-million", action="store_true", help="skip the Sobol sweep")
+    parser.add_argument("--pools", action="store_true", help="compare threads and worker processes")
+    parser.add_argument("--pool-runs", type=int, default=1_000_000)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="dipsim-bench-"))
     try:
+        if args.pools:
+            pools(args.pool_runs, folder)
+            return
         if not args.no_million:
             million(args.million_runs, folder)
         ratio = mesa_vs_sweep(args.replications, folder)

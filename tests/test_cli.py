@@ -403,11 +403,20 @@ def test_a_scenario_where_a_sweep_is_expected_and_the_reverse(tmp_path):
         assert "`dipsim scenarios` lists" in r.stderr and not out.exists()
 
 
-def test_new_commands_refuse_bad_input_and_write_nothing(tmp_path):
-    for args in (["scenarios", "extra"], ["scenarios", "--jsn"], ["warmup", "now"], ["warmup", "--force"]):
+def test_bad_options_get_one_line_and_exit_2_like_bad_files(tmp_path):
+    """A mistyped option, value, argument or command: one line naming it and what is
+    allowed (or where to look), exit 2, nothing on stdout, nothing written."""
+    cases = [
+        (["scenarios", "extra"], "extra"), (["scenarios", "--jsn"], "--jsn"), (["warmup", "now"], "now"),
+        (["warmup", "--force"], "--force"), (["run", "baseline", "--engine", "gpu"], "'batch', 'mesa'"),
+        (["run", "baseline", "--runs", "0"], "--runs"), (["run"], "scenario"), (["nosuch"], "nosuch"),
+        (["sweep", "pressure_vs_opposition", "--pool", "many"], "threads"),
+    ]
+    for args, named in cases:
         r = dipsim(*args, cwd=tmp_path, env=WIDE)
         assert r.returncode == 2 and r.stdout == "" and "Traceback" not in r.stderr, args
-        assert "Try 'dipsim " in r.stderr
+        assert r.stderr.startswith("dipsim: error: ") and r.stderr.count("\n") == 1 and named in r.stderr, r.stderr
+        assert "--help" in r.stderr
     assert list(tmp_path.iterdir()) == []
 
 

@@ -19,8 +19,10 @@ Mesquita's model). Two kinds of check:
 import copy
 import json
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -193,9 +195,11 @@ def play_all(folder):
     from dipsim.analysis.experiments.jobs import run_expected_utility, simulate_scenario, with_run_settings
 
     for name in STANDARD:
-        result = simulate_scenario(with_run_settings(sc.load(SCENARIOS / f"{name}.toml"), 300, 20181114))
-        result.runs.to_parquet(os.path.join(folder, f"{name}-runs.parquet"), index=False)
-        result.rounds.to_parquet(os.path.join(folder, f"{name}-rounds.parquet"), index=False)
+        played_into = Path(folder) / f".{name}"
+        simulate_scenario(with_run_settings(sc.load(SCENARIOS / f"{name}.toml"), 300, 20181114), played_into)
+        for table in ("runs", "rounds"):
+            os.replace(played_into / f"{table}.parquet", os.path.join(folder, f"{name}-{table}.parquet"))
+        shutil.rmtree(played_into)
     table = run_expected_utility(sc.load(SCENARIOS / "expected_utility" / "eu_car_emissions.toml"))
     table.to_parquet(os.path.join(folder, "eu_car_emissions.parquet"), index=False)
     table.to_csv(os.path.join(folder, "eu_car_emissions.csv"), index=False)

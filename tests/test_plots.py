@@ -6,6 +6,7 @@ import sys
 
 import pandas as pd
 
+from dipsim.analysis.experiments.summary import RunStats
 from dipsim.analysis.presentation import plots
 
 from .conftest import ROOT
@@ -25,8 +26,10 @@ assert (matplotlib.get_backend(), dict(matplotlib.rcParams)) == before, "import"
 
 import pandas as pd
 from pathlib import Path
+from dipsim.analysis.experiments.summary import RunStats
 from dipsim.analysis.presentation.plots import reasons_plot
-reasons_plot(pd.DataFrame({{"reason": ["treaty", "walked away"]}}), "t", Path({str(tmp_path)!r}) / "r.png")
+runs = RunStats([]).add(pd.DataFrame({{"reason": ["treaty", "walked away"], "end_round": 3}}))
+reasons_plot(runs, "t", Path({str(tmp_path)!r}) / "r.png")
 assert (matplotlib.get_backend(), dict(matplotlib.rcParams)) == before, "drawing"
 import matplotlib.pyplot as plt
 assert plt.get_fignums() == [], "a figure left in pyplot, where a notebook would show it"
@@ -37,7 +40,7 @@ assert plt.get_fignums() == [], "a figure left in pyplot, where a notebook would
 
 
 def test_the_same_figure_gives_the_same_svg(tmp_path):
-    runs = pd.DataFrame({"reason": ["treaty", "walked away", "walked away", "deadline"]})
+    runs = RunStats([]).add(pd.DataFrame({"reason": ["treaty", "walked away", "walked away", "deadline"], "end_round": 3}))
     a = plots.reasons_plot(runs, "same", tmp_path / "a.png").with_suffix(".svg")
     b = plots.reasons_plot(runs, "same", tmp_path / "b.png").with_suffix(".svg")
     assert a.read_bytes() == b.read_bytes()

@@ -97,7 +97,7 @@ def frame(out):
     return pq.read_table(out / "runs").to_pandas()
 
 
-def test_sobol_rows_made_by_the_parent_give_the_workers_data(tmp_path, monkeypatch):
+def test_sobol_rows_made_by_the_parent_give_the_workers_data(tmp_path):
     """With workers (threads or processes), the thread handing out chunks makes their
     Sobol' rows; the data equal those of one worker that makes its own."""
     body = SMALL.replace('kind = "random"\nsamples = 260', 'kind = "sobol"\nbase_samples = 8').replace(
@@ -105,25 +105,29 @@ def test_sobol_rows_made_by_the_parent_give_the_workers_data(tmp_path, monkeypat
     spec = sweep_spec.load(write_sweep(tmp_path, body))
     assert spec.spec.design.kind == "sobol" and spec.runs == 1600         # six chunks of at most 300
     run_sweep(spec, tmp_path / "one", workers=1)
-    run_sweep(spec, tmp_path / "threads", workers=2)
-    monkeypatch.setattr(sweep_mod, "THREADS_UP_TO", 0)
-    run_sweep(spec, tmp_path / "processes", workers=2)
+    run_sweep(spec, tmp_path / "threads", workers=2, pool="threads")
+    run_sweep(spec, tmp_path / "processes", workers=2, pool="processes")
     for other in ("threads", "processes"):
         assert frame(tmp_path / other).equals(frame(tmp_path / "one")), other
 
 
-def test_same_data_whatever_the_workers_chunking_and_executor(tmp_path, monkeypatch):
-    spec = sweep_spec.load(write_sweep(tmp_path, SMALL))
+def test_same_data_whatever_the_workers_chunking_executor_and_pool(tmp_path):
+    f = write_sweep(tmp_path, SMALL)
+    spec = sweep_spec.load(f)
     one = run_sweep(spec, tmp_path / "one", workers=1)
-    assert one.runs == 1820 and one.failures == 0
+    assert one.runs == 1820 and one.failures == 0 and one.played_on == "this process"
     reference = frame(tmp_path / "one")
-    run_sweep(spec, tmp_path / "threads", workers=3)               # a small sweep: threads of this process
+    auto = run_sweep(spec, tmp_path / "threads", workers=3)             # a small sweep: threads of this process
+    assert auto.played_on == "3 threads of this process"
     rechunked = sweep_spec.load(write_sweep(tmp_path, SMALL.replace("chunk = 300", "chunk = 1000"), "r.toml"))
     run_sweep(rechunked, tmp_path / "big", workers=1)
     run_sweep(spec, tmp_path / "dask", workers=2, executor="dask")
-    monkeypatch.setattr(sweep_mod, "THREADS_UP_TO", 0)                 # as a large one: worker processes
-    run_sweep(spec, tmp_path / "processes", workers=2)
-    for other in ("threads", "processes", "big", "dask"):
+    forced = run_sweep(spec, tmp_path / "processes", workers=2, pool="processes")
+    assert forced.played_on == "2 worker processes"
+    r = subprocess.run([DIPSIM, "sweep", str(f), "--out", str(tmp_path / "cli"), "--workers", "2", "--pool", "processes"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0 and "on 2 worker processes" in r.stdout, r.stderr
+    for other in ("threads", "processes", "big", "dask", "cli"):
         assert frame(tmp_path / other).equals(reference), other
     assert reference["run"].tolist() == list(range(1820))
     assert reference["seed"].nunique() == 1820
@@ -132,6 +136,28 @@ def test_same_data_whatever_the_workers_chunking_and_executor(tmp_path, monkeypa
     cols = scenario_columns(spec, Design(spec).values(np.arange(260)), 260)
     total = sum(cols[f"parties.russia.utility.issues.{i}.weight"] for i in ("territory", "sanctions", "economy", "security"))
     assert np.allclose(total, 1.0)
+
+
+def test_the_pool_rule_picks_what_its_costs_predict_to_finish_first():
+    from dipsim.analysis.experiments.sweep import choose_pool, predicted_seconds
+
+    # up to 1 / PYTHON_SHARE workers Python's lock does not hold threads back: threads,
+    # which start at once, whatever the size
+    for workers in range(2, int(1 / sweep_mod.PYTHON_SHARE) + 1):
+        assert choose_pool(workers, 10**9, cores=64) == "threads"
+    # with many cores, threads for small sweeps, processes for large ones
+    assert choose_pool(16, 100_000, cores=16) == "threads"
+    assert choose_pool(16, 2_000_000, cores=16) == "processes"
+    # workers beyond the cores play no faster: 16 workers on 2 cores count as 2
+    assert choose_pool(16, 2_000_000, cores=2) == "threads"
+    # the crossover is where the two predictions meet
+    share = sweep_mod.PYTHON_SHARE - 1 / 16
+    crossover = sweep_mod.PROCESS_START_SECONDS / (sweep_mod.RUN_SECONDS * share)
+    for runs in (int(crossover * 0.99), int(crossover * 1.01)):
+        fastest = min(("threads", "processes"), key=lambda p: predicted_seconds(p, 16, runs))
+        assert choose_pool(16, runs, cores=16) == fastest == ("threads" if runs < crossover else "processes")
+    with pytest.raises(SweepError, match="allowed: auto, threads, processes"):
+        run_sweep(sweep_spec.load(SCENARIOS / "sweeps" / "pressure_vs_opposition.toml"), Path("unused"), pool="gpu")
 
 
 def test_resume_after_a_real_kill_gives_the_uninterrupted_data(tmp_path):

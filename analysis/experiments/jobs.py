@@ -10,33 +10,53 @@ import numpy as np
 import pandas as pd
 
 from dipsim.sim import draws
-from dipsim.sim.outcomes import Outcomes, join
 from dipsim.sim.preferences import Tables
 from dipsim.sim.run import simulate
 from dipsim.sim.scenario import RunSettings, Scenario
 
-from dipsim.analysis.experiments.frames import rounds_frame, runs_frame
+from dipsim.analysis.experiments.frames import ParquetStream, list_column_types, round_quantiles, rounds_frame, runs_frame
 from dipsim.analysis.experiments.output import write_toml
-from dipsim.analysis.experiments.summary import summarise
+from dipsim.analysis.experiments.environment import write_environment
+from dipsim.analysis.experiments.summary import RunStats
 
 CHUNK = 2_048   # runs simulated together: small enough for the CPU caches; results do not depend on it
+# Rows per Parquet row group: about 10 MiB of runs and 50 MiB of rounds held before
+# they are written (a round's row is about 200 bytes in Arrow).
+RUNS_PER_GROUP = 64 * CHUNK
+ROUNDS_PER_GROUP = 2**18
+RUNS, ROUNDS, SCENARIO = "runs.parquet", "rounds.parquet", "scenario.toml"
 
 
 @dataclass
 class ScenarioResult:
+    """A scenario's runs: its tables are in ``folder``, its summary in ``stats``."""
     scenario: Scenario          # resolved, with the seed and number of runs used
     tables: Tables
-    outcomes: Outcomes
-    runs: pd.DataFrame
-    rounds: pd.DataFrame
+    stats: RunStats
+    folder: Path                # holds runs.parquet and rounds.parquet
     engine: str
 
     @property
     def actors(self) -> list[str]:
-        return [*self.tables.party_ids, *([self.tables.outside_id] if self.tables.outside_id else [])]
+        return actors(self.tables)
 
     def summary(self) -> dict:
-        return summarise(self.runs, self.actors)
+        return self.stats.summary()
+
+    def round_quantiles(self, columns: list[str]) -> dict[str, pd.DataFrame]:
+        return round_quantiles(self.folder / ROUNDS, columns)
+
+    @classmethod
+    def read(cls, folder: Path) -> ScenarioResult:
+        """The result a `dipsim run` folder holds."""
+        from dipsim.sim import scenario as scenario_mod
+
+        spec = scenario_mod.load(folder / SCENARIO)
+        return cls(spec, Tables.from_scenarios([spec]), RunStats.from_parquet(folder / RUNS), folder, "from files")
+
+
+def actors(tables: Tables) -> list[str]:
+    return [*tables.party_ids, *([tables.outside_id] if tables.outside_id else [])]
 
 
 def with_run_settings(scenario: Scenario, runs: int | None, seed: int | None) -> Scenario:
@@ -47,39 +67,30 @@ def with_run_settings(scenario: Scenario, runs: int | None, seed: int | None) ->
     return scenario.model_copy(update={"run": settings})
 
 
-def simulate_scenario(scenario: Scenario, engine: str = "batch",
+def simulate_scenario(scenario: Scenario, folder: Path, engine: str = "batch",
                       progress: Callable[[int], None] | None = None) -> ScenarioResult:
-    """Play ``scenario.run.runs`` negotiations; run i's seed is a pure function of
-    (scenario.run.seed, i), whatever the engine or chunking."""
+    """Play ``scenario.run.runs`` negotiations and write runs.parquet, rounds.parquet and
+    scenario.toml into ``folder`` (its plots: presentation.figures.scenario_plots). The
+    tables are written a row group at a time as the runs finish, so memory does not grow
+    with the number of runs. Run i's seed is a pure function of (scenario.run.seed, i),
+    whatever the engine or chunking."""
     n = scenario.run.runs
-    seeds = draws.run_seeds(scenario.run.seed, 0, np.arange(n))
     tables = Tables.from_scenarios([scenario])
-    parts, round_parts = [], []
-    for start in range(0, n, CHUNK):
-        outcomes, rounds = simulate(tables, seeds[start:start + CHUNK], engine=engine, rounds=True,
-                                    progress=progress)
-        rounds["run"] = rounds["run"] + start
-        parts.append(outcomes)
-        round_parts.append(rounds_frame(scenario.name, rounds))
-    outcomes = join(parts)
-    return ScenarioResult(
-        scenario=scenario,
-        tables=tables,
-        outcomes=outcomes,
-        runs=runs_frame(scenario.name, tables, outcomes),
-        rounds=pd.concat(round_parts, ignore_index=True),
-        engine=engine,
-    )
-
-
-def write_tables(result: ScenarioResult, folder: Path) -> list[Path]:
-    """runs.parquet, rounds.parquet and scenario.toml of one scenario (its plots:
-    dipsim.analysis.presentation.figures.scenario_plots)."""
+    stats = RunStats(actors(tables))
     folder.mkdir(exist_ok=True)
-    result.runs.to_parquet(folder / "runs.parquet", index=False)
-    result.rounds.to_parquet(folder / "rounds.parquet", index=False)
-    write_toml(result.scenario.resolved(), folder / "scenario.toml")
-    return [folder / "runs.parquet", folder / "rounds.parquet", folder / "scenario.toml"]
+    with ParquetStream(folder / RUNS, RUNS_PER_GROUP, list_column_types(tables)) as runs_file, \
+            ParquetStream(folder / ROUNDS, ROUNDS_PER_GROUP) as rounds_file:
+        for start in range(0, n, CHUNK):
+            seeds = draws.run_seeds(scenario.run.seed, 0, np.arange(start, min(start + CHUNK, n)))
+            outcomes, rounds = simulate(tables, seeds, engine=engine, rounds=True, progress=progress)
+            rounds["run"] = rounds["run"] + start
+            runs = runs_frame(scenario.name, tables, outcomes, first=start)
+            stats.add(runs)
+            runs_file.write(runs)
+            rounds_file.write(rounds_frame(scenario.name, rounds))
+    write_toml(scenario.resolved(), folder / SCENARIO)
+    write_environment(folder)
+    return ScenarioResult(scenario=scenario, tables=tables, stats=stats, folder=folder, engine=engine)
 
 
 def write_comparison_table(results: list[ScenarioResult], folder: Path) -> Path:
@@ -87,6 +98,7 @@ def write_comparison_table(results: list[ScenarioResult], folder: Path) -> Path:
     from dipsim.analysis.experiments.summary import comparison_table
 
     comparison_table({r.scenario.name: r.summary() for r in results}).to_csv(folder / "summary.csv", index=False)
+    write_environment(folder)
     return folder / "summary.csv"
 
 
@@ -109,7 +121,7 @@ def write_expected_utility_tables(spec, table: pd.DataFrame, folder: Path) -> li
     table.to_parquet(folder / "rounds.parquet", index=False)
     table.to_csv(folder / "rounds.csv", index=False)
     write_toml(spec.resolved(), folder / "scenario.toml")
-    return [folder / "rounds.parquet", folder / "rounds.csv", folder / "scenario.toml"]
+    return [folder / "rounds.parquet", folder / "rounds.csv", folder / "scenario.toml", write_environment(folder)]
 
 
 def expected_utility_text(spec, table: pd.DataFrame) -> str:

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    import pandas as pd
+    from pathlib import Path
+
+    import pandas as pd   # imported where used: `dipsim sweep` reads wilson() from this module and needs no pandas
 
 Z95 = 1.959963984540054
 
@@ -26,33 +28,117 @@ def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
     return low, high
 
 
-def mean_ci(values: np.ndarray, z: float = Z95) -> tuple[float, float, float]:
-    """Mean and its normal-approximation 95% interval."""
-    values = np.asarray(values, dtype=float)
-    m = float(values.mean())
-    if values.size < 2:
-        return m, m, m
-    half = z * float(values.std(ddof=1)) / math.sqrt(values.size)
-    return m, m - half, m + half
+# How a run ended, in columns of few values (with the terms_* columns): runs are
+# counted by the combinations that occur.
+COUNTED = ("treaty", "reason", "agreed_package", "agreed_label", "package_label")
+
+
+class RunStats:
+    """What the summary and the plots need from a table of runs, gathered chunk by chunk
+    so that no table of all runs is held: how many runs ended each way (``counts``: a
+    row per treaty or not, reason, agreed package and terms; a few hundred rows at most,
+    in the order the ways first occur) and each actor's utility's count, mean and sum of
+    squared deviations (merged exactly, Chan, Golub and LeVeque 1983)."""
+
+    def __init__(self, actors: list[str]):
+        self.actors = list(actors)
+        self.counts: pd.DataFrame | None = None
+        self.moments = {a: (0, 0.0, 0.0) for a in self.actors}
+        self.end_rounds = 0
+
+    @classmethod
+    def from_parquet(cls, path: Path, batch: int = 65_536) -> RunStats:
+        """Read a runs.parquet a batch at a time, only the columns needed."""
+        import pyarrow.parquet as pq
+
+        f = pq.ParquetFile(path, pre_buffer=False)     # pre-buffering holds on to what it read
+        names = f.schema_arrow.names
+        stats = cls([c.removeprefix("utility_") for c in names if c.startswith("utility_")])
+        wanted = [c for c in names if _counted(c) or c.startswith("utility_") or c == "end_round"]
+        for b in f.iter_batches(batch_size=batch, columns=wanted):
+            stats.add(b.to_pandas())
+        return stats
+
+    def add(self, runs: pd.DataFrame) -> RunStats:
+        import pandas as pd
+
+        keys = [c for c in runs.columns if _counted(c)]
+        new = runs.groupby(keys, sort=False, dropna=False).size().rename("runs").reset_index()
+        if self.counts is not None:
+            new = pd.concat([self.counts, new]).groupby(keys, sort=False, dropna=False, as_index=False)["runs"].sum()
+        self.counts = new
+        for a in self.actors:
+            self.moments[a] = _merge(self.moments[a], runs[f"utility_{a}"].to_numpy(dtype=float))
+        self.end_rounds += int(runs["end_round"].sum())
+        return self
+
+    @property
+    def runs(self) -> int:
+        return 0 if self.counts is None else int(self.counts["runs"].sum())
+
+    @property
+    def treaties(self) -> int:
+        return 0 if self.counts is None else int(self.counts.loc[self.counts["treaty"], "runs"].sum())
+
+    def tally(self, column: str, where: pd.Series | None = None) -> pd.Series:
+        """Runs by ``column``'s value, most first (as Series.value_counts), of the rows of
+        ``counts`` where ``where``."""
+        rows = self.counts if where is None else self.counts[where]
+        return rows.groupby(column, sort=False)["runs"].sum().sort_values(ascending=False, kind="stable").rename("count")
+
+    def utility(self, actor: str, z: float = Z95) -> tuple[float, float, float]:
+        """Mean utility of the outcome to ``actor`` and its normal-approximation 95% interval."""
+        n, m, m2 = self.moments[actor]
+        if n < 2:
+            return m, m, m
+        half = z * math.sqrt(m2 / (n - 1)) / math.sqrt(n)
+        return m, m - half, m + half
+
+    def agreed_counts(self) -> dict[int, tuple[int, int]]:
+        """package -> (treaties, agreed but not ratified)."""
+        out: dict[int, tuple[int, int]] = {}
+        agreed = self.counts[self.counts["agreed_package"] >= 0]
+        for (package, treaty), k in agreed.groupby(["agreed_package", "treaty"])["runs"].sum().items():
+            t, f = out.get(int(package), (0, 0))
+            out[int(package)] = (t + int(k), f) if treaty else (t, f + int(k))
+        return out
+
+    def summary(self) -> dict:
+        n, treaties = self.runs, self.treaties
+        lo, hi = wilson(treaties, n)
+        return {
+            "runs": n,
+            "treaties": treaties,
+            "treaty_rate": treaties / n if n else float("nan"),
+            "treaty_rate_ci": (lo, hi),
+            "treaty_packages": self.tally("package_label", self.counts["treaty"]).head(5),
+            "agreed_packages": self.tally("agreed_label", self.counts["agreed_package"] >= 0).head(5),
+            "utilities": {a: self.utility(a) for a in self.actors},
+            "reasons": self.tally("reason"),
+            "mean_end_round": self.end_rounds / n if n else float("nan"),
+        }
+
+
+def _counted(column: str) -> bool:
+    return column in COUNTED or column.startswith("terms_")
+
+
+def _merge(moments: tuple[int, float, float], values: np.ndarray) -> tuple[int, float, float]:
+    """(count, mean, sum of squared deviations) of the values seen so far and ``values``."""
+    n_a, mean_a, m2_a = moments
+    n_b = values.size
+    if n_b == 0:
+        return moments
+    mean_b = float(values.mean())
+    m2_b = float(((values - mean_b) ** 2).sum())
+    n = n_a + n_b
+    delta = mean_b - mean_a
+    return n, mean_a + delta * n_b / n, m2_a + m2_b + delta * delta * n_a * n_b / n
 
 
 def summarise(runs: pd.DataFrame, actors: list[str]) -> dict:
-    n = len(runs)
-    treaties = int(runs["treaty"].sum())
-    lo, hi = wilson(treaties, n)
-    packages = runs.loc[runs["treaty"], "package_label"].value_counts().head(5)
-    agreed = runs.loc[runs["agreed_package"] >= 0, "agreed_label"].value_counts().head(5)
-    return {
-        "runs": n,
-        "treaties": treaties,
-        "treaty_rate": treaties / n if n else float("nan"),
-        "treaty_rate_ci": (lo, hi),
-        "treaty_packages": packages,
-        "agreed_packages": agreed,
-        "utilities": {a: mean_ci(runs[f"utility_{a}"].to_numpy()) for a in actors},
-        "reasons": runs["reason"].value_counts(),
-        "mean_end_round": float(runs["end_round"].mean()),
-    }
+    """The summary of a table of runs held in memory."""
+    return RunStats(actors).add(runs).summary()
 
 
 def summary_text(name: str, s: dict, labels: dict[str, str]) -> str:
@@ -84,6 +170,6 @@ def comparison_table(summaries: dict[str, dict]) -> pd.DataFrame:
         top = s["agreed_packages"]
         row["most_agreed_package"] = top.index[0] if len(top) else ""
         rows.append(row)
-    import pandas as pd   # here: `dipsim sweep` reads wilson() from this module and needs no pandas
+    import pandas as pd
 
     return pd.DataFrame(rows)

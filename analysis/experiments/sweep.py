@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
+
+from dipsim.analysis.experiments.environment import environment
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
@@ -37,6 +39,7 @@ from dipsim.sim.scenario import flatten
 from dipsim.sim.space import NO_TREATY
 
 from dipsim.analysis.experiments.design import Design
+from dipsim.analysis.experiments.output import exclusive, writing
 from dipsim.analysis.experiments.sweep_spec import Sweep
 
 if TYPE_CHECKING:
@@ -48,13 +51,20 @@ if TYPE_CHECKING:
 
 BATCH = 4096            # runs whose tables are built together inside a task (bounds the memory of a task)
 SMALLEST_CHUNK = 1024   # runs per task at the least
-# Local sweeps with at most this many runs still to play use threads of this process:
-# the compiled engine releases the GIL, and a worker process takes about 1.5 s to start
-# (Python, pyarrow, numba and the compiled engine). Threads share one Python for the
-# rest of a run's work (about 45% of it), so larger sweeps start worker processes, which
-# scale with the cores. With 2 workers on 2 cores, threads were faster for 770,000 runs
-# (7.0 s against 8.3) and as fast for 1.5 million; with more cores processes gain sooner.
-THREADS_UP_TO = 500_000
+# Threads or worker processes for local workers (--pool auto): whichever these costs
+# predict to finish first. A run costs RUN_SECONDS of one core; PYTHON_SHARE of it holds
+# Python's lock (making the run's parameters, tables and Arrow row), the rest is the
+# compiled negotiation and the Parquet writer, which release it. So W threads play at
+# most 1 / PYTHON_SHARE times as fast as one, but start at once; W worker processes play
+# W times as fast, after PROCESS_START_SECONDS (a new Python loading pyarrow, numba and
+# the compiled engine). Measured on the two-core development machine with the Sobol'
+# sweep of 92 preferences (python benchmarks/bench_sweep.py --pools), when it was quiet:
+# 8.1 us a run, 20% of it holding the lock, 0.8 s to start a worker process (0.9 to 2.0 s
+# when other work kept the cores busy, so the start-up is taken as 1 s).
+RUN_SECONDS = 8e-6
+PYTHON_SHARE = 0.2
+PROCESS_START_SECONDS = 1.0
+POOLS = ("auto", "threads", "processes")
 MANIFEST = "manifest.json"
 PARTS = "runs"
 
@@ -278,6 +288,8 @@ def prepare(sweep: Sweep, out: Path, resume: bool, force: bool, workers: int) ->
         if recorded.get("fingerprint") != sweep.fingerprint():
             raise SweepError(f"{out}: holds a different sweep (its spec or base scenario changed); "
                              "allowed: --resume with the same sweep file, or a new --out")
+        recorded.setdefault("resumed", []).append(environment())
+        _write_json(manifest, recorded)
         parts = out / PARTS
         for stray in parts.glob("*.tmp"):
             stray.unlink()
@@ -287,9 +299,13 @@ def prepare(sweep: Sweep, out: Path, resume: bool, force: bool, workers: int) ->
         raise SweepError(f"{out}: already exists; pass --resume to finish it, --force to replace it, or choose another --out")
     if out.exists():
         shutil.rmtree(out)
-    (out / PARTS).mkdir(parents=True)
     size = chunk_size(sweep, workers)
-    _write_json(manifest, manifest_of(sweep, size))
+    try:
+        (out / PARTS).mkdir(parents=True)
+        _write_json(manifest, manifest_of(sweep, size))
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)     # a folder without its manifest could not be resumed
+        raise
     return chunks(sweep.runs, size), set()
 
 
@@ -298,6 +314,7 @@ def manifest_of(sweep: Sweep, size: int) -> dict:
     return {
         "kind": "dipsim sweep",
         "version": version("dipsim"),
+        "environment": environment(),     # where it started; each --resume adds its own to "resumed"
         "fingerprint": sweep.fingerprint(),
         "spec": sweep.resolved(),
         "spec_file": sweep.file,
@@ -326,9 +343,18 @@ def manifest_of(sweep: Sweep, size: int) -> dict:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2))
-    os.replace(tmp, path)
+    _replace(path.with_suffix(".tmp"), path, lambda tmp: tmp.write_text(json.dumps(data, indent=2)))
+
+
+def _replace(tmp: Path, final: Path, write: Callable[[Path], object]) -> None:
+    """Write ``tmp`` and rename it to ``final``, so that ``final`` is whole or absent; on
+    an error (a full disk) nothing is left of ``tmp``."""
+    try:
+        write(tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, final)
 
 
 def write_part(out: Path, index: int, table: pa.Table) -> None:
@@ -336,42 +362,47 @@ def write_part(out: Path, index: int, table: pa.Table) -> None:
     Parquet reader reads). Only label columns are dictionary-encoded: trying it on every
     numeric column costs a third more time for parts a third smaller."""
     final = out / PARTS / f"part-{index:06d}.parquet"
-    tmp = final.with_suffix(".tmp")
     labels = [f.name for f in table.schema if pa.types.is_dictionary(f.type) or pa.types.is_string(f.type)]
-    pq.write_table(table, tmp, compression="snappy", use_dictionary=labels)
-    os.replace(tmp, final)
+    _replace(final.with_suffix(".tmp"), final,
+             lambda tmp: pq.write_table(table, tmp, compression="snappy", use_dictionary=labels))
 
 
 # --------------------------------------------------------------------------- executors
 
 
 def run_sweep(sweep: Sweep, out: Path, workers: int = 1, executor: str = "local", scheduler: str | None = None,
-              resume: bool = False, force: bool = False,
+              resume: bool = False, force: bool = False, pool: str = "auto",
               progress: Callable[[int], None] | None = None) -> Summary:
+    """Play a sweep into ``out``, or the rest of it with ``resume``. ``pool``: threads or
+    processes for local workers, or auto (choose_pool). One process at a time may write
+    ``out``; a full disk is an OutputError, after which ``resume`` finishes the sweep."""
+    if pool not in POOLS:
+        raise SweepError(f"--pool: found {pool!r}; allowed: {', '.join(POOLS)}")
     start_time = time.perf_counter()
     cluster = _connect(scheduler, workers) if executor == "dask" else None   # before writing anything
+    out = Path(out)
+    advice = "the parts written are whole: free some space and run the same command with --resume"
     try:
-        plan, done = prepare(sweep, out, resume, force, workers)
-        todo = [i for i in range(len(plan)) if i not in done]
-        if progress and done:
-            progress(sum(b - a for i, (a, b) in enumerate(plan) if i in done))
-        remaining = sum(plan[i][1] - plan[i][0] for i in todo)
-        for runs in _execute(sweep, out, plan, todo, workers, cluster, remaining):
-            if progress:
-                progress(runs)
+        with writing(out, advice):
+            out.absolute().parent.mkdir(parents=True, exist_ok=True)
+            with exclusive(out):
+                plan, done = prepare(sweep, out, resume, force, workers)
+                todo = [i for i in range(len(plan)) if i not in done]
+                if progress and done:
+                    progress(sum(b - a for i, (a, b) in enumerate(plan) if i in done))
+                remaining = sum(plan[i][1] - plan[i][0] for i in todo)
+                where = "dask" if cluster is not None else "this process" if workers == 1 else (
+                    choose_pool(workers, remaining) if pool == "auto" else pool)
+                for runs in _execute(sweep, out, plan, todo, workers, cluster, where):
+                    if progress:
+                        progress(runs)
+                manifest = json.loads((out / MANIFEST).read_text())
+                manifest["complete"] = True
+                _write_json(out / MANIFEST, manifest)
+                runs, failures, treaties = _count(out)
     finally:
         if cluster is not None:
             cluster.close()
-    manifest = json.loads((out / MANIFEST).read_text())
-    manifest["complete"] = True
-    _write_json(out / MANIFEST, manifest)
-    runs = failures = treaties = 0
-    for part in sorted((out / PARTS).glob("part-*.parquet")):
-        # part by part: reading the folder as one dataset would import pandas (a third of a second)
-        t = pq.ParquetFile(part).read(columns=["treaty", "error"])
-        runs += t.num_rows
-        failures += t.num_rows - t["error"].null_count
-        treaties += int(pc.sum(t["treaty"]).as_py() or 0)
     return Summary(
         runs=runs,
         failures=failures,
@@ -380,8 +411,20 @@ def run_sweep(sweep: Sweep, out: Path, workers: int = 1, executor: str = "local"
         chunks_skipped=len(done),
         seconds=time.perf_counter() - start_time,
         played=remaining,
-        played_on=played_on(executor, workers, remaining),
+        played_on=played_on(where, workers),
     )
+
+
+def _count(out: Path) -> tuple[int, int, int]:
+    """Runs, failed runs and treaties in a sweep folder's parts."""
+    runs = failures = treaties = 0
+    for part in sorted((out / PARTS).glob("part-*.parquet")):
+        # part by part: reading the folder as one dataset would import pandas (a third of a second)
+        t = pq.ParquetFile(part).read(columns=["treaty", "error"])
+        runs += t.num_rows
+        failures += t.num_rows - t["error"].null_count
+        treaties += int(pc.sum(t["treaty"]).as_py() or 0)
+    return runs, failures, treaties
 
 
 class _Cluster:
@@ -420,22 +463,42 @@ def play_part(sweep: Sweep, out: Path, index: int, start: int, stop: int, base_r
     return table.num_rows
 
 
-def played_on(executor: str, workers: int, remaining: int) -> str:
-    """Where a sweep's chunks play: a Dask cluster, this process, its threads (up to
-    THREADS_UP_TO runs to play) or worker processes."""
-    if executor == "dask":
-        return "a Dask cluster"
-    if workers == 1:
-        return "this process"
-    return f"{workers} threads of this process" if _threads(remaining) else f"{workers} worker processes"
+def played_on(where: str, workers: int) -> str:
+    """Where a sweep's chunks play, in words: a Dask cluster, this process, its threads
+    or worker processes."""
+    return {"dask": "a Dask cluster", "this process": "this process", "threads": f"{workers} threads of this process",
+            "processes": f"{workers} worker processes"}[where]
 
 
-def _threads(remaining: int) -> bool:
-    """Whether local workers are threads of this process rather than worker processes."""
-    return remaining <= THREADS_UP_TO
+def available_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:          # not on Linux
+        return os.cpu_count() or 1
 
 
-def _execute(sweep, out, plan, todo, workers, cluster: _Cluster | None, remaining: int) -> Iterator[int]:
+def predicted_seconds(pool: str, workers: int, runs: int) -> float:
+    """How long ``workers`` threads or worker processes, each on a core of its own, take
+    to play ``runs`` runs, by the costs measured above (RUN_SECONDS, PYTHON_SHARE,
+    PROCESS_START_SECONDS)."""
+    if pool == "threads":
+        return runs * RUN_SECONDS * max(1 / workers, PYTHON_SHARE)
+    return PROCESS_START_SECONDS + runs * RUN_SECONDS / workers
+
+
+def choose_pool(workers: int, runs: int, cores: int | None = None) -> str:
+    """threads or processes for ``workers`` local workers (as many at once as there are
+    cores) playing ``runs`` runs: the one predicted to finish first, threads on a tie.
+    Up to 1 / PYTHON_SHARE (5) workers that is threads, which start at once and are not
+    held back by Python's lock; with more, threads up to PROCESS_START_SECONDS /
+    (RUN_SECONDS x (PYTHON_SHARE - 1 / workers)) runs (1.7 million for 8 workers,
+    910,000 for 16, 680,000 for 64), processes beyond."""
+    busy = max(1, min(workers, cores or available_cores()))
+    return min(("threads", "processes"), key=lambda pool: predicted_seconds(pool, busy, runs))
+
+
+def _execute(sweep, out, plan, todo, workers, cluster: _Cluster | None, where: str) -> Iterator[int]:
     """Play the chunks still to do; yield the number of runs of each as its part is written.
     Dask workers may run on other machines, so their tables are written here."""
     if not todo:
@@ -455,11 +518,11 @@ def _execute(sweep, out, plan, todo, workers, cluster: _Cluster | None, remainin
                                     width, lambda fs: dask_wait(fs, return_when="FIRST_COMPLETED").done):
             write_part(out, index, table)
             yield table.num_rows
-    elif workers == 1:
+    elif where == "this process":
         for i in todo:
             yield play_part(sweep, out, i, *plan[i])
     else:
-        if _threads(remaining):
+        if where == "threads":
             warm_up(sweep)                          # load the compiled engine once, before the threads start
             pool, warming = ThreadPoolExecutor(workers), []
         else:

@@ -10,9 +10,11 @@ cached code takes well under a second.
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -84,7 +86,8 @@ def _batch() -> None:
     from dipsim.sim.run import simulate
 
     spec = with_run_settings(scenario.load("baseline"), 64, 1)
-    simulate_scenario(spec, engine="batch")
+    with tempfile.TemporaryDirectory() as folder:          # it writes its tables as it plays
+        simulate_scenario(spec, Path(folder), engine="batch")
     simulate(Tables.from_scenarios([spec]), np.arange(64, dtype=np.uint64), rounds=False)
     run_chunk(sweep_spec.load("pressure_vs_opposition"), 0, 64)
 
@@ -95,7 +98,8 @@ def _mesa() -> None:
     from dipsim.sim import scenario
 
     # a scenario in which the governments often agree, so that ratification is played too
-    simulate_scenario(with_run_settings(scenario.load("us_disengages"), 40, 1), engine="mesa")
+    with tempfile.TemporaryDirectory() as folder:
+        simulate_scenario(with_run_settings(scenario.load("us_disengages"), 40, 1), Path(folder), engine="mesa")
 
 
 STEPS: tuple[tuple[str, Callable[[], None]], ...] = (

@@ -26,12 +26,3 @@ def ratifiable(tables: Tables, party: int, row: int = 0) -> np.ndarray:
     p = tables.parties[party]
     share = np.clip(p.acceptance[row], 0.0, 1.0)[None]
     return ratification_probability(share, p.threshold[row:row + 1], p.margin[row:row + 1])[0] >= 0.5
-
-
-def agreed_counts(runs) -> dict[int, tuple[int, int]]:
-    """package -> (treaties, agreed but not ratified), from a runs table."""
-    out: dict[int, tuple[int, int]] = {}
-    for package, group in runs[runs["agreed_package"] >= 0].groupby("agreed_package"):
-        treaties = int(group["treaty"].sum())
-        out[int(package)] = (treaties, len(group) - treaties)
-    return out

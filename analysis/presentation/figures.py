@@ -8,7 +8,6 @@ from pathlib import Path
 import pandas as pd
 
 from dipsim.analysis.experiments.jobs import ScenarioResult
-from dipsim.analysis.interpretation.outcome_space import agreed_counts
 from dipsim.analysis.presentation import plots
 from dipsim.analysis.presentation.outcome_space_plot import outcome_space_plot
 
@@ -19,26 +18,31 @@ def scenario_plots(result: ScenarioResult, folder: Path) -> list[Path]:
     labels = dict(t.labels)
     public_labels = dict(zip(t.party_ids, t.public_labels))
     title = s.title
+    columns = [f"offer_{p}_utility_{a}" for p in t.party_ids for a in result.actors]
+    columns += [f"public_{p}_accepts_{q}_offer" for p in t.party_ids for q in t.party_ids]
+    if t.outside_id:
+        columns += [f"{t.outside_id}_pressure", f"{t.outside_id}_rhetoric"]
+    bands = result.round_quantiles(columns)
     return [
-        plots.offers_plot(result.rounds, list(t.party_ids), result.actors, labels, title, folder / "offers.png"),
-        plots.actions_plot(result.rounds, list(t.party_ids), t.outside_id, labels, public_labels, title,
+        plots.offers_plot(bands, list(t.party_ids), result.actors, labels, title, folder / "offers.png"),
+        plots.actions_plot(bands, list(t.party_ids), t.outside_id, labels, public_labels, title,
                            folder / "actions.png"),
-        plots.terms_plot(result.runs, list(t.space.issues), {k: v.label for k, v in s.issues.items()},
+        plots.terms_plot(result.stats, list(t.space.issues), {k: v.label for k, v in s.issues.items()},
                          {k: v.options for k, v in s.issues.items()}, title, folder / "terms.png"),
-        plots.reasons_plot(result.runs, title, folder / "reasons.png"),
-        outcome_space_plot(t, title, folder / "outcome_space.png", agreed_counts(result.runs)),
+        plots.reasons_plot(result.stats, title, folder / "reasons.png"),
+        outcome_space_plot(t, title, folder / "outcome_space.png", result.stats.agreed_counts()),
     ]
 
 
 def comparison_plots(results: list[ScenarioResult], folder: Path) -> list[Path]:
     """Treaty probability, each issue's outcome shares and the actors' utilities, scenario
     beside scenario."""
-    runs = {r.scenario.name: r.runs for r in results}
+    stats = {r.scenario.name: r.stats for r in results}
     first = results[0]
-    written = [plots.treaty_probability_plot(runs, folder / "treaty_probability.png")]
+    written = [plots.treaty_probability_plot(stats, folder / "treaty_probability.png")]
     for i, (issue, spec) in enumerate(first.scenario.issues.items()):
-        written.append(plots.outcome_shares_plot(runs, issue, spec.options, spec.label, i, folder / f"terms_{issue}.png"))
-    written.append(plots.utilities_plot(runs, first.actors, dict(first.tables.labels), folder / "utilities.png"))
+        written.append(plots.outcome_shares_plot(stats, issue, spec.options, spec.label, i, folder / f"terms_{issue}.png"))
+    written.append(plots.utilities_plot(stats, first.actors, dict(first.tables.labels), folder / "utilities.png"))
     return written
 
 

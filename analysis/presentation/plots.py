@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from dipsim.analysis.experiments.summary import wilson
+from dipsim.analysis.experiments.summary import RunStats, wilson
 
 OKABE_ITO = ["#D55E00", "#0072B2", "#009E73", "#E69F00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"]
 ACTOR_COLOURS = {
@@ -62,22 +62,21 @@ def _legend_or_note(ax, **kwargs) -> None:
         ax.text(0.5, 0.5, "no offers standing in any round", ha="center", va="center", transform=ax.transAxes)
 
 
-def _band(ax, frame: pd.DataFrame, column: str, label: str, col: str) -> None:
-    by_round = frame.groupby("round")[column]
-    q = by_round.quantile([0.1, 0.5, 0.9]).unstack()
+def _band(ax, q: pd.DataFrame, label: str, col: str) -> None:
+    """A median line and a 10-90% band from per-round quantiles (frames.round_quantiles)."""
     if q.dropna(how="all").empty:
         return
     ax.plot(q.index, q[0.5], color=col, label=f"{label} (median)", lw=2)
     ax.fill_between(q.index, q[0.1], q[0.9], color=col, alpha=0.2, lw=0, label=f"{label} (10-90%)")
 
 
-def offers_plot(rounds: pd.DataFrame, party_ids: list[str], actors: list[str], labels: dict[str, str],
+def offers_plot(bands: dict[str, pd.DataFrame], party_ids: list[str], actors: list[str], labels: dict[str, str],
                 title: str, path: Path) -> Path:
     """Each side's standing offer, valued by every actor, round by round."""
     fig, axes = figure(1, len(party_ids), figsize=(6 * len(party_ids), 4.2), sharey=True)
     for ax, p in zip(np.atleast_1d(axes), party_ids):
         for j, a in enumerate(actors):
-            _band(ax, rounds, f"offer_{p}_utility_{a}", labels[a], colour(a, j))
+            _band(ax, bands[f"offer_{p}_utility_{a}"], labels[a], colour(a, j))
         ax.set_title(f"{labels[p]}'s offers")
         ax.set_xlabel("round")
         ax.set_ylabel("utility of the offer (utility units)")
@@ -87,15 +86,15 @@ def offers_plot(rounds: pd.DataFrame, party_ids: list[str], actors: list[str], l
     return _save(fig, path)
 
 
-def actions_plot(rounds: pd.DataFrame, party_ids: list[str], outside: str | None, labels: dict[str, str],
+def actions_plot(bands: dict[str, pd.DataFrame], party_ids: list[str], outside: str | None, labels: dict[str, str],
                  public_labels: dict[str, str], title: str, path: Path) -> Path:
     """The outside power's pressure and rhetoric, and each public's acceptance of each
     side's standing offer, round by round."""
     fig, axes = figure(1, 1 + len(party_ids), figsize=(5.2 * (1 + len(party_ids)), 4.2))
     ax = axes[0]
     if outside:
-        _band(ax, rounds, f"{outside}_pressure", f"{labels[outside]} pressure", colour(outside))
-        by_round = rounds.groupby("round")[f"{outside}_rhetoric"].median()
+        _band(ax, bands[f"{outside}_pressure"], f"{labels[outside]} pressure", colour(outside))
+        by_round = bands[f"{outside}_rhetoric"][0.5]
         ax.plot(by_round.index, by_round.values, color="black", ls=":", label=f"{labels[outside]} rhetoric (median)")
         ax.legend(fontsize=8)
     else:
@@ -107,7 +106,7 @@ def actions_plot(rounds: pd.DataFrame, party_ids: list[str], outside: str | None
     ax.grid(alpha=0.3)
     for ax, q in zip(axes[1:], party_ids):
         for p in party_ids:
-            _band(ax, rounds, f"public_{p}_accepts_{q}_offer", public_labels[p], colour(f"public_{p}"))
+            _band(ax, bands[f"public_{p}_accepts_{q}_offer"], public_labels[p], colour(f"public_{p}"))
         ax.set_title(f"Publics' acceptance of {labels[q]}'s offer")
         ax.set_xlabel("round")
         ax.set_ylabel("share accepting (0 to 1)")
@@ -118,18 +117,18 @@ def actions_plot(rounds: pd.DataFrame, party_ids: list[str], outside: str | None
     return _save(fig, path)
 
 
-def terms_plot(runs: pd.DataFrame, issues: list[str], issue_labels: dict[str, str],
+def terms_plot(stats: RunStats, issues: list[str], issue_labels: dict[str, str],
                options: dict[str, list[str]], title: str, path: Path) -> Path:
     """Share of runs ending with each option of each issue: in a treaty, or agreed by the
     governments but not ratified."""
     fig, axes = figure(1, len(issues), figsize=(4.2 * len(issues), 4.2))
-    n = len(runs)
-    agreed = runs[(runs["agreed_package"] >= 0) & ~runs["treaty"]]
+    n, counts = stats.runs, stats.counts
+    agreed = counts[(counts["agreed_package"] >= 0) & ~counts["treaty"]]
     for ax, issue in zip(np.atleast_1d(axes), issues):
         opts = options[issue]
-        treaty_share = runs[f"terms_{issue}"].value_counts().reindex(opts, fill_value=0) / n
+        treaty_share = stats.tally(f"terms_{issue}").reindex(opts, fill_value=0) / n
         agreed_terms = agreed["agreed_label"].str.split(" / ").str[issues.index(issue)]
-        agreed_share = agreed_terms.value_counts().reindex(opts, fill_value=0) / n
+        agreed_share = agreed["runs"].groupby(agreed_terms).sum().reindex(opts, fill_value=0) / n
         y = np.arange(len(opts))
         ax.barh(y, treaty_share.values, color=OUTCOME, label="treaty")
         ax.barh(y, agreed_share.values, left=treaty_share.values, color=AGREED, label="agreed, not ratified")
@@ -144,12 +143,12 @@ def terms_plot(runs: pd.DataFrame, issues: list[str], issue_labels: dict[str, st
     return _save(fig, path)
 
 
-def reasons_plot(runs: pd.DataFrame, title: str, path: Path) -> Path:
+def reasons_plot(stats: RunStats, title: str, path: Path) -> Path:
     from matplotlib.patches import Patch
 
-    counts = runs["reason"].value_counts()
+    counts = stats.tally("reason")
     fig, ax = figure(figsize=(10, 0.5 * len(counts) + 2.0))
-    share = counts / len(runs)
+    share = counts / stats.runs
     colours = [OUTCOME if r == "treaty" else NEUTRAL for r in share.index]
     ax.barh(share.index, share.values, color=colours)
     for y, (s, c) in enumerate(zip(share.values, counts.values)):
@@ -160,7 +159,7 @@ def reasons_plot(runs: pd.DataFrame, title: str, path: Path) -> Path:
     ax.set_ylabel("how the run ended")
     ax.legend(handles=[Patch(color=OUTCOME, label="treaty"), Patch(color=NEUTRAL, label="no treaty")],
               fontsize=8, loc="lower right")
-    ax.set_title(f"{title}\nhow the runs ended ({len(runs)} runs)")
+    ax.set_title(f"{title}\nhow the runs ended ({stats.runs} runs)")
     ax.grid(axis="x", alpha=0.3)
     return _save(fig, path)
 
@@ -168,12 +167,11 @@ def reasons_plot(runs: pd.DataFrame, title: str, path: Path) -> Path:
 # --------------------------------------------------------------------------- comparison
 
 
-def treaty_probability_plot(runs: dict[str, pd.DataFrame], path: Path) -> Path:
-    names = list(runs)
+def treaty_probability_plot(stats: dict[str, RunStats], path: Path) -> Path:
+    names = list(stats)
     rates, lows, highs = [], [], []
     for name in names:
-        r = runs[name]
-        k, n = int(r["treaty"].sum()), len(r)
+        k, n = stats[name].treaties, stats[name].runs
         lo, hi = wilson(k, n)
         rates.append(k / n)
         lows.append(max(0.0, k / n - lo))
@@ -192,13 +190,13 @@ def treaty_probability_plot(runs: dict[str, pd.DataFrame], path: Path) -> Path:
     return _save(fig, path)
 
 
-def outcome_shares_plot(runs: dict[str, pd.DataFrame], issue: str, options: list[str], issue_label: str,
+def outcome_shares_plot(stats: dict[str, RunStats], issue: str, options: list[str], issue_label: str,
                         issue_index: int, path: Path) -> Path:
     """Stacked shares of runs by the option the governments agreed on: solid where the
     treaty was ratified, hatched where a public rejected it; grey where nothing was agreed."""
     from matplotlib.patches import Patch
 
-    names = list(runs)
+    names = list(stats)
     cmap = matplotlib.colormaps["viridis"]   # ordered options, perceptually uniform, no grey
     cols = [cmap(v) for v in np.linspace(0.05, 0.95, len(options))]
     fig, ax = figure(figsize=(max(7, 1.4 * len(names)), 4.8))
@@ -209,13 +207,18 @@ def outcome_shares_plot(runs: dict[str, pd.DataFrame], issue: str, options: list
         ax.bar(x, share, bottom=bottom, **style)
         bottom[:] += share
 
-    agreed = {n: r["agreed_label"].str.split(" / ").str[issue_index].where(r["agreed_package"] >= 0)
-              for n, r in runs.items()}
+    counts = {n: s.counts for n, s in stats.items()}
+
+    def share(name: str, rows: pd.Series) -> float:
+        return counts[name].loc[rows, "runs"].sum() / stats[name].runs
+
+    agreed = {n: c["agreed_label"].str.split(" / ").str[issue_index].where(c["agreed_package"] >= 0)
+              for n, c in counts.items()}
     for opt, c in zip(options, cols):
-        stack(np.array([(runs[n][f"terms_{issue}"] == opt).mean() for n in names]), color=c)
-        rejected = [((agreed[n] == opt) & ~runs[n]["treaty"]).mean() for n in names]
+        stack(np.array([share(n, counts[n][f"terms_{issue}"] == opt) for n in names]), color=c)
+        rejected = [share(n, (agreed[n] == opt) & ~counts[n]["treaty"]) for n in names]
         stack(np.array(rejected), color=c, alpha=0.35, hatch="//", edgecolor=c)
-    stack(np.array([(runs[n]["agreed_package"] < 0).mean() for n in names]), color="#d9d9d9")
+    stack(np.array([share(n, counts[n]["agreed_package"] < 0) for n in names]), color="#d9d9d9")
     handles = [Patch(color=c, label=o) for o, c in zip(options, cols)]
     handles += [Patch(facecolor="white", edgecolor="black", hatch="//", label="hatched: agreed, not ratified"),
                 Patch(color="#d9d9d9", label="no agreement")]
@@ -228,17 +231,15 @@ def outcome_shares_plot(runs: dict[str, pd.DataFrame], issue: str, options: list
     return _save(fig, path)
 
 
-def utilities_plot(runs: dict[str, pd.DataFrame], actors: list[str], labels: dict[str, str], path: Path) -> Path:
-    from dipsim.analysis.experiments.summary import mean_ci
-
-    names = list(runs)
+def utilities_plot(stats: dict[str, RunStats], actors: list[str], labels: dict[str, str], path: Path) -> Path:
+    names = list(stats)
     fig, ax = figure(figsize=(max(7, 1.6 * len(names)), 4.8))
     width = 0.8 / len(actors)
     x = np.arange(len(names))
     for j, a in enumerate(actors):
-        stats = [mean_ci(runs[n][f"utility_{a}"].to_numpy()) for n in names]
-        means = np.array([s[0] for s in stats])
-        err = np.array([[s[0] - s[1] for s in stats], [s[2] - s[0] for s in stats]])
+        ci = [stats[n].utility(a) for n in names]
+        means = np.array([s[0] for s in ci])
+        err = np.array([[s[0] - s[1] for s in ci], [s[2] - s[0] for s in ci]])
         ax.bar(x + (j - (len(actors) - 1) / 2) * width, means, width, color=colour(a, j),
                yerr=err, capsize=3, label=labels[a])
     ax.set_xticks(x, names, rotation=25, ha="right")

@@ -81,19 +81,18 @@ def _caption(path: Path) -> str:
 
 
 def _scenario_sections(folder: Path, spec, heading: str) -> list[Section]:
-    from dipsim.analysis.experiments.summary import summarise, summary_text
+    from dipsim.analysis.experiments.summary import RunStats, summary_text
 
     out = []
     about = Section(heading, spec.name)
     about.text(" ".join(spec.description.split()))
     runs_file = folder / "runs.parquet"
     if runs_file.is_file():
-        runs = pd.read_parquet(runs_file)
-        actors = [c.removeprefix("utility_") for c in runs.columns if c.startswith("utility_")]
+        stats = RunStats.from_parquet(runs_file)
         labels = {pid: p.label for pid, p in spec.parties.items()}
         if spec.outside_power:
             labels[spec.outside_power[0]] = spec.outside_power[1].label
-        about.pre(summary_text(spec.title, summarise(runs, actors), labels))
+        about.pre(summary_text(spec.title, stats.summary(), labels))
     for png in _plots(folder):
         about.figure(png, _caption(png))
     out.append(about)

@@ -116,17 +116,10 @@ def _short(text: str, width: int = 48) -> str:
 
 def _replot_run(folder: Path) -> list[Path]:
     """The plots of a `dipsim run` folder, drawn again from its Parquet files."""
-    from dipsim.sim import scenario as scenario_mod
-
     from dipsim.analysis.experiments.jobs import ScenarioResult
     from dipsim.analysis.presentation.figures import scenario_plots
 
-    spec = scenario_mod.load(folder / "scenario.toml")
-    from dipsim.sim.preferences import Tables
-
-    result = ScenarioResult(spec, Tables.from_scenarios([spec]), None, pd.read_parquet(folder / "runs.parquet"),
-                            pd.read_parquet(folder / "rounds.parquet"), "from files")
-    return scenario_plots(result, folder)
+    return scenario_plots(ScenarioResult.read(folder), folder)
 
 
 # --------------------------------------------------------------------------- sensitivity and discovery
