@@ -85,6 +85,15 @@ def stream(key: int, counters: np.ndarray) -> np.ndarray:
     return _stream(np.uint64(key), np.ascontiguousarray(counters, dtype=np.uint64))
 
 
+def scenario_seed(root: int, name: str) -> int:
+    """A root seed of a scenario's own, from a root seed and the scenario's name: scenarios
+    compared without common random numbers draw independent worlds, moods and votes."""
+    import hashlib
+
+    salt = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little")
+    return int(np.random.SeedSequence([int(root), salt]).generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+
 def run_seeds(root: int, points: np.ndarray | int, replicates: np.ndarray | int) -> np.ndarray:
     """The seed of each run, a pure function of (root seed, point, replicate).
 

@@ -910,6 +910,19 @@ def numbers_with_distributions(s: BaseModel, loc: tuple = ()):
                             yield from numbers_with_distributions(v2, (*loc, name, key, k2))
 
 
+def is_distribution_parameter(path: str, leaves: dict) -> bool:
+    """Whether a key path (as ``flatten`` gives them) is a parameter of a distribution:
+    ``<belief>.low`` beside ``<belief>.value``, or ``<table>.low.2`` beside
+    ``<table>.values``."""
+    parts = path.split(".")
+    for i, part in enumerate(parts):
+        if part in DISTRIBUTION_KEYS and i > 0:
+            prefix = ".".join(parts[:i])
+            if f"{prefix}.value" in leaves or f"{prefix}.values.0" in leaves:
+                return True
+    return False
+
+
 def uncertain(s: BaseModel) -> list[Uncertain]:
     """The numbers of a (validated) scenario that each run draws, in the file's order."""
     out = []

@@ -109,10 +109,59 @@ def moments(kind: str, value: float, low=None, high=None, sd=None, n=None) -> tu
     raise ValueError(f"unknown distribution {kind!r}; allowed: {', '.join(KINDS)}")
 
 
-def draw(numbers: list, seeds: np.ndarray) -> dict[str, np.ndarray]:
-    """Each run's value of each uncertain number (sim.scenario.uncertain), by key path."""
+def draw(numbers: list, seeds: np.ndarray, columns: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Each run's value of each uncertain number (sim.scenario.uncertain), by key path.
+
+    ``columns`` (a sweep's values per run, by key path) may set a number's value, which
+    then fixes it (it is not drawn), or its distribution's parameters (``...low``,
+    ``...high.2``, ``...sd``, ``...n``), which then change run by run."""
+    columns = columns or {}
+    numbers = [x for x in numbers if x.path not in columns]
     if not numbers:
         return {}
     u = quantiles_of(seeds, [x.path for x in numbers])
-    return {x.path: inverse_cdf(x.dist, u[:, j], x.value, low=x.low, high=x.high, sd=x.sd, n=x.n)
-            for j, x in enumerate(numbers)}
+    out = {}
+    for j, x in enumerate(numbers):
+        get = _parameters(x.path, columns)
+        low, high = get("low", x.low), get("high", x.high)
+        out[x.path] = inverse_cdf(x.dist, u[:, j], x.value, low=np.minimum(low, x.value),
+                                  high=np.maximum(high, x.value), sd=get("sd", x.sd), n=get("n", x.n))
+    return out
+
+
+def _parameters(path: str, columns: dict[str, np.ndarray]):
+    """A lookup of a number's distribution parameter in ``columns`` (by the key path
+    ``--set`` would use), falling back to the file's."""
+    if path.endswith(".value"):
+        where = lambda name: f"{path[: -len('value')]}{name}"  # noqa: E731
+    else:
+        table, _, k = path.rpartition(".values.")
+        where = lambda name: f"{table}.{name}.{k}" if name != "n" else f"{table}.n"  # noqa: E731
+    return lambda name, default: columns.get(where(name), default)
+
+
+def world_of(scenario, seed: int):
+    """The scenario as the run with this seed plays it: every uncertain number fixed at the
+    value the run drew (its source says so, and what the file's point was). Returns the
+    scenario and the drawn values by key path; a scenario without uncertain beliefs comes
+    back as it is."""
+    from .scenario import DISTRIBUTION_KEYS, set_value, uncertain, validate
+
+    numbers = uncertain(scenario)
+    if not numbers:
+        return scenario, {}
+    drawn = {path: float(v[0]) for path, v in draw(numbers, np.array([seed], dtype=np.uint64)).items()}
+    raw, origin = scenario.resolved(), {}
+    for path, value in drawn.items():
+        set_value(raw, origin, path.split("."), value, f"the world of the run with seed {seed}")
+
+    def fixed(node):
+        if isinstance(node, dict):
+            if "dist" in node:
+                for key in DISTRIBUTION_KEYS:
+                    node.pop(key, None)
+            for value in node.values():
+                fixed(value)
+
+    fixed(raw)
+    return validate(raw, origin, f"<the world of seed {seed}>"), drawn

@@ -131,3 +131,132 @@ def test_fixed_or_zero_width_distributions_are_todays_scenario():
     a, ra = simulate(plain, seeds)
     b, rb = simulate(pinned, seeds)
     assert all(same(ra[c], rb[c]) for c in ra) and same(a.chance, b.chance)
+
+
+# --------------------------------------------------------------------------- checks against closed forms
+
+def test_one_uncertain_public_gives_the_closed_form_mean_chance():
+    """Only the Russian public's base acceptance is uncertain, uniform on [0.75, 0.95];
+    the governments ignore ratification (anticipation 0) and the USA stays out, so every
+    world agrees the same package and its chance of a treaty is the product of the two
+    publics' acceptances (threshold 0.5 and margin 0.5 make the chance the share
+    accepting), each moved by its mood (mean 0, independent of the world). Its mean over
+    worlds is then (E[base] + Russia's effects) x (Japan's acceptance), by hand."""
+    from dipsim.sim import scenario as sc
+    from dipsim.sim.run import simulate
+
+    spec = sc.load("us_disengages", ["parties.russia.anticipation.value=0", "parties.japan.anticipation.value=0",
+                                     'parties.russia.public.base.dist="uniform"', "parties.russia.public.base.low=0.75",
+                                     "parties.russia.public.base.high=0.95"])
+    seeds = draws.run_seeds(11, 0, np.arange(6000))
+    out, _ = simulate(spec, seeds, rounds=False)
+    agreed = set(out.agreed.tolist())
+    assert len(agreed) == 1 and -1 not in agreed                 # the same package in every world
+    terms = spec_terms(spec, agreed.pop())
+    russia, japan = spec.parties["russia"].public, spec.parties["japan"].public
+    effect = sum(russia.effects[i].values[o] for i, o in terms.items() if i in russia.effects)
+    accept_japan = japan.base.value + sum(japan.effects[i].values[o] for i, o in terms.items() if i in japan.effects)
+    expected = ((0.75 + 0.95) / 2 + effect) * accept_japan
+    se = out.chance.std(ddof=1) / np.sqrt(out.chance.size)
+    assert abs(out.chance.mean() - expected) < 4 * se, (out.chance.mean(), expected, se)
+    assert out.chance.std() > 0.01                                # the worlds do differ
+
+
+def spec_terms(spec, package: int) -> dict[str, int]:
+    """The option each issue takes in a package (packages run over the issues' options,
+    the last issue fastest)."""
+    counts = [len(i.options) for i in spec.issues.values()]
+    terms = {}
+    for issue, k in zip(reversed(list(spec.issues)), reversed(counts)):
+        package, terms[issue] = divmod(package, k)
+    return terms
+
+
+def test_treaties_split_into_worlds_and_votes_by_the_law_of_total_variance():
+    """Given its world a run's treaty is a vote with the world's chance c, so over runs
+    Var(treaty) = E[c (1 - c)] + Var(c): the mean treaty rate equals the mean chance
+    (within the Monte Carlo error), and the two parts add up to the whole."""
+    from dipsim.sim import scenario as sc
+    from dipsim.sim.run import simulate
+
+    spec = sc.load("japan_accepts_1956", UNCERTAIN)
+    out, _ = simulate(spec, draws.run_seeds(17, 0, np.arange(8000)), rounds=False)
+    t, c = out.treaty.astype(float), out.chance
+    n = t.size
+    assert abs(t.mean() - c.mean()) < 4 * t.std(ddof=1) / np.sqrt(n)
+    within, between = (c * (1 - c)).mean(), c.var()
+    assert between > 0 and within > 0
+    var_t = t.var()
+    # the sampling error of a Bernoulli variance p (1 - p) is about |1 - 2p| sqrt(p (1 - p) / n)
+    p = t.mean()
+    assert abs(var_t - (within + between)) < 4 * abs(1 - 2 * p) * np.sqrt(p * (1 - p) / n) + 1e-12
+
+
+def test_common_random_numbers_give_two_scenarios_the_same_world_for_a_shared_belief():
+    from dipsim.sim import scenario as sc
+    from dipsim.sim.preferences import Tables
+
+    seeds = draws.run_seeds(2018, 0, np.arange(500))
+    a = Tables.for_seeds(sc.load("baseline", UNCERTAIN), seeds)[1]
+    b = Tables.for_seeds(sc.load("us_disengages", UNCERTAIN), seeds)[1]
+    assert set(a) == set(b) and all(np.array_equal(a[k], b[k]) for k in a)
+    # the same quantile of a belief the two scenarios give different distributions
+    wider = Tables.for_seeds(sc.load("baseline", [*UNCERTAIN, "outside.usa.response.high=20"]), seeds)[1]
+    u = (a["outside.usa.response.value"] - 0) / 10
+    assert np.allclose((wider["outside.usa.response.value"] - 0) / 20, u)
+
+
+# --------------------------------------------------------------------------- what a user sees
+
+def test_runs_tables_carry_each_world_and_summaries_its_spread(tmp_path):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import pandas as pd
+
+    dipsim = str(Path(sys.executable).parent / "dipsim")
+    sets = [a for s in UNCERTAIN for a in ("--set", s)]
+
+    def compare(out, *extra):
+        done = subprocess.run([dipsim, "compare", "baseline", "us_disengages", "--runs", "400", "--out", str(out),
+                               "--json", "--quiet", *sets, *extra], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    doc = compare(tmp_path / "crn")
+    base = pd.read_parquet(tmp_path / "crn" / "baseline" / "runs.parquet")
+    other = pd.read_parquet(tmp_path / "crn" / "us_disengages" / "runs.parquet")
+    drawn = [c for c in base.columns if "." in c]
+    assert "parties.japan.utility.reservation.value" in drawn and len(drawn) == 7
+    assert base[drawn].equals(other[drawn])                      # common random numbers: the same worlds
+    worlds = doc["scenarios"][1]["worlds"]
+    assert 0 < worlds["chance_interval"][0] <= worlds["chance_median"] <= worlds["chance_interval"][1]
+    assert abs(worlds["chance_mean"] - other["treaty_chance"].mean()) < 1e-12
+    assert {d["belief"] for d in worlds["doubts"]} == set(drawn)
+    summary = pd.read_csv(tmp_path / "crn" / "summary.csv").set_index("scenario")
+    assert summary.loc["baseline", "worlds_without_deal"] == (base["reason"] == "no package acceptable to both").mean()
+    independent = compare(tmp_path / "own", "--no-crn")
+    seeds = [s["seed"] for s in independent["scenarios"]]
+    assert seeds[0] != seeds[1]
+    mine = pd.read_parquet(tmp_path / "own" / "baseline" / "runs.parquet")
+    assert not mine[drawn].equals(base[drawn])
+    assert (tmp_path / "crn" / "baseline" / "doubts.png").exists()
+
+
+def test_a_scenario_whose_beliefs_are_all_fixed_writes_todays_files_byte_for_byte(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    dipsim = str(Path(sys.executable).parent / "dipsim")
+    fixed = ['parties.japan.utility.reservation.dist="fixed"', 'outside.usa.response.dist="fixed"']
+    for name, sets in (("plain", []), ("fixed", fixed)):
+        args = [a for s in sets for a in ("--set", s)]
+        done = subprocess.run([dipsim, "run", "baseline", "--runs", "300", "--out", str(tmp_path / name), "--quiet",
+                               *args], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    for table in ("runs.parquet", "rounds.parquet"):
+        assert (tmp_path / "plain" / table).read_bytes() == (tmp_path / "fixed" / table).read_bytes()
+    assert not (tmp_path / "plain" / "doubts.png").exists()
