@@ -350,11 +350,16 @@ def compare(
     engine: EngineOption = Engine.batch,
     quiet: QuietOption = False,
     json: JsonOption = False,
+    crn: Annotated[bool, typer.Option("--crn/--no-crn", help=(
+        "Common random numbers: run k of every scenario draws the same quantiles of the beliefs the scenarios "
+        "share, and the same moods and votes, so that the differences are the scenarios' and not the dice's. "
+        "--no-crn gives each scenario seeds of its own (from the root seed and its name)"))] = True,
 ):
     """Simulate several scenarios and plot them side by side (same seeds for all unless
-    their files say otherwise)."""
+    their files say otherwise, or --no-crn)."""
     from dipsim.analysis.experiments.jobs import with_run_settings, write_comparison_table
     from dipsim.analysis.presentation.figures import comparison_plots, scenario_plots
+    from dipsim.sim import draws
     from dipsim.analysis.experiments.summary import summary_text
     from dipsim.analysis.presentation.documents import bargaining_entry, document, dumps
 
@@ -367,6 +372,8 @@ def compare(
             if isinstance(spec, ExpectedUtilityScenario):
                 fail(f"{name}: an expected utility scenario; allowed in compare: bargaining scenarios (run it with dipsim run)")
         specs = [with_run_settings(spec, runs, seed) for spec in loaded]
+        if not crn:
+            specs = [with_run_settings(s, None, draws.scenario_seed(s.run.seed, s.name)) for s in specs]
         names = [s.name for s in specs]
         if len(set(names)) != len(names):
             dup = next(n for n in names if names.count(n) > 1)

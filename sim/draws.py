@@ -85,6 +85,15 @@ def stream(key: int, counters: np.ndarray) -> np.ndarray:
     return _stream(np.uint64(key), np.ascontiguousarray(counters, dtype=np.uint64))
 
 
+def scenario_seed(root: int, name: str) -> int:
+    """A root seed of a scenario's own, from a root seed and the scenario's name: scenarios
+    compared without common random numbers draw independent worlds, moods and votes."""
+    import hashlib
+
+    salt = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little")
+    return int(np.random.SeedSequence([int(root), salt]).generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+
 def run_seeds(root: int, points: np.ndarray | int, replicates: np.ndarray | int) -> np.ndarray:
     """The seed of each run, a pure function of (root seed, point, replicate).
 
@@ -99,3 +108,21 @@ def run_seeds(root: int, points: np.ndarray | int, replicates: np.ndarray | int)
     shape = points.shape
     flat = _seeds(k0, k1, np.ascontiguousarray(points.ravel()), np.ascontiguousarray(replicates.ravel()))
     return flat.reshape(shape)
+
+
+@njit(cache=True, nogil=True)
+def _quantiles(seeds, keys):
+    out = np.empty((seeds.shape[0], keys.shape[0]))
+    for i in range(seeds.shape[0]):
+        for j in range(keys.shape[0]):
+            z = mix(seeds[i] ^ keys[j])
+            out[i, j] = (np.float64(z >> _S11) + 0.5) * _TO_UNIT
+    return out
+
+
+def quantiles(seeds: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """(runs, keys): a uniform number in (0, 1), never 0 or 1, for each run seed and key.
+    Keyed apart from the rounds' draws (a key is a hash of a belief's key path, see
+    sim.worlds), it is a pure function of the pair: the same in every run that shares the
+    seed, whatever else is drawn."""
+    return _quantiles(np.ascontiguousarray(seeds, dtype=np.uint64), np.ascontiguousarray(keys, dtype=np.uint64))

@@ -20,8 +20,9 @@ from .scenario import Scenario, with_settings
 class NegotiationModel(mesa.Model):
     """Russia and Japan negotiate; the USA acts on Japan and on both publics.
 
-    ``spec`` is a validated Scenario; ``tables`` may be given instead (compiled once
-    and shared by many runs of one scenario). ``rng`` is the run's seed, an integer.
+    ``spec`` is a validated Scenario, played in the world the seed draws where its
+    beliefs are uncertain; ``tables`` may be given instead (compiled once and shared by
+    many runs of one scenario). ``rng`` is the run's seed, an integer.
     Any other keyword is a key path of the scenario and its value (as ``--set`` takes
     them), so that ``mesa.batch_run`` can vary them.
     """
@@ -33,13 +34,13 @@ class NegotiationModel(mesa.Model):
                 raise ValueError("settings need a scenario to apply to")
             spec = with_settings(spec, settings)
             tables = None
+        self.seed = int(rng) if isinstance(rng, (int, np.integer)) else int(self.rng.integers(2**63))
         if tables is None:
             if spec is None:
                 raise ValueError("NegotiationModel needs a scenario or its tables")
-            tables = Tables.from_scenarios([spec])
+            tables = Tables.for_seeds(spec, np.array([self.seed % 2**64], dtype=np.uint64))[0]   # the seed's world
         if tables.runs != 1:
             raise ValueError("a NegotiationModel is one negotiation: give the tables of one run")
-        self.seed = int(rng) if isinstance(rng, (int, np.integer)) else int(self.rng.integers(2**63))
         self.tables = tables
         self.rows = tables.compiled()          # (party 0, party 1, outside power, negotiation)
         self.state = protocol.RunState(self.rows, tables.space.counts, self.seed % 2**64)

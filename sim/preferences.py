@@ -115,6 +115,20 @@ class Tables:
         return cls.from_columns(first, columns, len(scenarios))
 
     @classmethod
+    def for_seeds(cls, scenario: Scenario, seeds: np.ndarray) -> tuple["Tables", dict[str, np.ndarray]]:
+        """The tables of one run per seed, each in its own world: every uncertain belief of
+        the scenario drawn from the run's seed (sim.worlds). Returns the tables and the
+        drawn values by key path. Without uncertain beliefs, one row serves every seed
+        (and the drawn values are none)."""
+        from .scenario import uncertain
+        from .worlds import draw
+
+        drawn = draw(uncertain(scenario), np.asarray(seeds, dtype=np.uint64))
+        if not drawn:
+            return cls.from_scenarios([scenario]), {}
+        return cls.from_columns(scenario, drawn, len(seeds)), drawn
+
+    @classmethod
     def from_columns(cls, base: Scenario, columns: dict[str, np.ndarray], runs: int) -> "Tables":
         """Tables of ``runs`` runs of ``base``, where each key path in ``columns`` (as in
         ``--set``, list elements by index, beliefs by ``.value``) takes one value per run.

@@ -21,8 +21,9 @@ ENGINES = ("batch", "mesa")
 
 
 def play(scenario: Scenario | Tables, seed: int) -> NegotiationModel:
-    """Play one negotiation in the Mesa model and return the finished model."""
-    tables = scenario if isinstance(scenario, Tables) else Tables.from_scenarios([scenario])
+    """Play one negotiation in the Mesa model and return the finished model (in the
+    world its seed draws, where the scenario has uncertain beliefs)."""
+    tables = scenario if isinstance(scenario, Tables) else Tables.for_seeds(scenario, np.array([seed], dtype=np.uint64))[0]
     model = NegotiationModel(tables=tables, rng=int(seed))
     model.run()
     return model
@@ -31,9 +32,10 @@ def play(scenario: Scenario | Tables, seed: int) -> NegotiationModel:
 def simulate(scenario: Scenario | Tables, seeds: np.ndarray, engine: str = "batch", rounds: bool = True,
              progress: Callable[[int], None] | None = None) -> tuple[Outcomes, dict[str, np.ndarray] | None]:
     """Play one negotiation per seed. Returns the outcomes and, if asked, the per-round
-    record (columns ``run``, ``round`` and those of sim.protocol.round_columns)."""
-    tables = scenario if isinstance(scenario, Tables) else Tables.from_scenarios([scenario])
+    record (columns ``run``, ``round`` and those of sim.protocol.round_columns). Given a
+    scenario, each run plays in the world its seed draws (Tables.for_seeds)."""
     seeds = np.asarray(seeds, dtype=np.uint64)
+    tables = scenario if isinstance(scenario, Tables) else Tables.for_seeds(scenario, seeds)[0]
     if engine == "batch":
         return batch.simulate(tables, seeds, rounds=rounds, progress=progress)
     if engine != "mesa":

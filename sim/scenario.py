@@ -17,7 +17,8 @@ import types
 import typing
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
@@ -51,16 +52,69 @@ def _keyed_by(*names: str) -> dict:
     return {KEYED_BY: list(names)}
 
 
+DISTRIBUTIONS = ("fixed", "uniform", "triangular", "beta", "normal")
+DISTRIBUTION_KEYS = ("dist", "low", "high", "sd", "n")     # beside a belief's value, or a list's values
+Distribution = Literal["fixed", "uniform", "triangular", "beta", "normal"]
+_DIST = (
+    "How uncertain the number is; each run draws its own (sim.worlds, \"Uncertain beliefs\" in scenarios/README.md). "
+    "`\"fixed\"` (also when left out): the value in every run. `\"uniform\"` between `low` and `high`. "
+    "`\"triangular\"` from `low` to `high`, most likely at the value. `\"beta\"` from a poll: the value is the "
+    "share and `n` the sample size (the share's posterior under a flat prior). `\"normal\"` around the value with "
+    "standard deviation `sd`, cut off at `low` and `high` (the key's range where left out).")
+
+
+class _Belief(_Strict):
+    """A number that stands for a belief about the world (``value``), with its ``source``
+    and, if it is uncertain, its distribution (``dist`` and its parameters). ``bounds``:
+    the range of a kind of belief's value."""
+
+    bounds: ClassVar[tuple[float, float]] = (float("-inf"), float("inf"))
+
+
+# The keys that give a belief's distribution (a scalar belief's; a list's are lists).
+_SCALAR_DISTRIBUTION = dict(
+    dist=(Distribution | None, Field(None, description=_DIST)),
+    low=(float | None, Field(None, description=(
+        "Lowest value a run can draw: the lower end of a uniform or triangular distribution, where a normal one is "
+        "cut off. Within the key's range, at most the value."))),
+    high=(float | None, Field(None, description=(
+        "Highest value a run can draw: the upper end of a uniform or triangular distribution, where a normal one is "
+        "cut off. Within the key's range, at least the value."))),
+    sd=(Annotated[float, Field(gt=0)] | None, Field(None, description=(
+        "Standard deviation of a normal distribution (before it is cut off at `low` and `high`)."))),
+    n=(Annotated[int, Field(ge=1)] | None, Field(None, description=(
+        "Sample size of the poll a beta distribution comes from (the value is the share it found). An effective "
+        "size smaller than the poll's says that polls asking alike disagreed by more than their sampling error."))),
+)
+_LIST_DISTRIBUTION = dict(
+    dist=(Distribution | None, Field(None, description=_DIST.replace("the value", "each value") + (
+        " One kind for the whole list; a value whose `low` equals its `high` (or whose `sd` is 0) stays fixed."))),
+    low=(list[float] | None, Field(None, description=(
+        "One per value: the lowest a run can draw (see `dist`), within the key's range and at most the value."))),
+    high=(list[float] | None, Field(None, description=(
+        "One per value: the highest a run can draw (see `dist`), within the key's range and at least the value."))),
+    sd=(list[Annotated[float, Field(ge=0)]] | None, Field(None, description=(
+        "One per value: the standard deviation of a normal distribution (0: that value stays fixed)."))),
+    n=(Annotated[int, Field(ge=1)] | None, Field(None, description=(
+        "Sample size of the poll a beta distribution comes from; each value is a share it found."))),
+)
+
+
 def _belief(name: str, lo: float, hi: float) -> type[BaseModel]:
     """A number in [lo, hi] that stands for a belief about the world, with its source."""
-    return create_model(
+    model = create_model(
         name,
-        __base__=_Strict,
-        __doc__=f"A belief: a number from {lo:g} to {hi:g} and where it comes from.",
-        value=(Annotated[float, Field(ge=lo, le=hi)], Field(description="The number.")),
+        __base__=_Belief,
+        __doc__=f"A belief: a number from {lo:g} to {hi:g}, where it comes from and how uncertain it is.",
+        value=(Annotated[float, Field(ge=lo, le=hi)], Field(description="The number: the point every summary quotes "
+                                                                        "and, for a fixed belief, what every run uses.")),
         source=(Text, Field(description="Where the number comes from: a name of `[sources]` and a line, a poll, "
-                                        "or the modeller's reading of a direction.")),
+                                        "or the modeller's reading of a direction; for an uncertain one, where "
+                                        "its range comes from too.")),
+        **_SCALAR_DISTRIBUTION,
     )
+    model.bounds = (lo, hi)
+    return model
 
 
 Share = _belief("Share", 0.0, 1.0)            # a probability or a share of a public
@@ -107,13 +161,36 @@ class Issue(_Strict):
     source: Text = Field(description="Source of the issue and its options.")
 
 
-class IssueValues(_Strict):
-    weight: Annotated[float, Field(ge=0, le=1)] = Field(description=(
-        f"Importance of the issue. The weights of one utility must sum to 1 (within {WEIGHT_TOLERANCE:f})."))
-    values: list[Annotated[float, Field(ge=0, le=1)]] = Field(description=(
-        "Value of each option, one per option in the order of `options`. 1 is the best this actor can imagine "
-        "on the issue."))
-    source: Text = Field(description="Source of the weight and values.")
+class _Values(_Strict):
+    """A list of numbers, one per option of an issue, with one source and, if they are
+    uncertain, one distribution whose parameters are lists beside the values. ``bounds``:
+    the range of each value."""
+
+    bounds: ClassVar[tuple[float, float]] = (float("-inf"), float("inf"))
+
+
+def _values(name: str, lo: float, hi: float, doc: str, meaning: str, source: str, **first) -> type[BaseModel]:
+    """A table of one number per option, in [lo, hi]: ``first`` fields, then the values,
+    the source and the distribution's keys."""
+    model = create_model(
+        name, __base__=_Values, __doc__=doc, **first,
+        values=(list[Annotated[float, Field(ge=lo, le=hi)]], Field(description=meaning)),
+        source=(Text, Field(description=source)),
+        **_LIST_DISTRIBUTION,
+    )
+    model.bounds = (lo, hi)
+    return model
+
+
+IssueValues = _values(
+    "IssueValues", 0.0, 1.0, "An issue's weight and the value of each of its options to one actor.",
+    "Value of each option, one per option in the order of `options`. 1 is the best this actor can imagine on the "
+    "issue.",
+    "Source of the weight and values.",
+    weight=(Annotated[float, Field(ge=0, le=1)], Field(description=(
+        f"Importance of the issue. The weights of one utility must sum to 1 (within {WEIGHT_TOLERANCE:f}). A "
+        "setting of the model, the same in every run: vary it with `dipsim sweep`."))),
+)
 
 
 class Utility(_Strict):
@@ -129,18 +206,18 @@ class Utility(_Strict):
         f"name. The weights sum to 1 (within {WEIGHT_TOLERANCE:f})."))
 
 
-class Effect(_Strict):
-    values: list[Annotated[float, Field(ge=-1, le=1)]] = Field(description=(
-        "Change in the share of the public accepting a treaty when this option is chosen, one per option of "
-        "the issue, in the order of `options`."))
-    source: Text = Field(description="Source of these effects.")
-
-
-class Shift(_Strict):
-    values: list[Annotated[float, Field(ge=-2, le=2)]] = Field(description=(
-        "Change in the pressed party's utility of each option at full pressure felt, one per option of the "
-        "issue, in the order of `options`."))
-    source: Text = Field(description="Source of these shifts.")
+Effect = _values(
+    "Effect", -1.0, 1.0, "How each option of an issue moves a public's acceptance of a treaty.",
+    "Change in the share of the public accepting a treaty when this option is chosen, one per option of the issue, "
+    "in the order of `options`.",
+    "Source of these effects.",
+)
+Shift = _values(
+    "Shift", -2.0, 2.0, "How full pressure moves the pressed party's utility of each option of an issue.",
+    "Change in the pressed party's utility of each option at full pressure felt, one per option of the issue, in the "
+    "order of `options`.",
+    "Source of these shifts.",
+)
 
 
 class Strategy(_Strict):
@@ -640,6 +717,7 @@ def _schema_node(annotation: Any) -> Any:
 
 
 def _check_rules(s: Scenario, where) -> None:
+    _check_distributions(s, where)
     issues = s.issues
     n_packages = 1
     for issue in issues.values():
@@ -791,3 +869,124 @@ def flatten(data, prefix: str = "") -> dict[str, object]:
     else:
         out[prefix] = data
     return out
+
+
+# --------------------------------------------------------------------------- uncertain beliefs
+
+
+@dataclass(frozen=True)
+class Uncertain:
+    """A number of a scenario that each run draws (sim.worlds): its key path as ``--set``
+    writes it (``...reservation.value``, ``...values.2``), its distribution, and the range
+    a draw is kept within (a uniform's or triangular's ends; a normal's cut-offs; 0 to 1
+    for a beta)."""
+
+    path: str
+    dist: str
+    value: float
+    low: float
+    high: float
+    sd: float | None = None
+    n: int | None = None
+
+
+def numbers_with_distributions(s: BaseModel, loc: tuple = ()):
+    """Every belief and every table of option values in a validated scenario, with its
+    location: (loc, model)."""
+    if isinstance(s, (_Belief, _Values)):
+        yield loc, s
+        return
+    for name in type(s).model_fields:
+        value = getattr(s, name)
+        if isinstance(value, BaseModel):
+            yield from numbers_with_distributions(value, (*loc, name))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(item, BaseModel):
+                    yield from numbers_with_distributions(item, (*loc, name, key))
+                elif isinstance(item, dict):
+                    for k2, v2 in item.items():
+                        if isinstance(v2, BaseModel):
+                            yield from numbers_with_distributions(v2, (*loc, name, key, k2))
+
+
+def is_distribution_parameter(path: str, leaves: dict) -> bool:
+    """Whether a key path (as ``flatten`` gives them) is a parameter of a distribution:
+    ``<belief>.low`` beside ``<belief>.value``, or ``<table>.low.2`` beside
+    ``<table>.values``."""
+    parts = path.split(".")
+    for i, part in enumerate(parts):
+        if part in DISTRIBUTION_KEYS and i > 0:
+            prefix = ".".join(parts[:i])
+            if f"{prefix}.value" in leaves or f"{prefix}.values.0" in leaves:
+                return True
+    return False
+
+
+def uncertain(s: BaseModel) -> list[Uncertain]:
+    """The numbers of a (validated) scenario that each run draws, in the file's order."""
+    out = []
+    for loc, item in numbers_with_distributions(s):
+        kind = item.dist or "fixed"
+        if kind == "fixed":
+            continue
+        lo, hi = type(item).bounds
+        if isinstance(item, _Belief):
+            values, lows, highs, sds, where = [item.value], [item.low], [item.high], [item.sd], [_key((*loc, "value"))]
+        else:
+            k = len(item.values)
+            values, where = item.values, [_key((*loc, "values", i)) for i in range(k)]
+            lows, highs, sds = (item.low or [None] * k), (item.high or [None] * k), (item.sd or [None] * k)
+        for path, v, a, b, sd in zip(where, values, lows, highs, sds):
+            if kind == "beta":
+                a, b = 0.0, 1.0
+            elif kind == "normal":
+                a, b = (lo if a is None else a), (hi if b is None else b)
+            if b - a <= 0 or (kind == "normal" and sd == 0):
+                continue                      # no width: the value itself
+            out.append(Uncertain(path, kind, v, a, b, sd, item.n))
+    return out
+
+
+def _check_distributions(s: BaseModel, where) -> None:
+    """Each distribution has what its kind needs, and nothing else, within its key's range."""
+    for loc, item in numbers_with_distributions(s):
+        kind = item.dist or "fixed"
+        lo, hi = type(item).bounds
+        given = {f: getattr(item, f) for f in ("low", "high", "sd", "n") if getattr(item, f) is not None}
+        needs = {"fixed": (), "uniform": ("low", "high"), "triangular": ("low", "high"), "normal": ("sd",),
+                 "beta": ("n",)}[kind]
+        allowed = {"fixed": (), "uniform": ("low", "high"), "triangular": ("low", "high"),
+                   "normal": ("sd", "low", "high"), "beta": ("n",)}[kind]
+
+        def fail(field, problem):
+            at = (*loc, field)
+            raise ScenarioError(where(at), _key(at), problem)
+
+        for field in given:
+            if field not in allowed:
+                users = [k for k, a in (("uniform", "low high"), ("triangular", "low high"), ("normal", "sd low high"),
+                                        ("beta", "n")) if field in a.split()]
+                fail(field, f"found {given[field]!r} with dist {kind!r}; allowed: only with dist "
+                            + " or ".join(repr(u) for u in users))
+        for field in needs:
+            if field not in given:
+                fail(field, f"required with dist {kind!r}")
+        values = [item.value] if isinstance(item, _Belief) else list(item.values)
+        for field in ("low", "high", "sd"):
+            if isinstance(item, _Values) and field in given and len(given[field]) != len(values):
+                fail(field, f"found {len(given[field])} numbers; allowed: one per value ({len(values)})")
+        if kind == "beta":
+            if lo > 0 or hi < 1:
+                fail("dist", f"found 'beta'; allowed: a beta only for a share (a key whose range holds 0 to 1; "
+                             f"this one's is {lo:g} to {hi:g})")
+            continue
+        for i, v in enumerate(values):
+            at = "" if isinstance(item, _Belief) else f".{i}"
+            pick = (lambda x: x) if isinstance(item, _Belief) else (lambda x: x[i])
+            low = pick(given["low"]) if "low" in given else lo
+            high = pick(given["high"]) if "high" in given else hi
+            if not lo <= low <= v:
+                fail("low" + at, f"found {low!r}; allowed: from {lo:g} (the key's range) to the value {v!r}")
+            if not v <= high <= hi:
+                fail("high" + at, f"found {high!r}; allowed: from the value {v!r} to {hi:g} (the key's range)")

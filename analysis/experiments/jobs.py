@@ -75,16 +75,19 @@ def simulate_scenario(scenario: Scenario, folder: Path, engine: str = "batch",
     with the number of runs. Run i's seed is a pure function of (scenario.run.seed, i),
     whatever the engine or chunking."""
     n = scenario.run.runs
-    tables = Tables.from_scenarios([scenario])
+    tables = Tables.from_scenarios([scenario])      # the scenario's point values: labels, plots
     stats = RunStats(actors(tables))
     folder.mkdir(exist_ok=True)
     with ParquetStream(folder / RUNS, RUNS_PER_GROUP, list_column_types(tables)) as runs_file, \
             ParquetStream(folder / ROUNDS, ROUNDS_PER_GROUP) as rounds_file:
         for start in range(0, n, CHUNK):
             seeds = draws.run_seeds(scenario.run.seed, 0, np.arange(start, min(start + CHUNK, n)))
-            outcomes, rounds = simulate(tables, seeds, engine=engine, rounds=True, progress=progress)
+            worlds, drawn = Tables.for_seeds(scenario, seeds)      # each run's world, from its seed
+            outcomes, rounds = simulate(worlds, seeds, engine=engine, rounds=True, progress=progress)
             rounds["run"] = rounds["run"] + start
-            runs = runs_frame(scenario.name, tables, outcomes, first=start)
+            runs = runs_frame(scenario.name, worlds, outcomes, first=start)
+            for path, values in drawn.items():                     # a column per uncertain belief
+                runs[path] = values
             stats.add(runs)
             runs_file.write(runs)
             rounds_file.write(rounds_frame(scenario.name, rounds))

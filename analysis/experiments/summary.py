@@ -31,6 +31,38 @@ def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
 # How a run ended, in columns of few values (with the terms_* columns): runs are
 # counted by the combinations that occur.
 COUNTED = ("treaty", "reason", "agreed_package", "agreed_label", "package_label")
+NO_DEAL = "no package acceptable to both"      # sim.protocol.reason_label(NO_ACCEPTABLE_PACKAGE)
+# The worlds kept for asking which uncertain beliefs matter (runs are alike, so the first
+# ones are a fair sample): enough for rank correlations within about +-0.015.
+WORLDS_KEPT = 20_000
+
+
+def is_belief_column(column: str) -> bool:
+    """A column of runs.parquet that holds a drawn belief: its key path (the only columns
+    with a dot in their names)."""
+    return "." in column
+
+
+def doubts(worlds: pd.DataFrame, outcome: str = "treaty_chance", z: float = Z95) -> pd.DataFrame:
+    """Which uncertain beliefs move the chance of a treaty most, from the drawn worlds
+    themselves (given-data sensitivity): each belief's Spearman rank correlation with the
+    world's chance of a treaty, with a 95% interval (Fisher's z with Bonett and Wright's
+    variance, 2000), strongest first. A belief whose worlds all give the same chance, or
+    a chance that is the same in every world, gets no correlation (NaN)."""
+    import pandas as pd
+
+    beliefs = [c for c in worlds.columns if is_belief_column(c)]
+    n = len(worlds)
+    if not beliefs or n < 10:
+        return pd.DataFrame(columns=["belief", "rho", "low", "high", "n"])
+    ranks = worlds[[*beliefs, outcome]].rank()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rho = ranks[beliefs].corrwith(ranks[outcome]).to_numpy(dtype=float)
+        half = z * np.sqrt((1 + rho**2 / 2) / (n - 3))
+        low, high = np.tanh(np.arctanh(rho) - half), np.tanh(np.arctanh(rho) + half)
+    table = pd.DataFrame({"belief": beliefs, "rho": rho, "low": low, "high": high, "n": n})
+    order = np.argsort(-np.nan_to_num(np.abs(rho), nan=-1.0), kind="stable")
+    return table.iloc[order].reset_index(drop=True)
 
 
 class RunStats:
@@ -45,7 +77,8 @@ class RunStats:
         self.counts: pd.DataFrame | None = None
         self.moments = {a: (0, 0.0, 0.0) for a in self.actors}
         self.end_rounds = 0
-
+        self.chances: list[np.ndarray] = []       # each run's chance of a treaty in its world (8 bytes a run)
+        self.worlds: pd.DataFrame | None = None   # the first WORLDS_KEPT runs' drawn beliefs and chance
     @classmethod
     def from_parquet(cls, path: Path, batch: int = 65_536) -> RunStats:
         """Read a runs.parquet a batch at a time, only the columns needed."""
@@ -54,7 +87,8 @@ class RunStats:
         f = pq.ParquetFile(path, pre_buffer=False)     # pre-buffering holds on to what it read
         names = f.schema_arrow.names
         stats = cls([c.removeprefix("utility_") for c in names if c.startswith("utility_")])
-        wanted = [c for c in names if _counted(c) or c.startswith("utility_") or c == "end_round"]
+        wanted = [c for c in names if _counted(c) or c.startswith("utility_") or c in ("end_round", "treaty_chance")
+                  or is_belief_column(c)]
         for b in f.iter_batches(batch_size=batch, columns=wanted):
             stats.add(b.to_pandas())
         return stats
@@ -70,6 +104,14 @@ class RunStats:
         for a in self.actors:
             self.moments[a] = _merge(self.moments[a], runs[f"utility_{a}"].to_numpy(dtype=float))
         self.end_rounds += int(runs["end_round"].sum())
+        if "treaty_chance" in runs:
+            self.chances.append(runs["treaty_chance"].to_numpy(dtype=float))
+            kept = 0 if self.worlds is None else len(self.worlds)
+            if kept < WORLDS_KEPT:
+                drawn = [c for c in runs.columns if is_belief_column(c)]
+                part = runs[[*drawn, "treaty_chance"]].iloc[: WORLDS_KEPT - kept]
+                self.worlds = part.reset_index(drop=True) if self.worlds is None else pd.concat(
+                    [self.worlds, part], ignore_index=True)
         return self
 
     @property
@@ -116,6 +158,26 @@ class RunStats:
             "utilities": {a: self.utility(a) for a in self.actors},
             "reasons": self.tally("reason"),
             "mean_end_round": self.end_rounds / n if n else float("nan"),
+            **self.world_spread(),
+        }
+
+    def world_spread(self) -> dict:
+        """How the chance of a treaty spreads over the runs' worlds: its mean (the treaty
+        rate's expectation), median and 5-95% interval; the share of worlds in which no
+        package suits both governments at some round; and which uncertain beliefs move it
+        most (``doubts``, empty where no belief is uncertain)."""
+        import pandas as pd
+
+        chance = np.concatenate(self.chances) if self.chances else np.zeros(0)
+        n = chance.size
+        q05, q50, q95 = np.quantile(chance, [0.05, 0.5, 0.95]) if n else (float("nan"),) * 3
+        no_deal = int(self.tally("reason").get(NO_DEAL, 0)) if self.counts is not None else 0
+        return {
+            "chance_mean": float(chance.mean()) if n else float("nan"),
+            "chance_median": float(q50),
+            "chance_interval": (float(q05), float(q95)),
+            "worlds_without_deal": no_deal / self.runs if self.runs else float("nan"),
+            "doubts": doubts(self.worlds if self.worlds is not None else pd.DataFrame()),
         }
 
 
@@ -157,14 +219,36 @@ def summary_text(name: str, s: dict, labels: dict[str, str]) -> str:
         lines.append(f"    {labels.get(a, a):10s} {m:+.3f}  ({l:+.3f} to {h:+.3f})")
     lines.append("  how the runs ended:")
     lines += [f"    {c:6d}  {r}" for r, c in s["reasons"].items()]
+    lines += world_lines(s)
     return "\n".join(lines)
+
+
+def world_lines(s: dict, top: int = 5) -> list[str]:
+    """The spread over worlds and the doubts that matter, where the scenario has
+    uncertain beliefs (nothing where every run plays the same world)."""
+    table = s["doubts"]
+    if not len(table):
+        return []
+    lo, hi = s["chance_interval"]
+    lines = [f"  chance of a treaty over the worlds drawn: median {s['chance_median']:.3f}, 5-95% {lo:.3f} to "
+             f"{hi:.3f}, mean {s['chance_mean']:.3f}",
+             f"  worlds where talks ended with no package acceptable to both: {s['worlds_without_deal']:.1%}",
+             f"  the doubts that move it most (rank correlation with the chance, 95% CI, {int(table['n'].iloc[0]):,} "
+             "worlds):"]
+    shown = table.dropna(subset=["rho"]).head(top)
+    lines += [f"    {r.rho:+.2f} ({r.low:+.2f} to {r.high:+.2f})  {r.belief}" for r in shown.itertuples()]
+    if not len(shown):
+        lines.append("    none: the chance is the same in every world")
+    return lines
 
 
 def comparison_table(summaries: dict[str, dict]) -> pd.DataFrame:
     rows = []
     for name, s in summaries.items():
         lo, hi = s["treaty_rate_ci"]
-        row = {"scenario": name, "runs": s["runs"], "treaty_rate": s["treaty_rate"], "ci_low": lo, "ci_high": hi}
+        row = {"scenario": name, "runs": s["runs"], "treaty_rate": s["treaty_rate"], "ci_low": lo, "ci_high": hi,
+               "chance_median": s["chance_median"], "chance_p05": s["chance_interval"][0],
+               "chance_p95": s["chance_interval"][1], "worlds_without_deal": s["worlds_without_deal"]}
         for a, (m, _, _) in s["utilities"].items():
             row[f"utility_{a}"] = m
         top = s["agreed_packages"]

@@ -96,6 +96,8 @@ def run_chunk(sweep: Sweep, start: int, stop: int, base_rows: np.ndarray | None 
     ``base_rows``: the design's Sobol' rows for these runs, if made elsewhere."""
     from dipsim.sim import draws
     from dipsim.sim.preferences import Tables
+    from dipsim.sim.scenario import uncertain
+    from dipsim.sim.worlds import draw
 
     runs = np.arange(start, stop, dtype=np.int64)
     reps = sweep.spec.replications
@@ -103,6 +105,7 @@ def run_chunk(sweep: Sweep, start: int, stop: int, base_rows: np.ndarray | None 
     seeds = draws.run_seeds(sweep.spec.seed, 0 if sweep.spec.common_random_numbers else points, replicate)
     values = Design(sweep).values(points, base_rows)
     columns = scenario_columns(sweep, values, runs.size)
+    columns.update(draw(uncertain(sweep.base), seeds, columns))       # each run's world: the beliefs not swept
     parts, labels = [], None
     for a in range(0, runs.size, BATCH):
         rows = slice(a, min(a + BATCH, runs.size))

@@ -220,8 +220,9 @@ def load(path: str | Path) -> Sweep:
 
 def _expand(spec: SweepSpec, base: Scenario, file: str) -> list[Parameter]:
     leaves = flatten(base.resolved())
-    numbers = {k: v for k, v in leaves.items()
-               if isinstance(v, (int, float)) and not isinstance(v, bool) and not k.startswith("run.")}
+    numbers = {k: v for k, v in leaves.items()        # patterns and scales take values, not distributions
+               if isinstance(v, (int, float)) and not isinstance(v, bool) and not k.startswith("run.")
+               and not scenario_mod.is_distribution_parameter(k, leaves)}
     out: list[Parameter] = []
     for i, p in enumerate(spec.parameters):
         where = f"parameters.{i}"

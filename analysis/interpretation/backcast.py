@@ -40,9 +40,12 @@ def load_history(folder: Path | None = None) -> list:
 
 
 def measure(spec, runs: int, seed: int, progress: Callable[[int], None] | None = None) -> dict:
+    """One history step's runs, each in the world its seed draws; the islands on the table
+    and Russia's best gain are read at the step's point values."""
     tables = Tables.from_scenarios([spec])
-    outcomes, _ = simulate(tables, draws.run_seeds(seed, 0, np.arange(runs)), rounds=False, progress=progress)
+    outcomes, _ = simulate(spec, draws.run_seeds(seed, 0, np.arange(runs)), rounds=False, progress=progress)
     k = int(outcomes.treaty.sum())
+    chance = np.quantile(outcomes.chance, [0.05, 0.5, 0.95])
     lo, hi = wilson(k, runs)
     gains = [p.utility[0] - p.reservation[0] for p in tables.parties]
     both = (gains[0] > 0) & (gains[1] > 0)
@@ -55,6 +58,9 @@ def measure(spec, runs: int, seed: int, progress: Callable[[int], None] | None =
         "treaty_probability": k / runs,
         "ci_low": lo,
         "ci_high": hi,
+        "chance_median": float(chance[1]),
+        "chance_p05": float(chance[0]),
+        "chance_p95": float(chance[2]),
         "model_islands": float(islands[both].max()) if islands is not None and both.any() else 0.0,
         "russia_best_gain": float(gains[0].max()),
         "mean_end_round": float(outcomes.end_round.mean()),

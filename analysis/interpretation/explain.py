@@ -13,6 +13,7 @@ from dipsim.sim import protocol, scenario as scenario_mod
 from dipsim.sim.preferences import Tables, flatten
 from dipsim.sim.run import play, simulate
 from dipsim.sim.scenario import ScenarioError
+from dipsim.sim.worlds import quantiles_of, world_of
 
 from dipsim.analysis.experiments.sweep import renormalise_weights
 
@@ -173,14 +174,32 @@ def smallest_changes(spec, seed: int, top: int = 5) -> list[Change]:
     return sorted(out, key=lambda c: c.size)
 
 
+def world_story(spec, seed: int, top: int = 8) -> list[str]:
+    """What was uncertain about this run's world: the beliefs it drew furthest from the
+    middle of their distributions (by quantile), with the files' points beside them."""
+    numbers = scenario_mod.uncertain(spec)
+    if not numbers:
+        return []
+    u = quantiles_of(np.array([seed], dtype=np.uint64), [x.path for x in numbers])[0]
+    _, drawn = world_of(spec, seed)
+    order = np.argsort(-np.abs(u - 0.5), kind="stable")[:top]
+    lines = [f"This run's world: {len(numbers)} uncertain beliefs drawn from its seed; furthest from their middle:"]
+    for j in order:
+        x = numbers[j]
+        lines.append(f"  {x.path} = {drawn[x.path]:.4g} (quantile {u[j]:.2f} of its {x.dist} distribution; "
+                     f"the file's point {x.value:g})")
+    return lines + [""]
+
+
 def explain(folder: Path, run: int) -> str:
     spec, seed = load_run(folder, run)
-    lines, model = story(spec, seed)
-    text = [f"{spec.title}: run {run} (seed {seed}), replayed in the Mesa model", ""] + lines
+    world, _ = world_of(spec, seed)       # the run's drawn beliefs, fixed: changes are sought from there
+    lines, model = story(world, seed)
+    text = [f"{spec.title}: run {run} (seed {seed}), replayed in the Mesa model", "", *world_story(spec, seed)] + lines
     if model.state.reason != protocol.TREATY:
         text += ["", "The smallest change to one belief that gives a treaty with the same draws "
                      "(found by replaying the run with each belief moved, then bisecting):"]
-        changes = smallest_changes(spec, seed)
+        changes = smallest_changes(world, seed)
         if not changes:
             text.append("  none found: no single belief, moved anywhere in its allowed range, gives a treaty.")
         for c in changes:

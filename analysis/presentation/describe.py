@@ -12,8 +12,44 @@ def _wrap(text: str, indent: str) -> str:
     return textwrap.fill(text, width=100, initial_indent=indent, subsequent_indent=indent)
 
 
+def spread(kind: str | None, value: float, low=None, high=None, sd=None, n=None, bounds=(None, None)) -> str:
+    """A distribution in words, with the interval nine runs in ten draw within; empty for a
+    fixed number."""
+    kind = kind or "fixed"
+    if kind == "fixed":
+        return ""
+    from dipsim.sim.worlds import inverse_cdf
+
+    if kind == "normal":
+        low, high = (bounds[0] if low is None else low), (bounds[1] if high is None else high)
+    if kind == "beta":
+        low, high = 0.0, 1.0
+    if high - low <= 0 or (kind == "normal" and sd == 0):
+        return ""
+    a, b = inverse_cdf(kind, [0.05, 0.95], value, low=low, high=high, sd=sd, n=n)
+    if kind == "beta":
+        what = f"beta from a poll of {n:,}"
+    elif kind == "normal":
+        what = f"normal, sd {sd:g}, cut at {low:g} and {high:g}"
+    else:
+        what = f"{kind} {low:g} to {high:g}" + (f", mode {value:g}" if kind == "triangular" else "")
+    return f"{what}; 90% of runs {a:.3g} to {b:.3g}"
+
+
 def _belief(name: str, b, indent: str = "    ") -> list[str]:
-    return [f"{indent}{name} = {b.value:g}", _wrap(f"source: {b.source}", indent + "    ")]
+    drawn = spread(b.dist, b.value, b.low, b.high, b.sd, b.n, type(b).bounds)
+    return [f"{indent}{name} = {b.value:g}" + (f"  ({drawn})" if drawn else ""), _wrap(f"source: {b.source}", indent + "    ")]
+
+
+def _spreads(entry, options, indent: str) -> list[str]:
+    """One line per uncertain value of a table of option values."""
+    lines = []
+    for k, (option, v) in enumerate(zip(options, entry.values)):
+        pick = lambda xs: None if xs is None else xs[k]  # noqa: E731
+        drawn = spread(entry.dist, v, pick(entry.low), pick(entry.high), pick(entry.sd), entry.n, type(entry).bounds)
+        if drawn:
+            lines.append(f"{indent}    {option}: {drawn}")
+    return lines
 
 
 def _utility(u: Utility, s: Scenario, indent: str = "    ") -> list[str]:
@@ -22,6 +58,7 @@ def _utility(u: Utility, s: Scenario, indent: str = "    ") -> list[str]:
         options = s.issues[issue].options
         values = ", ".join(f"{o} {v:g}" for o, v in zip(options, entry.values))
         lines.append(f"{indent}{issue}: weight {entry.weight:g}; values: {values}")
+        lines += _spreads(entry, options, indent)
         lines.append(_wrap(f"source: {entry.source}", indent + "    "))
     return lines
 
@@ -31,6 +68,7 @@ def _effects(effects: dict, s: Scenario, indent: str) -> list[str]:
     for issue, entry in effects.items():
         values = ", ".join(f"{o} {v:+g}" for o, v in zip(s.issues[issue].options, entry.values))
         lines.append(f"{indent}{issue}: {values}")
+        lines += _spreads(entry, s.issues[issue].options, indent)
         lines.append(_wrap(f"source: {entry.source}", indent + "    "))
     return lines
 

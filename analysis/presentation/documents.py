@@ -81,6 +81,14 @@ def bargaining_entry(scenario, summary: dict, labels: dict[str, str]) -> dict:
         "utilities": {a: {"label": labels.get(a, a), "mean": m, "ci_low": lo, "ci_high": hi}
                       for a, (m, lo, hi) in summary["utilities"].items()},
         "reasons": _counts(summary["reasons"], "reason"),
+        "worlds": {
+            "chance_mean": summary["chance_mean"],
+            "chance_median": summary["chance_median"],
+            "chance_interval": list(summary["chance_interval"]),
+            "without_deal": summary["worlds_without_deal"],
+            "doubts": [{"belief": r.belief, "rho": r.rho, "ci_low": r.low, "ci_high": r.high, "worlds": int(r.n)}
+                       for r in summary["doubts"].itertuples()],
+        },
     }
 
 

@@ -13,7 +13,9 @@ from dipsim.analysis.presentation.outcome_space_plot import outcome_space_plot
 
 
 def scenario_plots(result: ScenarioResult, folder: Path) -> list[Path]:
-    """offers, actions, terms, reasons and the outcome space of one scenario's runs."""
+    """offers, actions, terms, reasons and the outcome space of one scenario's runs (the
+    outcome space at the scenario's point values), and, where its beliefs are uncertain,
+    the doubts that move the chance of a treaty most."""
     t, s = result.tables, result.scenario
     labels = dict(t.labels)
     public_labels = dict(zip(t.party_ids, t.public_labels))
@@ -23,7 +25,10 @@ def scenario_plots(result: ScenarioResult, folder: Path) -> list[Path]:
     if t.outside_id:
         columns += [f"{t.outside_id}_pressure", f"{t.outside_id}_rhetoric"]
     bands = result.round_quantiles(columns)
+    spread = result.stats.world_spread()
+    doubts = [plots.doubts_plot(spread["doubts"], title, folder / "doubts.png")] if len(spread["doubts"]) else []
     return [
+        *doubts,
         plots.offers_plot(bands, list(t.party_ids), result.actors, labels, title, folder / "offers.png"),
         plots.actions_plot(bands, list(t.party_ids), t.outside_id, labels, public_labels, title,
                            folder / "actions.png"),

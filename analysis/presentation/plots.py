@@ -168,25 +168,69 @@ def reasons_plot(stats: RunStats, title: str, path: Path) -> Path:
 
 
 def treaty_probability_plot(stats: dict[str, RunStats], path: Path) -> Path:
+    """Left: each scenario's treaty rate with its 95% interval, and over it the spread of
+    the chance of a treaty across the worlds its runs drew (median, 5-95%). Right: that
+    spread in full, as the share of worlds whose chance is at most x (an ECDF: a scenario
+    whose worlds all fail sits at 1 from x = 0)."""
     names = list(stats)
-    rates, lows, highs = [], [], []
+    rates, lows, highs, medians, p05, p95 = [], [], [], [], [], []
     for name in names:
         k, n = stats[name].treaties, stats[name].runs
         lo, hi = wilson(k, n)
         rates.append(k / n)
         lows.append(max(0.0, k / n - lo))
         highs.append(max(0.0, hi - k / n))
-    fig, ax = figure(figsize=(max(6, 1.3 * len(names)), 4.5))
+        spread = stats[name].world_spread()
+        medians.append(spread["chance_median"])
+        p05.append(spread["chance_interval"][0])
+        p95.append(spread["chance_interval"][1])
+    fig, (ax, right) = figure(1, 2, figsize=(max(11, 2.2 * len(names) + 5), 4.8))
     x = np.arange(len(names))
-    ax.bar(x, rates, color=OUTCOME, label="treaty rate")
+    ax.bar(x, rates, color=OUTCOME, alpha=0.8, label="treaty rate")
     ax.errorbar(x, rates, yerr=[lows, highs], fmt="none", ecolor="black", capsize=4, label="95% CI (Wilson)")
+    ax.errorbar(x + 0.25, medians, yerr=[np.subtract(medians, p05), np.subtract(p95, medians)], fmt="D",
+                color=OKABE_ITO[5], ms=5, capsize=3, label="chance over worlds: median, 5-95%")
     ax.set_xticks(x, names, rotation=25, ha="right")
     ax.set_ylabel("probability of a ratified treaty")
     ax.set_xlabel("scenario")
-    ax.set_ylim(0, max(0.05, min(1.0, max(r + h for r, h in zip(rates, highs)) * 1.25)))
+    top = max([r + h for r, h in zip(rates, highs)] + p95)
+    ax.set_ylim(0, max(0.05, min(1.0, top * 1.25)))
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     ax.set_title("Treaty probability by scenario")
+    for i, name in enumerate(names):
+        chance = np.sort(np.concatenate(stats[name].chances)) if stats[name].chances else np.zeros(0)
+        if chance.size:
+            right.step(chance, np.arange(1, chance.size + 1) / chance.size, where="post", lw=1.6,
+                       color=OKABE_ITO[i % len(OKABE_ITO)], label=name)
+    right.set_xlabel("chance of a treaty in a world (that both publics ratify)")
+    right.set_ylabel("share of worlds with at most this chance")
+    right.set_xlim(left=0)
+    right.set_ylim(0, 1.02)
+    right.grid(alpha=0.3)
+    right.legend(fontsize=8, loc="lower right")
+    right.set_title("How the chance spreads over the worlds drawn")
+    return _save(fig, path)
+
+
+def doubts_plot(table: pd.DataFrame, title: str, path: Path, top: int = 15) -> Path:
+    """The uncertain beliefs that move the chance of a treaty most: each one's rank
+    correlation with the world's chance, with its 95% interval, strongest at the top."""
+    t = table.dropna(subset=["rho"]).head(top).iloc[::-1]
+    fig, ax = figure(figsize=(10, 0.34 * max(len(t), 1) + 1.8))
+    y = np.arange(len(t))
+    colours = [OKABE_ITO[1] if r > 0 else OKABE_ITO[0] for r in t["rho"]]
+    ax.barh(y, t["rho"], color=colours, xerr=[t["rho"] - t["low"], t["high"] - t["rho"]], capsize=2)
+    ax.set_yticks(y, [b if len(b) <= 60 else "..." + b[-57:] for b in t["belief"]], fontsize=7)
+    ax.axvline(0, color="black", lw=0.6)
+    ax.set_xlim(-1, 1)
+    ax.set_xlabel("rank correlation with the world's chance of a treaty (95% CI)")
+    ax.set_ylabel("uncertain belief (key path)")
+    ax.grid(axis="x", alpha=0.3)
+    n = int(table["n"].iloc[0]) if len(table) else 0
+    ax.set_title(f"{title}\nthe doubts that matter: which beliefs move the chance of a treaty ({n:,} worlds)")
+    if not len(t):
+        ax.text(0, 0, "the chance is the same in every world", ha="center", va="center")
     return _save(fig, path)
 
 

@@ -23,7 +23,7 @@ from typing import Any, Iterator
 
 from dipsim.analysis.experiments.output import OutputError
 from dipsim.analysis.experiments.sweep_spec import SweepSpec
-from dipsim.sim.scenario import KEYED_BY
+from dipsim.sim.scenario import DISTRIBUTION_KEYS, KEYED_BY
 from dipsim.sim.schema import complete, scenario_schemas, toml_schema
 
 
@@ -165,7 +165,9 @@ def _entries(node: dict, key: str, names: list[str]) -> Iterator[Row]:
 
 
 def _is_belief(node: dict) -> bool:
-    return set(node.get("properties", ())) == {"value", "source"}
+    """A belief: a value with its source, and the keys of its distribution (see "Uncertain
+    beliefs" in scenarios/README.md, where they are described once)."""
+    return set(node.get("properties", ())) == {"value", "source", *DISTRIBUTION_KEYS}
 
 
 def _meaning(node: dict, key: str) -> str:
