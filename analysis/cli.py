@@ -14,24 +14,31 @@ import tomllib
 import typing
 from contextlib import contextmanager
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, SpinnerColumn, TextColumn,
-                           TimeElapsedColumn, TimeRemainingColumn)
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Column
 from rich.text import Text
 
 from dipsim import __version__
-from dipsim.sim import scenario as scenario_mod
-from dipsim.sim.scenario import ExpectedUtilityScenario, Scenario, ScenarioError
-
 from dipsim.analysis.experiments.output import OutputError, check_target, check_writable, fresh_folder
 from dipsim.analysis.experiments.sweep import SweepError
 from dipsim.analysis.experiments.sweep_spec import DesignSpec, SweepSpec
+from dipsim.sim import scenario as scenario_mod
+from dipsim.sim.scenario import ExpectedUtilityScenario, Scenario, ScenarioError
 
 # The allowed values that live in the files, as the code that reads the files lists them.
 DESIGNS = typing.get_args(DesignSpec.model_fields["kind"].annotation)
@@ -46,19 +53,19 @@ app = typer.Typer(
 )
 
 
-class Engine(str, Enum):
+class Engine(StrEnum):
     """The engines of dipsim.sim.run.ENGINES."""
 
     batch = "batch"
     mesa = "mesa"
 
 
-class Executor(str, Enum):
+class Executor(StrEnum):
     local = "local"
     dask = "dask"
 
 
-class Pool(str, Enum):
+class Pool(StrEnum):
     """dipsim.analysis.experiments.sweep.POOLS."""
 
     auto = "auto"
@@ -66,18 +73,41 @@ class Pool(str, Enum):
     processes = "processes"
 
 
-ENGINE_HELP = "batch: many runs at once, compiled (identical to the Mesa model run for run); mesa: the Mesa model itself"
-SetOption = Annotated[list[str], typer.Option(
-    "--set", help="Override a scenario field: key.path=value (repeatable), such as parties.japan.strategy.beta=3; "
-                  f"a strategy's kind is one of: {', '.join(STRATEGY_KINDS)}")]
-RunsOption = Annotated[int | None, typer.Option(min=1, max=10_000_000, help="Number of runs [default: the scenario's run.runs]")]
-SeedOption = Annotated[int | None, typer.Option(min=0, max=2**63 - 1, help="Root seed [default: the scenario's run.seed]")]
+ENGINE_HELP = (
+    "batch: many runs at once, compiled (identical to the Mesa model run for run); mesa: the Mesa model itself"
+)
+SetOption = Annotated[
+    list[str],
+    typer.Option(
+        "--set",
+        help="Override a scenario field: key.path=value (repeatable), such as parties.japan.strategy.beta=3; "
+        f"a strategy's kind is one of: {', '.join(STRATEGY_KINDS)}",
+    ),
+]
+RunsOption = Annotated[
+    int | None, typer.Option(min=1, max=10_000_000, help="Number of runs [default: the scenario's run.runs]")
+]
+SeedOption = Annotated[
+    int | None, typer.Option(min=0, max=2**63 - 1, help="Root seed [default: the scenario's run.seed]")
+]
 ForceOption = Annotated[bool, typer.Option("--force", help="Replace the output folder if it exists")]
 EngineOption = Annotated[Engine, typer.Option(help=ENGINE_HELP)]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no notes on standard error (results "
-                                           "are still written and printed, errors still shown)")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the results as one JSON document on standard output, "
-                                          "and nothing else there (its shape: README, 'JSON output')")]
+QuietOption = Annotated[
+    bool,
+    typer.Option(
+        "--quiet",
+        "-q",
+        help="No progress and no notes on standard error (results are still written and printed, errors still shown)",
+    ),
+]
+JsonOption = Annotated[
+    bool,
+    typer.Option(
+        "--json",
+        help="Print the results as one JSON document on standard output, "
+        "and nothing else there (its shape: README, 'JSON output')",
+    ),
+]
 
 
 def fail(message: str) -> None:
@@ -140,13 +170,23 @@ class Voice:
         from dipsim.analysis.experiments.warmup import COMPILE_SECONDS, compiled
 
         if not self.quiet and any(compiled(e) is False for e in engines):
-            self.note(f"compiling the engine once, about {COMPILE_SECONDS} (numba keeps it in its cache for later "
-                      "runs; `dipsim warmup` does this ahead of time)")
+            self.note(
+                f"compiling the engine once, about {COMPILE_SECONDS} (numba keeps it in its cache for later "
+                "runs; `dipsim warmup` does this ahead of time)"
+            )
 
     @contextmanager
     def progress(self, description: str, total: int):
-        bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), Rate(),
-                       TimeElapsedColumn(), TimeRemainingColumn(), console=self.console, disable=not self.live)
+        bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            Rate(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=self.console,
+            disable=not self.live,
+        )
         with bar:
             yield Bar(bar, bar.add_task(description, total=total))
 
@@ -158,9 +198,14 @@ class Voice:
             self.note(text)
             yield lambda stage: None
             return
-        spinner = Progress(SpinnerColumn(), TimeElapsedColumn(),
-                           TextColumn("{task.description}", table_column=Column(ratio=1, no_wrap=True, overflow="ellipsis")),
-                           console=self.console, transient=True, expand=True)
+        spinner = Progress(
+            SpinnerColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}", table_column=Column(ratio=1, no_wrap=True, overflow="ellipsis")),
+            console=self.console,
+            transient=True,
+            expand=True,
+        )
         with spinner:
             task = spinner.add_task(text, total=None)
             yield lambda stage: spinner.update(task, description=f"{text}: {stage}")
@@ -170,8 +215,12 @@ class Voice:
 
 
 KINDS = {"": "standard", "expected_utility": "expected utility", "history": "history", "sweeps": "sweeps"}
-USED_BY = {"": "dipsim run, compare, check", "expected_utility": "dipsim run, check",
-           "history": "dipsim backcast runs them in order; dipsim run, compare, check", "sweeps": "dipsim sweep"}
+USED_BY = {
+    "": "dipsim run, compare, check",
+    "expected_utility": "dipsim run, check",
+    "history": "dipsim backcast runs them in order; dipsim run, compare, check",
+    "sweeps": "dipsim sweep",
+}
 WHERE = {"scenario": "scenarios/*.toml", "sweep": "scenarios/sweeps/*.toml"}
 SCENARIO_FOLDERS = scenario_mod.SHIPPED_FOLDERS
 BARGAINING_FOLDERS = ("", "history")
@@ -180,8 +229,8 @@ BARGAINING_FOLDERS = ("", "history")
 @dataclass(frozen=True)
 class Shipped:
     folder: str
-    argument: str       # what to type on the command line
-    name: str           # the file's own name: its results folder
+    argument: str  # what to type on the command line
+    name: str  # the file's own name: its results folder
     title: str
     file: Path
 
@@ -206,8 +255,10 @@ def shipped_files(folders: tuple[str, ...] = tuple(KINDS)) -> list[Shipped]:
 def completer(*folders: str):
     """Shell completion of a scenario or sweep argument: the shipped files' names, with
     their titles."""
+
     def complete(incomplete: str) -> list[tuple[str, str]]:
         return [(f.argument, f.title) for f in shipped_files(folders) if f.argument.startswith(incomplete)]
+
     return complete
 
 
@@ -225,7 +276,7 @@ def expect(argument: str, wanted: str, command: str) -> None:
     path = Path(argument)
     if not path.is_file():
         lookups = [SCENARIO_FOLDERS, ("sweeps",)]
-        for folders in (lookups if wanted == "scenario" else lookups[::-1]):
+        for folders in lookups if wanted == "scenario" else lookups[::-1]:
             path = scenario_mod.find_scenario(argument, folders)
             if path.is_file():
                 break
@@ -234,12 +285,19 @@ def expect(argument: str, wanted: str, command: str) -> None:
     try:
         keys = set(tomllib.loads(path.read_text(encoding="utf-8")))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return                      # the loader says what is wrong with it
-    kind = ("sweep" if keys & SWEEP_ONLY and not keys & SCENARIO_ONLY
-            else "scenario" if keys & SCENARIO_ONLY and not keys & SWEEP_ONLY else None)
+        return  # the loader says what is wrong with it
+    kind = (
+        "sweep"
+        if keys & SWEEP_ONLY and not keys & SCENARIO_ONLY
+        else "scenario"
+        if keys & SCENARIO_ONLY and not keys & SWEEP_ONLY
+        else None
+    )
     if kind and kind != wanted:
-        fail(f"{argument} is a {kind} file; dipsim {command} takes a {wanted} file ({WHERE[wanted]}, or a name "
-             "`dipsim scenarios` lists)")
+        fail(
+            f"{argument} is a {kind} file; dipsim {command} takes a {wanted} file ({WHERE[wanted]}, or a name "
+            "`dipsim scenarios` lists)"
+        )
 
 
 def scenario_argument(folders: tuple[str, ...], text: str = "A scenario file, or a name `dipsim scenarios` lists"):
@@ -256,8 +314,11 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def _options(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                                   help="Print dipsim's version and exit")] = False) -> None:
+def _options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print dipsim's version and exit")
+    ] = False,
+) -> None:
     pass
 
 
@@ -293,9 +354,9 @@ def run(
     """Simulate one scenario: print a summary; write runs.parquet, rounds.parquet,
     scenario.toml (fully resolved) and plots."""
     from dipsim.analysis.experiments.jobs import with_run_settings
-    from dipsim.analysis.presentation.figures import scenario_plots
     from dipsim.analysis.experiments.summary import summary_text
     from dipsim.analysis.presentation.documents import bargaining_entry, document, dumps
+    from dipsim.analysis.presentation.figures import scenario_plots
 
     say = Voice(quiet)
     with user_errors():
@@ -312,16 +373,30 @@ def run(
             scenario_plots(result, tmp)
         labels = dict(result.tables.labels)
         if json:
-            typer.echo(dumps(document("run", engine=engine.value, out=target,
-                                      scenarios=[bargaining_entry(spec, result.summary(), labels)])))
+            typer.echo(
+                dumps(
+                    document(
+                        "run",
+                        engine=engine.value,
+                        out=target,
+                        scenarios=[bargaining_entry(spec, result.summary(), labels)],
+                    )
+                )
+            )
             return
         typer.echo(summary_text(spec.title, result.summary(), labels))
-        typer.echo(f"written: {target}/ (runs.parquet, rounds.parquet, scenario.toml; plots: offers, actions, terms, "
-                   "reasons, outcome_space, as PNG and SVG)")
+        typer.echo(
+            f"written: {target}/ (runs.parquet, rounds.parquet, scenario.toml; plots: offers, actions, terms, "
+            "reasons, outcome_space, as PNG and SVG)"
+        )
 
 
 def _run_expected_utility(spec, out: Path | None, force: bool, say: Voice, json: bool) -> None:
-    from dipsim.analysis.experiments.jobs import expected_utility_text, run_expected_utility, write_expected_utility_tables
+    from dipsim.analysis.experiments.jobs import (
+        expected_utility_text,
+        run_expected_utility,
+        write_expected_utility_tables,
+    )
     from dipsim.analysis.presentation.documents import document, dumps, expected_utility_entry
     from dipsim.analysis.presentation.figures import expected_utility_plots
 
@@ -341,7 +416,9 @@ def _run_expected_utility(spec, out: Path | None, force: bool, say: Voice, json:
 
 @app.command()
 def compare(
-    scenarios: Annotated[list[str], scenario_argument(BARGAINING_FOLDERS, "Scenario files, or names `dipsim scenarios` lists")],
+    scenarios: Annotated[
+        list[str], scenario_argument(BARGAINING_FOLDERS, "Scenario files, or names `dipsim scenarios` lists")
+    ],
     runs: RunsOption = None,
     seed: SeedOption = None,
     out: Annotated[Path, typer.Option(help="Output folder")] = Path("results/compare"),
@@ -350,18 +427,25 @@ def compare(
     engine: EngineOption = Engine.batch,
     quiet: QuietOption = False,
     json: JsonOption = False,
-    crn: Annotated[bool, typer.Option("--crn/--no-crn", help=(
-        "Common random numbers: run k of every scenario draws the same quantiles of the beliefs the scenarios "
-        "share, and the same moods and votes, so that the differences are the scenarios' and not the dice's. "
-        "--no-crn gives each scenario seeds of its own (from the root seed and its name)"))] = True,
+    crn: Annotated[
+        bool,
+        typer.Option(
+            "--crn/--no-crn",
+            help=(
+                "Common random numbers: run k of every scenario draws the same quantiles of the beliefs the scenarios "
+                "share, and the same moods and votes, so that the differences are the scenarios' and not the dice's. "
+                "--no-crn gives each scenario seeds of its own (from the root seed and its name)"
+            ),
+        ),
+    ] = True,
 ):
     """Simulate several scenarios and plot them side by side (same seeds for all unless
     their files say otherwise, or --no-crn)."""
     from dipsim.analysis.experiments.jobs import with_run_settings, write_comparison_table
-    from dipsim.analysis.presentation.figures import comparison_plots, scenario_plots
-    from dipsim.sim import draws
     from dipsim.analysis.experiments.summary import summary_text
     from dipsim.analysis.presentation.documents import bargaining_entry, document, dumps
+    from dipsim.analysis.presentation.figures import comparison_plots, scenario_plots
+    from dipsim.sim import draws
 
     say = Voice(quiet)
     with user_errors():
@@ -370,7 +454,9 @@ def compare(
         loaded = [_load(name, set_) for name in scenarios]
         for name, spec in zip(scenarios, loaded):
             if isinstance(spec, ExpectedUtilityScenario):
-                fail(f"{name}: an expected utility scenario; allowed in compare: bargaining scenarios (run it with dipsim run)")
+                fail(
+                    f"{name}: an expected utility scenario; allowed in compare: bargaining scenarios (run it with dipsim run)"
+                )
         specs = [with_run_settings(spec, runs, seed) for spec in loaded]
         if not crn:
             specs = [with_run_settings(s, None, draws.scenario_seed(s.run.seed, s.name)) for s in specs]
@@ -381,7 +467,9 @@ def compare(
         shape = (specs[0].party_ids, {k: v.options for k, v in specs[0].issues.items()})
         for s, name in zip(specs[1:], scenarios[1:]):
             if (s.party_ids, {k: v.options for k, v in s.issues.items()}) != shape:
-                fail(f"{name}: parties or issues differ from {scenarios[0]}'s; allowed: scenarios with the same parties and issues")
+                fail(
+                    f"{name}: parties or issues differ from {scenarios[0]}'s; allowed: scenarios with the same parties and issues"
+                )
         check_target(out, force)
         say.note(f"engine: {engine.value}; {len(specs)} scenarios")
         with fresh_folder(out, force) as tmp:
@@ -397,15 +485,22 @@ def compare(
         for r in results:
             typer.echo(summary_text(r.scenario.title, r.summary(), dict(r.tables.labels)))
             typer.echo("")
-        typer.echo(f"written: {out}/ (summary.csv, treaty_probability.png, terms_*.png, utilities.png, and a folder per scenario)")
+        typer.echo(
+            f"written: {out}/ (summary.csv, treaty_probability.png, terms_*.png, utilities.png, and a folder per scenario)"
+        )
 
 
 @app.command()
 def check(
     scenario: Annotated[str, scenario_argument(SCENARIO_FOLDERS)],
     set_: SetOption = [],
-    json: Annotated[bool, typer.Option("--json", help="Print the resolved scenario, every belief with its source, "
-                                       "and the sources, as one JSON document")] = False,
+    json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the resolved scenario, every belief with its source, and the sources, as one JSON document",
+        ),
+    ] = False,
 ):
     """Validate a scenario and print its resolved preferences with their sources."""
     from dipsim.analysis.presentation.describe import describe
@@ -417,28 +512,49 @@ def check(
         typer.echo(dumps(check_document(spec, scenario_mod.find_scenario(scenario))) if json else describe(spec))
 
 
-@app.command(help=f"""Run a parameter sweep with the batch engine: results stream to OUT/runs/ as
+@app.command(
+    help=f"""Run a parameter sweep with the batch engine: results stream to OUT/runs/ as
 Parquet parts beside OUT/manifest.json; an interrupted sweep resumes with --resume.
 
-The sweep file's design.kind is one of: {', '.join(DESIGNS)}.""")
+The sweep file's design.kind is one of: {", ".join(DESIGNS)}."""
+)
 def sweep(
-    spec: Annotated[str, typer.Argument(help="A sweep file (scenarios/sweeps/*.toml), or a name `dipsim scenarios` lists",
-                                        autocompletion=completer("sweeps"))],
+    spec: Annotated[
+        str,
+        typer.Argument(
+            help="A sweep file (scenarios/sweeps/*.toml), or a name `dipsim scenarios` lists",
+            autocompletion=completer("sweeps"),
+        ),
+    ],
     out: Annotated[Path | None, typer.Option(help="Output folder [default: results/sweeps/NAME]")] = None,
-    workers: Annotated[int, typer.Option(min=1, max=1024, help="Parallel workers. local: threads of this process or "
-                                         "worker processes, see --pool (1: this process alone); dask without "
-                                         "--scheduler: the local cluster's worker processes")] = 1,
-    pool: Annotated[Pool, typer.Option(help="Local workers: threads, processes, or auto: threads unless processes are "
-                                       "predicted to finish sooner (many cores and a large sweep)")] = Pool.auto,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=1024,
+            help="Parallel workers. local: threads of this process or "
+            "worker processes, see --pool (1: this process alone); dask without "
+            "--scheduler: the local cluster's worker processes",
+        ),
+    ] = 1,
+    pool: Annotated[
+        Pool,
+        typer.Option(
+            help="Local workers: threads, processes, or auto: threads unless processes are "
+            "predicted to finish sooner (many cores and a large sweep)"
+        ),
+    ] = Pool.auto,
     executor: Annotated[Executor, typer.Option(help="local: this machine; dask: a Dask cluster")] = Executor.local,
-    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (default: start a local cluster)")] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (default: start a local cluster)")
+    ] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Finish an interrupted sweep in --out")] = False,
     force: ForceOption = False,
     quiet: QuietOption = False,
 ):
     from dipsim.analysis.experiments import sweep_spec
-    from dipsim.analysis.experiments.sweep import run_sweep
     from dipsim.analysis.experiments.summary import wilson
+    from dipsim.analysis.experiments.sweep import run_sweep
 
     say = Voice(quiet)
     with user_errors():
@@ -451,26 +567,35 @@ def sweep(
         target = out or Path("results") / "sweeps" / plan.spec.name
         if not resume:
             check_writable(target)
-        where = f"{executor.value}, {workers} worker{'s' if workers > 1 else ''}" + (f" at {scheduler}" if scheduler else "")
-        say.note(f"engine: batch; {plan.runs} runs ({plan.points} points x {plan.spec.replications} replications, "
-                 f"{plan.spec.design.kind} design over {len(plan.parameters)} parameters) on {where}")
+        where = f"{executor.value}, {workers} worker{'s' if workers > 1 else ''}" + (
+            f" at {scheduler}" if scheduler else ""
+        )
+        say.note(
+            f"engine: batch; {plan.runs} runs ({plan.points} points x {plan.spec.replications} replications, "
+            f"{plan.spec.design.kind} design over {len(plan.parameters)} parameters) on {where}"
+        )
         say.compiling("batch")
         try:
             with say.progress(plan.spec.name, plan.runs) as bar:
-                result = run_sweep(plan, target, workers, executor.value, scheduler, resume, force, pool.value,
-                                   progress=bar.advance)
+                result = run_sweep(
+                    plan, target, workers, executor.value, scheduler, resume, force, pool.value, progress=bar.advance
+                )
         except KeyboardInterrupt:
-            typer.echo(f"dipsim: interrupted; the parts written are whole: run the same command with --resume to finish {target}",
-                       err=True)
-            raise typer.Exit(code=130)
+            typer.echo(
+                f"dipsim: interrupted; the parts written are whole: run the same command with --resume to finish {target}",
+                err=True,
+            )
+            raise typer.Exit(code=130) from None
         lo, hi = wilson(result.treaties, result.runs - result.failures)
         ok = result.runs - result.failures
         if result.played == 0:
             typer.echo(f"{plan.spec.title}: {result.runs} runs, all already done ({result.chunks_skipped} chunks)")
         else:
             done_before = f"; {result.runs - result.played} runs already done" if result.chunks_skipped else ""
-            typer.echo(f"{plan.spec.title}: {result.played} runs in {result.seconds:.1f} s on {result.played_on} "
-                       f"({result.played / max(result.seconds, 1e-9):,.0f} runs/s{done_before})")
+            typer.echo(
+                f"{plan.spec.title}: {result.played} runs in {result.seconds:.1f} s on {result.played_on} "
+                f"({result.played / max(result.seconds, 1e-9):,.0f} runs/s{done_before})"
+            )
         typer.echo(f"  treaty rate      {result.treaties / max(ok, 1):.3f}  (95% CI {lo:.3f} to {hi:.3f})")
         typer.echo(f"  failed runs      {result.failures}" + ("  (see the 'error' column)" if result.failures else ""))
         typer.echo(f"written: {target}/ (manifest.json, runs/part-*.parquet); plots: dipsim plot {target}")
@@ -493,7 +618,14 @@ def plot(
 @app.command()
 def analyze(
     folder: Annotated[Path, typer.Argument(help="A sweep folder")],
-    cutoff: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="Chance of a treaty at which a point counts as 'treaty likely' for PRIM [default: the design's 90th percentile]")] = None,
+    cutoff: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Chance of a treaty at which a point counts as 'treaty likely' for PRIM [default: the design's 90th percentile]",
+        ),
+    ] = None,
     quiet: QuietOption = False,
 ):
     """Which assumptions decide the outcome: Sobol indices (Sobol sweeps) or Morris
@@ -504,7 +636,7 @@ def analyze(
     from dipsim.analysis.presentation.sweep_plots import write_analysis
 
     with user_errors():
-        load_manifest(folder)           # a folder that is not a sweep's is told before the work starts
+        load_manifest(folder)  # a folder that is not a sweep's is told before the work starts
         with Voice(quiet).working(f"analysing {folder}: sensitivity indices, PRIM scenario discovery, plots"):
             text = write_analysis(folder, cutoff)
     typer.echo(text)
@@ -521,7 +653,7 @@ def report(
     from dipsim.analysis.presentation.report import results_kind, write_report
 
     with user_errors():
-        results_kind(folder)            # a folder that is not a results folder is told before the work starts
+        results_kind(folder)  # a folder that is not a results folder is told before the work starts
         with Voice(quiet).working(f"writing {folder}/report.html") as stage:
             written = write_report(folder, stage)
     typer.echo(f"written: {written}")
@@ -535,14 +667,17 @@ def explain(
 ):
     """Tell one run's story: the offers, the USA's moves, the votes, why it ended; and,
     where there was no treaty, the smallest change to one belief that gives one."""
-    from dipsim.analysis.interpretation.explain import explain as tell, load_run
+    from dipsim.analysis.interpretation.explain import explain as tell
+    from dipsim.analysis.interpretation.explain import load_run
 
     say = Voice(quiet)
     with user_errors():
-        load_run(folder, run)           # a wrong folder or run number is told before the work starts
+        load_run(folder, run)  # a wrong folder or run number is told before the work starts
         say.compiling("mesa", "batch")
-        with say.working(f"replaying run {run} of {folder} in the Mesa model; without a treaty, replaying it with "
-                         "each belief moved to find the smallest change that gives one"):
+        with say.working(
+            f"replaying run {run} of {folder} in the Mesa model; without a treaty, replaying it with "
+            "each belief moved to find the smallest change that gives one"
+        ):
             text = tell(folder, run)
     typer.echo(text)
 
@@ -559,7 +694,8 @@ def backcast(
     """Run the historical scenarios (scenarios/history/) in order and compare the direction
     the model takes at each step with the direction history took."""
     from dipsim.analysis.experiments.environment import write_environment
-    from dipsim.analysis.interpretation.backcast import backcast as run_backcast, backcast_text, load_history
+    from dipsim.analysis.interpretation.backcast import backcast as run_backcast
+    from dipsim.analysis.interpretation.backcast import backcast_text, load_history
     from dipsim.analysis.presentation.documents import backcast_document, dumps
     from dipsim.analysis.presentation.plots import backcast_plot
 
@@ -591,8 +727,17 @@ def scenarios(json: Annotated[bool, typer.Option("--json", help="Print the list 
 
     files = shipped_files()
     if json:
-        typer.echo(dumps(document("scenarios", files=[{"kind": f.kind, "argument": f.argument, "name": f.name,
-                                                       "title": f.title, "file": f.file} for f in files])))
+        typer.echo(
+            dumps(
+                document(
+                    "scenarios",
+                    files=[
+                        {"kind": f.kind, "argument": f.argument, "name": f.name, "title": f.title, "file": f.file}
+                        for f in files
+                    ],
+                )
+            )
+        )
         return
     width = max(len(f.argument) for f in files)
     for folder in KINDS:
@@ -622,17 +767,22 @@ def warmup(quiet: QuietOption = False):
         with say.working(f"{what}: compiling, or loading from numba's cache"):
             step = measure(what, work)
         compiled += step.compiled
-        done = (f"compiled {step.compiled} functions" if step.compiled else "already compiled") + \
-               (f", loaded {step.loaded} from the cache" if step.loaded else "")
+        done = (f"compiled {step.compiled} functions" if step.compiled else "already compiled") + (
+            f", loaded {step.loaded} from the cache" if step.loaded else ""
+        )
         typer.echo(f"{what}: {done} ({step.seconds:.1f} s)")
-    typer.echo(f"done in {time.perf_counter() - start:.1f} s; {compiled} functions compiled; numba's cache: {cache_folder()}")
+    typer.echo(
+        f"done in {time.perf_counter() - start:.1f} s; {compiled} functions compiled; numba's cache: {cache_folder()}"
+    )
 
 
 @app.command("schema")
 def schema_command(
     out: Annotated[Path, typer.Option(help="Folder for the schema files")] = Path("scenarios/schema"),
     force: Annotated[bool, typer.Option("--force", help="Replace schema files that exist")] = False,
-    readme: Annotated[Path | None, typer.Option(help="Also rewrite the reference tables of this scenarios/README.md")] = None,
+    readme: Annotated[
+        Path | None, typer.Option(help="Also rewrite the reference tables of this scenarios/README.md")
+    ] = None,
 ):
     """Write the JSON Schemas of scenario and sweep files (scenario.schema.json,
     expected_utility.schema.json, sweep.schema.json) for editors that check TOML against a
@@ -650,7 +800,12 @@ def schema_command(
 
 @app.command("app")
 def app_command(
-    scenario: Annotated[str | None, scenario_argument(BARGAINING_FOLDERS, "A scenario file, or a name `dipsim scenarios` lists [default: baseline]")] = None,
+    scenario: Annotated[
+        str | None,
+        scenario_argument(
+            BARGAINING_FOLDERS, "A scenario file, or a name `dipsim scenarios` lists [default: baseline]"
+        ),
+    ] = None,
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to serve on")] = 8765,
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
 ):
@@ -660,7 +815,7 @@ def app_command(
 
     with user_errors():
         if scenario is not None:
-            _load(scenario, [])          # a bad scenario gets the usual message before serving
+            _load(scenario, [])  # a bad scenario gets the usual message before serving
         try:
             code = serve(scenario, host=host, port=port)
         except ModuleNotFoundError as exc:
@@ -672,7 +827,7 @@ def main() -> None:
     """The command line, with the project's convention for bad options too: one line on
     standard error, exit status 2 (rather than click's boxed usage message)."""
     try:
-        from typer._click import exceptions as click   # typer 0.2x carries its own click
+        from typer._click import exceptions as click  # typer 0.2x carries its own click
     except ImportError:
         from click import exceptions as click
 

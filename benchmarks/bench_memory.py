@@ -28,7 +28,7 @@ def measure(scenario: str, runs: int, folder: Path) -> tuple[float, int, int]:
     cmd = [DIPSIM, "run", scenario, "--runs", str(runs), "--out", str(out)]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
-    _, status, usage = os.wait4(proc.pid, 0)        # this child's own peak, not the largest so far
+    _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak, not the largest so far
     seconds = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode:
@@ -48,8 +48,10 @@ def main() -> None:
     try:
         for runs in args.runs:
             seconds, peak, written = measure(args.scenario, runs, folder)
-            print(f"dipsim run {args.scenario} --runs {runs:,}: {seconds:.1f} s ({runs / seconds:,.0f} runs/s), "
-                  f"peak resident memory {peak / 2**20:,.0f} MiB, {written / 2**20:,.0f} MiB written")
+            print(
+                f"dipsim run {args.scenario} --runs {runs:,}: {seconds:.1f} s ({runs / seconds:,.0f} runs/s), "
+                f"peak resident memory {peak / 2**20:,.0f} MiB, {written / 2**20:,.0f} MiB written"
+            )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -41,7 +41,7 @@ def main() -> None:
     base = scenario.load(ROOT / "scenarios" / "baseline.toml")
     tables = Tables.from_scenarios([base])
     seeds = draws.run_seeds(base.run.seed, 0, np.arange(args.runs))
-    simulate(tables, seeds[:200], engine="batch")        # warm up imports and caches
+    simulate(tables, seeds[:200], engine="batch")  # warm up imports and caches
     mesa = rate(tables, seeds[: args.mesa_runs], "mesa", True, 1)
     batch_rounds = rate(tables, seeds, "batch", True, 3)
     batch_outcomes = rate(tables, seeds, "batch", False, 3)

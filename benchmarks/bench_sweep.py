@@ -81,8 +81,9 @@ def mesa_vs_sweep(replications: int, folder: Path) -> float:
     from dipsim.sim import draws
     from dipsim.sim.model import NegotiationModel
 
-    spec_file = write_variant(SWEEPS / "pressure_vs_opposition.toml", folder,
-                              replications=replications, common_random_numbers=True)
+    spec_file = write_variant(
+        SWEEPS / "pressure_vs_opposition.toml", folder, replications=replications, common_random_numbers=True
+    )
     spec = sweep_spec.load(spec_file)
     pressure, opposition = spec.parameters
     base_effects = list(opposition.base)
@@ -96,21 +97,37 @@ def mesa_vs_sweep(replications: int, folder: Path) -> float:
     print(f"grid: {spec.points} points x {replications} replications = {runs} runs, the same seeds at every point")
 
     start = time.perf_counter()
-    rows = mesa.batch_run(NegotiationModel, parameters, number_processes=2, rng=seeds,
-                          data_collection_period=-1, max_steps=1000, display_progress=False)
+    rows = mesa.batch_run(
+        NegotiationModel,
+        parameters,
+        number_processes=2,
+        rng=seeds,
+        data_collection_period=-1,
+        max_steps=1000,
+        display_progress=False,
+    )
     mesa_seconds = time.perf_counter() - start
     print(f"mesa.batch_run, 2 processes: {mesa_seconds:.1f} s, {runs / mesa_seconds:,.0f} runs/s")
 
     start = time.perf_counter()
     summary = run_sweep(spec, folder / "grid", workers=2)
     sweep_seconds = time.perf_counter() - start
-    print(f"dipsim sweep, 2 workers:     {sweep_seconds:.2f} s, {runs / sweep_seconds:,.0f} runs/s "
-          f"(run_sweep in this process, like mesa.batch_run; on {summary.played_on})")
+    print(
+        f"dipsim sweep, 2 workers:     {sweep_seconds:.2f} s, {runs / sweep_seconds:,.0f} runs/s "
+        f"(run_sweep in this process, like mesa.batch_run; on {summary.played_on})"
+    )
 
     # the same sweep from the command line: a new process that imports Python, pyarrow
     # and numba and loads the compiled engine before it plays
-    cmd = [str(Path(sys.executable).parent / "dipsim"), "sweep", str(spec_file), "--out", str(folder / "grid_cli"),
-           "--workers", "2"]
+    cmd = [
+        str(Path(sys.executable).parent / "dipsim"),
+        "sweep",
+        str(spec_file),
+        "--out",
+        str(folder / "grid_cli"),
+        "--workers",
+        "2",
+    ]
     start = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
     cli_seconds = time.perf_counter() - start
@@ -123,8 +140,10 @@ def mesa_vs_sweep(replications: int, folder: Path) -> float:
     ours["scale"] = ours[opposition.key]
     # what each run's last round shows: when it ended, how (offer, accept or walk away),
     # and the package each side had standing
-    ends = {(round(r[pressure.key], 6), round(r["scale"], 6), int(r["seed"])): (int(r["end_round"]), bool(r["treaty"]))
-            for _, r in ours.iterrows()}
+    ends = {
+        (round(r[pressure.key], 6), round(r["scale"], 6), int(r["seed"])): (int(r["end_round"]), bool(r["treaty"]))
+        for _, r in ours.iterrows()
+    }
     same = 0
     for row in rows:
         scale = row["parties.russia.public.effects.territory.values"][1] / base_effects[1] if base_effects[1] else 0.0
@@ -132,7 +151,9 @@ def mesa_vs_sweep(replications: int, folder: Path) -> float:
         end_round, treaty = ends[key]
         accepted = row["action"] == "accept"
         same += end_round == row["round"] and (not treaty or accepted)
-    print(f"runs ending alike in both (round, and an acceptance wherever the sweep has a treaty): {same} of {len(rows)}")
+    print(
+        f"runs ending alike in both (round, and an acceptance wherever the sweep has a treaty): {same} of {len(rows)}"
+    )
     return mesa_seconds / sweep_seconds
 
 
@@ -140,11 +161,13 @@ def sobol_variant(target_runs: int, folder: Path) -> tuple[Path, int]:
     """sobol_preferences.toml with the smallest power-of-2 number of base samples that
     gives ``target_runs`` runs or more; the file and its number of runs."""
     parameters = 92
-    per_point = parameters + 2                     # second_order = false
+    per_point = parameters + 2  # second_order = false
     base = 2
-    while base * per_point < target_runs:          # Saltelli's N: a power of 2
+    while base * per_point < target_runs:  # Saltelli's N: a power of 2
         base *= 2
-    spec_file = write_variant(SWEEPS / "sobol_preferences.toml", folder, **{"design.base_samples": base, "replications": 1})
+    spec_file = write_variant(
+        SWEEPS / "sobol_preferences.toml", folder, **{"design.base_samples": base, "replications": 1}
+    )
     print(f"sobol: {parameters} parameters, N = {base}, 1 replication = {base * per_point:,} runs")
     return spec_file, base * per_point
 
@@ -172,8 +195,10 @@ def million(target_runs: int, folder: Path) -> None:
     if proc.returncode:
         raise SystemExit(f"the sweep failed ({proc.returncode}): {output}")
     size = sum(p.stat().st_size for p in (out / "runs").glob("*.parquet"))
-    print(f"sobol sweep, 2 workers: {seconds:.1f} s wall ({runs / seconds:,.0f} runs/s), "
-          f"{size / 2**20:.0f} MiB of Parquet written")
+    print(
+        f"sobol sweep, 2 workers: {seconds:.1f} s wall ({runs / seconds:,.0f} runs/s), "
+        f"{size / 2**20:.0f} MiB of Parquet written"
+    )
     print(f"sobol_million_seconds: {seconds * 1_000_000 / runs:.1f}   (scaled to 1,000,000 runs)")
     print(f"sobol_peak_memory_mib: {peak / 2**20:.0f}   (parent and workers together)")
 
@@ -185,35 +210,55 @@ def pools(target_runs: int, folder: Path) -> None:
 
     spec_file, runs = sobol_variant(target_runs, folder)
     dipsim = str(Path(sys.executable).parent / "dipsim")
-    for label, options in (("1 worker (this process)", ["--workers", "1"]),
-                           ("2 threads", ["--workers", "2", "--pool", "threads"]),
-                           ("2 worker processes", ["--workers", "2", "--pool", "processes"])):
+    for label, options in (
+        ("1 worker (this process)", ["--workers", "1"]),
+        ("2 threads", ["--workers", "2", "--pool", "threads"]),
+        ("2 worker processes", ["--workers", "2", "--pool", "processes"]),
+    ):
         out = folder / "pool"
         start = time.perf_counter()
-        done = subprocess.run([dipsim, "sweep", str(spec_file), "--out", str(out), *options], check=True,
-                              capture_output=True, text=True, cwd=ROOT)
+        done = subprocess.run(
+            [dipsim, "sweep", str(spec_file), "--out", str(out), *options],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
         seconds = time.perf_counter() - start
         played = float(re.search(r"runs in ([0-9.]+) s", done.stdout).group(1))
-        print(f"  {label:24s} {runs / seconds:9,.0f} runs/s from the command line ({seconds:.1f} s); "
-              f"{runs / played:9,.0f} runs/s playing ({played:.1f} s)")
+        print(
+            f"  {label:24s} {runs / seconds:9,.0f} runs/s from the command line ({seconds:.1f} s); "
+            f"{runs / played:9,.0f} runs/s playing ({played:.1f} s)"
+        )
         shutil.rmtree(out)
 
     run_seconds, python_share = run_costs(spec_file, folder)
     start_seconds = process_start(spec_file)
-    print(f"measured here: a run {run_seconds * 1e6:.1f} us on one core, {python_share:.0%} of it holding Python's lock; "
-          f"a worker process starts in {start_seconds:.2f} s")
-    print(f"the rule's constants: {sweep_mod.RUN_SECONDS * 1e6:.1f} us, {sweep_mod.PYTHON_SHARE:.0%}, "
-          f"{sweep_mod.PROCESS_START_SECONDS:.2f} s")
-    print(f"predicted by the rule's constants (not measured: this machine has {os.cpu_count()} cores), "
-          f"{runs:,} runs, one worker per core:")
+    print(
+        f"measured here: a run {run_seconds * 1e6:.1f} us on one core, {python_share:.0%} of it holding Python's lock; "
+        f"a worker process starts in {start_seconds:.2f} s"
+    )
+    print(
+        f"the rule's constants: {sweep_mod.RUN_SECONDS * 1e6:.1f} us, {sweep_mod.PYTHON_SHARE:.0%}, "
+        f"{sweep_mod.PROCESS_START_SECONDS:.2f} s"
+    )
+    print(
+        f"predicted by the rule's constants (not measured: this machine has {os.cpu_count()} cores), "
+        f"{runs:,} runs, one worker per core:"
+    )
     for cores in (1, 2, 4, 8, 16, 64):
         threads = sweep_mod.predicted_seconds("threads", cores, runs)
         processes = sweep_mod.predicted_seconds("processes", cores, runs)
-        print(f"  {cores:3d} cores: threads {runs / threads:10,.0f} runs/s, processes {runs / processes:10,.0f} runs/s"
-              f" -> auto: {sweep_mod.choose_pool(cores, runs, cores)}")
-    print("auto chooses processes from (runs to play): " + ", ".join(
-        f"{w} workers {crossover(w):,}" if crossover(w) else f"{w} workers never"
-        for w in (2, 3, 4, 8, 16, 64)))
+        print(
+            f"  {cores:3d} cores: threads {runs / threads:10,.0f} runs/s, processes {runs / processes:10,.0f} runs/s"
+            f" -> auto: {sweep_mod.choose_pool(cores, runs, cores)}"
+        )
+    print(
+        "auto chooses processes from (runs to play): "
+        + ", ".join(
+            f"{w} workers {crossover(w):,}" if crossover(w) else f"{w} workers never" for w in (2, 3, 4, 8, 16, 64)
+        )
+    )
 
 
 def crossover(workers: int) -> int | None:
@@ -253,13 +298,14 @@ def run_costs(spec_file: Path, folder: Path, chunks: int = 20) -> tuple[float, f
                 return real(*args, **kwargs)
             finally:
                 released[0] += time.perf_counter() - start
+
         return call
 
     def chunk(i: int) -> None:
         a, b = i * size, (i + 1) * size
         play_part(spec, out, i, a, b, design.base_rows(chunk_points(spec, a, b)))
 
-    chunk(0)                                        # load the engine
+    chunk(0)  # load the engine
     play, write = protocol.play, pq.write_table
     protocol.play, pq.write_table = timed(play), timed(write)
     try:
@@ -293,8 +339,7 @@ def process_start(spec_file: Path, repeat: int = 3) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--replications", type=int, default=400,
-                        help="per grid point (30 points)")
+    parser.add_argument("--replications", type=int, default=400, help="per grid point (30 points)")
     parser.add_argument("--million-runs", type=int, default=1_000_000)
     parser.add_argument("--no-million", action="store_true", help="skip the Sobol sweep")
     parser.add_argument("--pools", action="store_true", help="compare threads and worker processes")

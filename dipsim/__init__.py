@@ -15,4 +15,4 @@ __version__ = "0.2.0"
 # editable install, a regular one, or none.
 _checkout = Path(__file__).resolve().parent.parent
 if (_checkout / "pyproject.toml").is_file() and (_checkout / "sim" / "__init__.py").is_file():
-    __path__.append(str(_checkout))  # noqa: F821  (a package's own search path)
+    __path__.append(str(_checkout))

@@ -36,8 +36,9 @@ class Public(mesa.Agent):
     def vote(self, package: int) -> tuple[float, bool]:
         """(probability, passed) of the package put to this public today."""
         m, k, st = self.model, self.index, self.model.state
-        return protocol.ratify(m.steps, m.rows[k], m.rows[3], 0, st.packages, st.reals[protocol.MOOD_OF + k],
-                               st.seed, package, k)
+        return protocol.ratify(
+            m.steps, m.rows[k], m.rows[3], 0, st.packages, st.reals[protocol.MOOD_OF + k], st.seed, package, k
+        )
 
 
 class OutsidePower(mesa.Agent):
@@ -50,5 +51,7 @@ class OutsidePower(mesa.Agent):
     def step(self):
         """(alarm, pressure, rhetoric, pressure felt) this round."""
         m, ints = self.model, self.model.state.ints
-        return protocol.outside_move(m.steps, *m.rows[:3], 0, m.state.tables, ints[protocol.STANDING],
-                                     ints[protocol.STANDING + 1])
+        p0, p1, o, _ = m.rows
+        return protocol.outside_move(
+            m.steps, p0, p1, o, 0, m.state.tables, ints[protocol.STANDING], ints[protocol.STANDING + 1]
+        )

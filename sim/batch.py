@@ -19,8 +19,9 @@ from .preferences import Tables
 CHUNK = 4096
 
 
-def simulate(tables: Tables, seeds: np.ndarray, rounds: bool = False,
-             progress: Callable[[int], None] | None = None) -> tuple[Outcomes, dict[str, np.ndarray] | None]:
+def simulate(
+    tables: Tables, seeds: np.ndarray, rounds: bool = False, progress: Callable[[int], None] | None = None
+) -> tuple[Outcomes, dict[str, np.ndarray] | None]:
     """Play one negotiation per row of ``tables`` (a single row serves every seed).
 
     Returns the outcomes and, if ``rounds``, the per-round record of every run (the
@@ -42,15 +43,35 @@ def simulate(tables: Tables, seeds: np.ndarray, rounds: bool = False,
         actions = np.full((b - a, horizon), protocol.NO_ACTION, np.int8)
         ballots = np.empty((b - a, horizon, 5))
         records = np.empty((b - a, horizon, protocol.RECORD) if rounds else (0, 0, protocol.RECORD))
-        protocol.play(*part, counts, shared, seeds[a:b], rounds, ints[a:b], reals[a:b], path[a:b],
-                      actions, ballots, records)
+        p0, p1, o, neg = part
+        protocol.play(
+            p0,
+            p1,
+            o,
+            neg,
+            counts,
+            shared,
+            seeds[a:b],
+            rounds,
+            ints[a:b],
+            reals[a:b],
+            path[a:b],
+            actions,
+            ballots,
+            records,
+        )
         run, t = np.nonzero(actions == protocol.ACCEPT)
         if run.size:
             v = ballots[run, t]
-            votes.append({
-                "run": run + a, "round": t + 1, "package": v[:, 0].astype(np.int64),
-                "probability": v[:, 1:3], "passed": v[:, 3:5].astype(bool),
-            })
+            votes.append(
+                {
+                    "run": run + a,
+                    "round": t + 1,
+                    "package": v[:, 0].astype(np.int64),
+                    "probability": v[:, 1:3],
+                    "passed": v[:, 3:5].astype(bool),
+                }
+            )
         if rounds:
             run, t = np.nonzero(actions != protocol.NO_ACTION)
             reports.append({"run": run + a, "round": t + 1, **protocol.record_columns(tables, records[run, t])})

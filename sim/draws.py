@@ -18,8 +18,8 @@ from numba import njit
 from .kernels import LEAN
 
 SLOTS = 4
-MOOD = (0, 1)          # one slot per public
-RATIFY = (2, 3)        # one slot per public
+MOOD = (0, 1)  # one slot per public
+RATIFY = (2, 3)  # one slot per public
 
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -103,8 +103,9 @@ def run_seeds(root: int, points: np.ndarray | int, replicates: np.ndarray | int)
     design never changes the seeds of the others.
     """
     k0, k1 = (np.uint64(w) for w in np.random.SeedSequence(root).generate_state(2, np.uint64))
-    points, replicates = np.broadcast_arrays(np.asarray(points, dtype=np.uint64),
-                                             np.asarray(replicates, dtype=np.uint64))
+    points, replicates = np.broadcast_arrays(
+        np.asarray(points, dtype=np.uint64), np.asarray(replicates, dtype=np.uint64)
+    )
     shape = points.shape
     flat = _seeds(k0, k1, np.ascontiguousarray(points.ravel()), np.ascontiguousarray(replicates.ravel()))
     return flat.reshape(shape)

@@ -42,8 +42,11 @@ def cache_folders(files: list[Path]) -> set[Path]:
     locators that accepts each file, as numba chooses them."""
     from numba.core import caching
 
-    locators = [getattr(caching, name) for name in ("UserProvidedCacheLocator", "InTreeCacheLocator",
-                                                    "UserWideCacheLocator") if hasattr(caching, name)]
+    locators = [
+        getattr(caching, name)
+        for name in ("UserProvidedCacheLocator", "InTreeCacheLocator", "UserWideCacheLocator")
+        if hasattr(caching, name)
+    ]
     folders = set()
     for f in files:
         for locator in locators:
@@ -79,5 +82,5 @@ def keep_fresh() -> list[Path]:
             os.replace(tmp, mark)
             cleared.append(folder)
         except OSError:
-            continue        # a folder numba cannot write either: it will not cache there
+            continue  # a folder numba cannot write either: it will not cache there
     return cleared

@@ -14,8 +14,7 @@ from .scenario import ExpectedUtilityScenario
 class Stakeholder(mesa.Agent):
     """An actor with a position on the issue, a capability and a salience."""
 
-    def __init__(self, model, index: int, key: str, label: str, position: float, capability: float,
-                 salience: float):
+    def __init__(self, model, index: int, key: str, label: str, position: float, capability: float, salience: float):
         super().__init__(model)
         self.index, self.key, self.label = index, key, label
         self.position, self.capability, self.salience = position, capability, salience
@@ -27,6 +26,7 @@ class Stakeholder(mesa.Agent):
         self.move = moves[self.index]
 
     def advance(self) -> None:
+        assert self.move is not None, "a stakeholder moves after it has chosen"
         self.position = self.move.position
 
     @property
@@ -83,7 +83,7 @@ class ExpectedUtilityModel(mesa.Model):
         moves = eu.best_moves(st, prob, risk)
         for agent in self.stakeholders:
             agent.choose(moves, risk)
-        for agent in self.stakeholders:          # everyone moves at once
+        for agent in self.stakeholders:  # everyone moves at once
             agent.advance()
         self.round = self.steps
         self._measure()

@@ -85,11 +85,11 @@ def exceeds(a, b):
 @dataclass(frozen=True)
 class Stakeholders:
     names: tuple[str, ...]
-    position: np.ndarray     # (n,)
-    capability: np.ndarray   # (n,)
-    salience: np.ndarray     # (n,) 0..1
-    span: float              # R: the range distances are measured against
-    low: float               # the low end of the range, where the grid of positions starts
+    position: np.ndarray  # (n,)
+    capability: np.ndarray  # (n,)
+    salience: np.ndarray  # (n,) 0..1
+    span: float  # R: the range distances are measured against
+    low: float  # the low end of the range, where the grid of positions starts
 
     @property
     def weight(self) -> np.ndarray:
@@ -131,7 +131,7 @@ def pairwise_winner(st: Stakeholders) -> float:
     one with the largest total margin over the others (the lowest of those within TIE)."""
     candidates = np.unique(st.position)
     margin = votes(st, candidates[:, None], candidates[None, :]).sum(axis=0) / math.fsum(st.weight)
-    np.fill_diagonal(margin, 0.0)                         # (a, b): a's share of the vote over b
+    np.fill_diagonal(margin, 0.0)  # (a, b): a's share of the vote over b
     beats_all = exceeds(margin, 0.0).sum(axis=1) == candidates.size - 1
     if beats_all.any():
         return float(candidates[np.argmax(beats_all)])
@@ -142,7 +142,7 @@ def pairwise_winner(st: Stakeholders) -> float:
 def probability(st: Stakeholders, all_pairs: bool = True) -> np.ndarray:
     """P[i, j]: chance that i prevails against j (0 on the diagonal)."""
     x = st.position
-    v = votes(st, x[:, None], x[None, :])                 # (k, i, j): k's vote for x_i over x_j
+    v = votes(st, x[:, None], x[None, :])  # (k, i, j): k's vote for x_i over x_j
     support = np.maximum(v, 0.0).sum(axis=0)
     if all_pairs:
         total = np.abs(v).sum()
@@ -156,11 +156,11 @@ def probability(st: Stakeholders, all_pairs: bool = True) -> np.ndarray:
 
 def expected_challenge(st: Stakeholders, prob: np.ndarray, risk: np.ndarray) -> np.ndarray:
     """E[k, i, j]: the expected utility of i challenging j, as k perceives it (k's risk)."""
-    d = np.abs(st.position[:, None] - st.position[None, :]) / st.span      # (i, j)
+    d = np.abs(st.position[:, None] - st.position[None, :]) / st.span  # (i, j)
     r = risk[:, None, None]
     success = 2.0 - 4.0 * (0.5 - 0.5 * d[None]) ** r
     failure = 2.0 - 4.0 * (0.5 + 0.5 * d[None]) ** r
-    status_quo = 2.0 - 4.0 * 0.5 ** r
+    status_quo = 2.0 - 4.0 * 0.5**r
     s_j = st.salience[None, None, :]
     p = prob[None]
     return s_j * (p * success + (1.0 - p) * failure) + (1.0 - s_j) * success - status_quo
@@ -169,9 +169,9 @@ def expected_challenge(st: Stakeholders, prob: np.ndarray, risk: np.ndarray) -> 
 def risk_exponents(st: Stakeholders, prob: np.ndarray) -> np.ndarray:
     """Each stakeholder's risk exponent from how dangerous the others find it."""
     n = st.position.size
-    e = expected_challenge(st, prob, np.ones(n))[0]        # with r = 1 everyone perceives alike
+    e = expected_challenge(st, prob, np.ones(n))[0]  # with r = 1 everyone perceives alike
     np.fill_diagonal(e, 0.0)
-    danger = e.sum(axis=0)                                 # danger[i] = sum over j of E(j challenges i)
+    danger = e.sum(axis=0)  # danger[i] = sum over j of E(j challenges i)
     spread = danger.max() - danger.min()
     if not exceeds(spread, 0.0):
         return np.ones(n)
@@ -181,29 +181,29 @@ def risk_exponents(st: Stakeholders, prob: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Move:
-    kind: str | None          # confrontation, compromise, capitulation, or None (stays)
-    towards: int | None       # the stakeholder whose offer it takes
+    kind: str | None  # confrontation, compromise, capitulation, or None (stays)
+    towards: int | None  # the stakeholder whose offer it takes
     position: float
 
 
 def best_moves(st: Stakeholders, prob: np.ndarray, risk: np.ndarray) -> list[Move]:
     """Each stakeholder's move this round, from the offers it receives (positions on the grid)."""
-    e = expected_challenge(st, prob, risk)                  # e[i] as i perceives
+    e = expected_challenge(st, prob, risk)  # e[i] as i perceives
     x, at = st.position, st.steps(st.position)
     moves = []
     for i in range(x.size):
-        offers = {CONFRONTATION: [], COMPROMISE: [], CAPITULATION: []}
+        offers: dict[str, list[tuple[int, float]]] = {CONFRONTATION: [], COMPROMISE: [], CAPITULATION: []}
         for j in range(x.size):
             if at[j] == at[i]:
                 continue
             e_ij, e_ji = e[i, i, j], e[i, j, i]
             if exceeds(e_ji, e_ij) and exceeds(e_ij, 0.0):
-                offers[CONFRONTATION].append((j, x[j]))
+                offers[CONFRONTATION].append((j, float(x[j])))
             elif exceeds(e_ji, 0.0) and exceeds(0.0, e_ij):
                 if exceeds(e_ji, -e_ij):
-                    offers[COMPROMISE].append((j, st.on_grid(x[i] + (x[j] - x[i]) * (-e_ij / e_ji))))
+                    offers[COMPROMISE].append((j, float(st.on_grid(x[i] + (x[j] - x[i]) * (-e_ij / e_ji)))))
                 else:
-                    offers[CAPITULATION].append((j, x[j]))
+                    offers[CAPITULATION].append((j, float(x[j])))
         for kind in (CONFRONTATION, COMPROMISE, CAPITULATION):
             if offers[kind]:
                 j, pos = min(offers[kind], key=lambda o: (abs(st.steps(o[1]) - at[i]), o[0]))

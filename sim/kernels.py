@@ -12,6 +12,8 @@ the caches whenever any compiled source changed, before any is loaded (here, on 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numba import njit
 from numba.core.options import DefaultOptions
@@ -26,7 +28,7 @@ keep_fresh()
 # about half the time of a negotiation. Functions that allocate arrays (np.empty) need
 # the runtime and keep the defaults. ``_nrt`` is an option of numba's dispatcher that
 # its documentation does not list; should a numba lack it, the defaults apply.
-LEAN = dict(cache=True, nogil=True, **({"_nrt": False} if hasattr(DefaultOptions, "_nrt") else {}))
+LEAN: dict[str, Any] = dict(cache=True, nogil=True, **({"_nrt": False} if hasattr(DefaultOptions, "_nrt") else {}))
 
 
 # Two utilities closer than TIE are equal. Every rule that decides on computed values (a
@@ -124,7 +126,7 @@ def additive_row(terms, counts, out, scratch):
         n *= k
         offset += k
     if counts.shape[0] % 2 == 1:
-        for q in range(n):          # (a slice assignment would need the runtime)
+        for q in range(n):  # (a slice assignment would need the runtime)
             out[q] = scratch[q]
 
 

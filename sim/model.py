@@ -38,11 +38,11 @@ class NegotiationModel(mesa.Model):
         if tables is None:
             if spec is None:
                 raise ValueError("NegotiationModel needs a scenario or its tables")
-            tables = Tables.for_seeds(spec, np.array([self.seed % 2**64], dtype=np.uint64))[0]   # the seed's world
+            tables = Tables.for_seeds(spec, np.array([self.seed % 2**64], dtype=np.uint64))[0]  # the seed's world
         if tables.runs != 1:
             raise ValueError("a NegotiationModel is one negotiation: give the tables of one run")
         self.tables = tables
-        self.rows = tables.compiled()          # (party 0, party 1, outside power, negotiation)
+        self.rows = tables.compiled()  # (party 0, party 1, outside power, negotiation)
         self.state = protocol.RunState(self.rows, tables.space.counts, self.seed % 2**64)
         ids, labels = tables.party_ids, tables.labels
         self.governments = [Government(self, k, pid, labels[pid]) for k, pid in enumerate(ids)]
@@ -63,7 +63,7 @@ class NegotiationModel(mesa.Model):
         offers standing, the publics' moods move, the governments assess the packages, the
         side whose turn it is answers, and an accepted package goes to the publics."""
         t, st, (p0, p1, o, neg) = self.steps, self.state, self.rows
-        if not st.active:                      # an ended negotiation stays as it ended
+        if not st.active:  # an ended negotiation stays as it ended
             self.running = False
             return
         if self.outside_power is not None:
@@ -74,8 +74,9 @@ class NegotiationModel(mesa.Model):
         self.pressure_path.append(float(pressure))
         for public in self.publics:
             public.step()
-        protocol.refresh(p0, p1, o, neg, 0, st.tables, felt, rhetoric, st.ints, st.reals, st.rejected, st.packages,
-                         st.gaining)
+        protocol.refresh(
+            p0, p1, o, neg, 0, st.tables, felt, rhetoric, st.ints, st.reals, st.rejected, st.packages, st.gaining
+        )
         who = int(protocol.mover(t, neg.opener[0]))
         walk, accept, offer = self.governments[who].step()
         action = protocol.action_of(walk, accept)
@@ -83,16 +84,36 @@ class NegotiationModel(mesa.Model):
         if action == protocol.ACCEPT:
             package = int(protocol.agreed(st.ints, who))
             (prob0, passed0), (prob1, passed1) = (public.vote(package) for public in self.publics)
-            self.ratifications.append({
-                "round": t, "package": package,
-                **{f"probability_{p}": float(v) for p, v in zip(self.tables.party_ids, (prob0, prob1))},
-                **{f"passed_{p}": bool(v) for p, v in zip(self.tables.party_ids, (passed0, passed1))},
-            })
-        protocol.settle(t, neg, 0, who, action, walk, offer, prob0, prob1, passed0, passed1,
-                        st.ints, st.reals, st.rejected, st.packages, st.gaining)
+            self.ratifications.append(
+                {
+                    "round": t,
+                    "package": package,
+                    **{f"probability_{p}": float(v) for p, v in zip(self.tables.party_ids, (prob0, prob1))},
+                    **{f"passed_{p}": bool(v) for p, v in zip(self.tables.party_ids, (passed0, passed1))},
+                }
+            )
+        protocol.settle(
+            t,
+            neg,
+            0,
+            who,
+            action,
+            walk,
+            offer,
+            prob0,
+            prob1,
+            passed0,
+            passed1,
+            st.ints,
+            st.reals,
+            st.rejected,
+            st.packages,
+            st.gaining,
+        )
         values = np.empty((1, protocol.RECORD))
-        protocol.record(st.tables, who, action, alarm, pressure, rhetoric, felt, st.ints, st.reals, st.packages,
-                        values[0])
+        protocol.record(
+            st.tables, who, action, alarm, pressure, rhetoric, felt, st.ints, st.reals, st.packages, values[0]
+        )
         self._report = {name: _scalar(v[0]) for name, v in protocol.record_columns(self.tables, values).items()}
         self._report["round"] = t
         self.datacollector.collect(self)

@@ -13,14 +13,14 @@ from .space import NO_PACKAGE
 
 @dataclass
 class Outcomes:
-    seeds: np.ndarray           # (runs,) uint64
-    reason: np.ndarray          # (runs,) protocol reason code
-    end_round: np.ndarray       # (runs,)
-    agreed: np.ndarray          # (runs,) last package the governments agreed, ratified or not
-    attempts: np.ndarray        # (runs,) packages put to ratification
-    chance: np.ndarray          # (runs,) chance the first package put to the publics passes both (0 if none)
+    seeds: np.ndarray  # (runs,) uint64
+    reason: np.ndarray  # (runs,) protocol reason code
+    end_round: np.ndarray  # (runs,)
+    agreed: np.ndarray  # (runs,) last package the governments agreed, ratified or not
+    attempts: np.ndarray  # (runs,) packages put to ratification
+    chance: np.ndarray  # (runs,) chance the first package put to the publics passes both (0 if none)
     pressure_total: np.ndarray  # (runs,) the outside power's pressure summed over rounds
-    pressure_path: np.ndarray   # (runs, rounds) its pressure in each round; NaN after the end
+    pressure_path: np.ndarray  # (runs, rounds) its pressure in each round; NaN after the end
     votes: dict[str, np.ndarray]  # one row per ratification: run, round, package, probability, passed
 
     @property
@@ -67,8 +67,9 @@ def join(parts: list[Outcomes]) -> Outcomes:
     """Outcomes of consecutive chunks of runs as one (run numbers in the votes shifted)."""
     offsets = np.cumsum([0] + [p.seeds.shape[0] for p in parts[:-1]])
     width = max(p.pressure_path.shape[1] for p in parts)
-    paths = [np.pad(p.pressure_path, ((0, 0), (0, width - p.pressure_path.shape[1])), constant_values=np.nan)
-             for p in parts]
+    paths = [
+        np.pad(p.pressure_path, ((0, 0), (0, width - p.pressure_path.shape[1])), constant_values=np.nan) for p in parts
+    ]
     votes = [{**p.votes, "run": p.votes["run"] + off} for p, off in zip(parts, offsets)]
     return Outcomes(
         seeds=np.concatenate([p.seeds for p in parts]),

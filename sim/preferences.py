@@ -19,7 +19,7 @@ from functools import cached_property
 import numpy as np
 from numba import njit
 
-from .scenario import Scenario, flatten  # noqa: F401  (flatten: also imported from here)
+from .scenario import Scenario, flatten
 from .space import OutcomeSpace
 
 
@@ -33,19 +33,19 @@ def _package_values(terms: str, doc: str) -> cached_property:
 @dataclass(frozen=True)
 class PartyTables:
     space: OutcomeSpace
-    utility_terms: np.ndarray     # (runs, 1 + options) treaty value, then each option's weighted value
-    reservation: np.ndarray   # (runs,) value of the status quo
+    utility_terms: np.ndarray  # (runs, 1 + options) treaty value, then each option's weighted value
+    reservation: np.ndarray  # (runs,) value of the status quo
     anticipation: np.ndarray  # (runs,) weight on the chance that the publics ratify
     acceptance_terms: np.ndarray  # (runs, 1 + options) this public's base acceptance, then each option's effect
-    volatility: np.ndarray    # (runs,) s.d. of the public's mood shock per round
-    threshold: np.ndarray     # (runs,)
-    margin: np.ndarray        # (runs,)
-    rhetoric_terms: np.ndarray    # (runs, 1 + options) 0, then each option's change in acceptance at full rhetoric
-    strategy: np.ndarray      # (runs,) index into sim.strategies.STRATEGIES
-    beta: np.ndarray          # (runs,) time-dependent concession exponent
-    tolerance: np.ndarray     # (runs,) hardliner's tolerance
-    discount: np.ndarray      # (runs,) per-round discount factor (equilibrium strategy)
-    patience: np.ndarray      # (runs,) offers without improvement before walking away
+    volatility: np.ndarray  # (runs,) s.d. of the public's mood shock per round
+    threshold: np.ndarray  # (runs,)
+    margin: np.ndarray  # (runs,)
+    rhetoric_terms: np.ndarray  # (runs, 1 + options) 0, then each option's change in acceptance at full rhetoric
+    strategy: np.ndarray  # (runs,) index into sim.strategies.STRATEGIES
+    beta: np.ndarray  # (runs,) time-dependent concession exponent
+    tolerance: np.ndarray  # (runs,) hardliner's tolerance
+    discount: np.ndarray  # (runs,) per-round discount factor (equilibrium strategy)
+    patience: np.ndarray  # (runs,) offers without improvement before walking away
 
     utility = _package_values("utility_terms", "(runs, packages) the treaty's value and its terms' weighted values")
     acceptance = _package_values("acceptance_terms", "(runs, packages) the share of this public accepting")
@@ -55,17 +55,17 @@ class PartyTables:
 @dataclass(frozen=True)
 class OutsideTables:
     space: OutcomeSpace
-    active: np.ndarray        # (runs,) bool
-    target: np.ndarray        # (runs,) index of the party it presses
+    active: np.ndarray  # (runs,) bool
+    target: np.ndarray  # (runs,) index of the party it presses
     utility_terms: np.ndarray  # (runs, 1 + options) treaty value, then each option's weighted value
-    reservation: np.ndarray   # (runs,)
-    response: np.ndarray      # (runs,)
+    reservation: np.ndarray  # (runs,)
+    response: np.ndarray  # (runs,)
     goodwill_cost: np.ndarray  # (runs,)
     pressure_max: np.ndarray  # (runs,)
-    shift_terms: np.ndarray   # (runs, 1 + options) 0, then each option's change in the target's utility
+    shift_terms: np.ndarray  # (runs, 1 + options) 0, then each option's change in the target's utility
     #                           per unit of pressure
     rhetoric_max: np.ndarray  # (runs,)
-    autonomy: np.ndarray      # (runs,) the target's autonomy in round 1
+    autonomy: np.ndarray  # (runs,) the target's autonomy in round 1
     autonomy_growth: np.ndarray  # (runs,) per round
 
     utility = _package_values("utility_terms", "(runs, packages) the treaty's value and its terms' weighted values")
@@ -76,8 +76,9 @@ def _arrays(kind) -> list[str]:
     return [f.name for f in fields(kind) if f.name != "space"]
 
 
-PartyRows = namedtuple("PartyRows", _arrays(PartyTables))
-OutsideRows = namedtuple("OutsideRows", _arrays(OutsideTables))
+# The compiled engine's views of the tables: one field per array, named as in the tables.
+PartyRows = namedtuple("PartyRows", _arrays(PartyTables))  # type: ignore[misc]
+OutsideRows = namedtuple("OutsideRows", _arrays(OutsideTables))  # type: ignore[misc]
 NegotiationRows = namedtuple("NegotiationRows", ["deadline", "opener", "ratification", "continue_after_failure"])
 
 
@@ -86,12 +87,12 @@ class Tables:
     space: OutcomeSpace
     party_ids: tuple[str, str]
     outside_id: str | None
-    labels: dict[str, str]          # display label of each party and of the outside power
+    labels: dict[str, str]  # display label of each party and of the outside power
     public_labels: tuple[str, str]
     parties: tuple[PartyTables, PartyTables]
     outside: OutsideTables
-    deadline: np.ndarray      # (runs,) int
-    opener: np.ndarray        # (runs,) 0 or 1
+    deadline: np.ndarray  # (runs,) int
+    opener: np.ndarray  # (runs,) 0 or 1
     ratification: np.ndarray  # (runs,) bool
     continue_after_failure: np.ndarray  # (runs,) bool
 
@@ -100,7 +101,7 @@ class Tables:
         return self.deadline.shape[0]
 
     @classmethod
-    def from_scenarios(cls, scenarios: list[Scenario]) -> "Tables":
+    def from_scenarios(cls, scenarios: list[Scenario]) -> Tables:
         """Tables of one run per scenario; the scenarios must share parties and issues."""
         first = scenarios[0]
         if len(scenarios) == 1:
@@ -115,7 +116,7 @@ class Tables:
         return cls.from_columns(first, columns, len(scenarios))
 
     @classmethod
-    def for_seeds(cls, scenario: Scenario, seeds: np.ndarray) -> tuple["Tables", dict[str, np.ndarray]]:
+    def for_seeds(cls, scenario: Scenario, seeds: np.ndarray) -> tuple[Tables, dict[str, np.ndarray]]:
         """The tables of one run per seed, each in its own world: every uncertain belief of
         the scenario drawn from the run's seed (sim.worlds). Returns the tables and the
         drawn values by key path. Without uncertain beliefs, one row serves every seed
@@ -129,7 +130,7 @@ class Tables:
         return cls.from_columns(scenario, drawn, len(seeds)), drawn
 
     @classmethod
-    def from_columns(cls, base: Scenario, columns: dict[str, np.ndarray], runs: int) -> "Tables":
+    def from_columns(cls, base: Scenario, columns: dict[str, np.ndarray], runs: int) -> Tables:
         """Tables of ``runs`` runs of ``base``, where each key path in ``columns`` (as in
         ``--set``, list elements by index, beliefs by ``.value``) takes one value per run.
         The caller is responsible for the values being valid (sweeps check their ranges)."""
@@ -173,8 +174,20 @@ class Tables:
         power = base.outside_power
         if power is None:
             zero, none = np.zeros(runs), np.zeros((runs, 1 + space.options_total))
-            outside = OutsideTables(space, np.zeros(runs, bool), np.zeros(runs, np.int64), none, zero, zero, zero,
-                                    zero, none, zero, zero, zero)
+            outside = OutsideTables(
+                space,
+                np.zeros(runs, bool),
+                np.zeros(runs, np.int64),
+                none,
+                zero,
+                zero,
+                zero,
+                zero,
+                none,
+                zero,
+                zero,
+                zero,
+            )
         else:
             oid, o = power
             at = f"outside.{oid}"
@@ -200,7 +213,7 @@ class Tables:
             party_ids=ids,
             outside_id=power[0] if power else None,
             labels={**{pid: base.parties[pid].label for pid in ids}, **({power[0]: power[1].label} if power else {})},
-            public_labels=tuple(base.parties[pid].public.label for pid in ids),
+            public_labels=(base.parties[ids[0]].public.label, base.parties[ids[1]].public.label),
             parties=(party(ids[0]), party(ids[1])),
             outside=outside,
             deadline=get.scalar("negotiation.deadline", np.int64),
@@ -209,20 +222,21 @@ class Tables:
             continue_after_failure=get.scalar("negotiation.after_failed_ratification", object) == "continue",
         )
 
-    def select(self, rows: np.ndarray) -> "Tables":
+    def select(self, rows: np.ndarray) -> Tables:
         """The tables of a subset of runs (rows: indices or a boolean mask), as copies."""
         return self._map(lambda a: a[rows])
 
     def compiled(self) -> tuple:
         """The arrays as the compiled engine takes them: named tuples of each party's,
         the outside power's and the negotiation's per-run arrays (C-contiguous)."""
+
         def rows(obj, kind):
             return kind(*(np.ascontiguousarray(getattr(obj, f)) for f in kind._fields))
 
         p0, p1 = (rows(p, PartyRows) for p in self.parties)
         return p0, p1, rows(self.outside, OutsideRows), rows(self, NegotiationRows)
 
-    def _map(self, f) -> "Tables":
+    def _map(self, f) -> Tables:
         def each(obj):
             return type(obj)(space=obj.space, **{name: f(getattr(obj, name)) for name in _arrays(type(obj))})
 
@@ -241,7 +255,7 @@ class Tables:
         )
 
 
-def _outside_terms(get: "_Columns", base: Scenario, table: str, runs: int, space: OutcomeSpace) -> np.ndarray:
+def _outside_terms(get: _Columns, base: Scenario, table: str, runs: int, space: OutcomeSpace) -> np.ndarray:
     """The terms of an additive table of the outside power (its pressure shift, or its
     rhetoric's effect on one public): a zero constant, then each option's value; zero for
     issues it does not list, or without an outside power."""
@@ -249,8 +263,8 @@ def _outside_terms(get: "_Columns", base: Scenario, table: str, runs: int, space
     terms = [np.zeros((runs, 1))]
     for i, issue in enumerate(space.issues):
         n = len(space.options[i])
-        path = f"outside.{power[0]}.{table}.{issue}.values" if power else None
-        terms.append(get.vector(path, n) if power and get.has(path) else np.zeros((runs, n)))
+        path = f"outside.{power[0]}.{table}.{issue}.values" if power else ""
+        terms.append(get.vector(path, n) if path and get.has(path) else np.zeros((runs, n)))
     return np.concatenate(terms, axis=1)
 
 
@@ -297,6 +311,7 @@ class _Columns:
 # Each valuation rule is written once, for one package of one run, and compiled
 # (numba): the compiled engine (sim.protocol) calls them directly, and the functions
 # after them apply them to arrays of runs and packages.
+
 
 @njit(cache=True, nogil=True, inline="always")
 def clip01(x: float) -> float:
@@ -375,9 +390,11 @@ def ratification_probability(accepting: np.ndarray, threshold: np.ndarray, margi
     return _each(RATIFY_CHANCE, accepting, np.asarray(threshold)[shape], np.asarray(margin)[shape])
 
 
-def negotiating_gain(utility: np.ndarray, reservation: np.ndarray, anticipation: np.ndarray,
-                     ratify_both: np.ndarray) -> np.ndarray:
+def negotiating_gain(
+    utility: np.ndarray, reservation: np.ndarray, anticipation: np.ndarray, ratify_both: np.ndarray
+) -> np.ndarray:
     """Gain over the status quo that a government bargains with (Putnam's two levels):
     with anticipation a, a package ratified with probability p is worth (1 - a + a p) of its gain."""
-    return _each(BARGAINING_GAIN, utility, np.asarray(reservation)[:, None], np.asarray(anticipation)[:, None],
-                 ratify_both)
+    return _each(
+        BARGAINING_GAIN, utility, np.asarray(reservation)[:, None], np.asarray(anticipation)[:, None], ratify_both
+    )

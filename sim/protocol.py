@@ -43,25 +43,25 @@ NO_ACTION = -1
 SQRT3 = float(np.sqrt(3.0))
 
 # The slots of a run's state. Integers (``ints``):
-STANDING = 0       # STANDING + k: party k's standing offer, -1 for none
-STALE = 2          # STALE + k: offers party k received since the best it saw improved
-PACKAGE = 4        # the package last agreed (ratified or not), -1 for none
-ATTEMPTS = 5       # packages put to ratification so far
-END_ROUND = 6      # 0 while ongoing
-REASON = 7         # ONGOING until the run ends
-ACCEPTABLE = 8     # 1 if some package leaves both governments better off
-ASSESSED = 9       # 1 once the packages have been assessed
-TOP_KNOWN = 10     # TOP_KNOWN + k: 1 while party k's best gain (TOP + k) is up to date
-GAINING = 12       # GAINING + k: how many packages party k gains from (listed in ``gaining[k]``)
+STANDING = 0  # STANDING + k: party k's standing offer, -1 for none
+STALE = 2  # STALE + k: offers party k received since the best it saw improved
+PACKAGE = 4  # the package last agreed (ratified or not), -1 for none
+ATTEMPTS = 5  # packages put to ratification so far
+END_ROUND = 6  # 0 while ongoing
+REASON = 7  # ONGOING until the run ends
+ACCEPTABLE = 8  # 1 if some package leaves both governments better off
+ASSESSED = 9  # 1 once the packages have been assessed
+TOP_KNOWN = 10  # TOP_KNOWN + k: 1 while party k's best gain (TOP + k) is up to date
+GAINING = 12  # GAINING + k: how many packages party k gains from (listed in ``gaining[k]``)
 N_INTS = 14
 # Reals (``reals``):
-BEST_SEEN = 0      # BEST_SEEN + k: best gain party k saw in the other side's offers
-MOOD_OF = 2        # MOOD_OF + k: public k's mood
+BEST_SEEN = 0  # BEST_SEEN + k: best gain party k saw in the other side's offers
+MOOD_OF = 2  # MOOD_OF + k: public k's mood
 PRESSURE_TOTAL = 4  # the outside power's pressure so far
-CHANCE = 5         # chance that the first package put to the publics passes both
-TOP = 6            # TOP + k: party k's best gain on offer
-FELT = 8           # the pressure felt the assessment was made for
-RHETORIC = 9       # the rhetoric the assessment was made for
+CHANCE = 5  # chance that the first package put to the publics passes both
+TOP = 6  # TOP + k: party k's best gain on offer
+FELT = 8  # the pressure felt the assessment was made for
+RHETORIC = 9  # the rhetoric the assessment was made for
 N_REALS = 10
 # How every package looks this round (``packages``, 6 rows): each party's utility,
 # each public's opinion before mood (not clipped), each government's negotiating gain
@@ -70,12 +70,12 @@ N_REALS = 10
 UTILITY, OPINION, GAIN = 0, 2, 4
 
 # A run's package tables (``tables``, 8 rows), expanded from their terms as it starts:
-T_UTILITY = 0      # T_UTILITY + k: party k's utility of each package, before pressure
-T_ACCEPTANCE = 2   # T_ACCEPTANCE + k: public k's base acceptance
-T_RHETORIC = 4     # T_RHETORIC + k: change in public k's acceptance at full rhetoric
-T_OUTSIDE = 6      # the outside power's utility
-T_SHIFT = 7        # change in the pressed party's utility per unit of pressure felt
-N_TABLES = 8       # (and one more row, scratch for expanding them)
+T_UTILITY = 0  # T_UTILITY + k: party k's utility of each package, before pressure
+T_ACCEPTANCE = 2  # T_ACCEPTANCE + k: public k's base acceptance
+T_RHETORIC = 4  # T_RHETORIC + k: change in public k's acceptance at full rhetoric
+T_OUTSIDE = 6  # the outside power's utility
+T_SHIFT = 7  # change in the pressed party's utility per unit of pressure felt
+N_TABLES = 8  # (and one more row, scratch for expanding them)
 
 # The per-round record, one value per slot (see round_columns for the names).
 RECORD = 20
@@ -143,9 +143,12 @@ def outside_move(round_, p0, p1, o, r, tables, offer0, offer1):
     more autonomous the target is (L15, L17)."""
     threat = 0.0
     for package in (offer0, offer1):
-        if (package >= 0 and exceeds(tables[T_UTILITY, package], p0.reservation[r])
-                and exceeds(tables[T_UTILITY + 1, package], p1.reservation[r])):
-            threat = max(threat, max(0.0, o.reservation[r] - tables[T_OUTSIDE, package]))
+        if (
+            package >= 0
+            and exceeds(tables[T_UTILITY, package], p0.reservation[r])
+            and exceeds(tables[T_UTILITY + 1, package], p1.reservation[r])
+        ):
+            threat = max(threat, 0.0, o.reservation[r] - tables[T_OUTSIDE, package])
     alarm = clip01(o.response[r] * (threat - o.goodwill_cost[r])) if o.active[r] else 0.0
     autonomy = clip01(o.autonomy[r] + o.autonomy_growth[r] * (round_ - 1))
     pressure = o.pressure_max[r] * alarm
@@ -185,8 +188,7 @@ def assess(p0, p1, o, neg, r, tables, felt, rhetoric, rejected, packages):
     reservation1, anticipation1 = p1.reservation[r], p1.anticipation[r]
     acceptable = False
     for j in range(packages.shape[1]):
-        chance = (ratify_chance(clip01(v0[j]), threshold0, margin0)
-                  * ratify_chance(clip01(v1[j]), threshold1, margin1))
+        chance = ratify_chance(clip01(v0[j]), threshold0, margin0) * ratify_chance(clip01(v1[j]), threshold1, margin1)
         both = chance if ratifies else 1.0
         a = bargaining_gain(u0[j], reservation0, anticipation0, both)
         b = bargaining_gain(u1[j], reservation1, anticipation1, both)
@@ -250,10 +252,23 @@ def decide(round_, own, other, neg, r, who, ints, reals, packages, gaining):
     own_gain, other_gain = packages[GAIN + who], packages[GAIN + 1 - who]
     own_offer, other_offer = ints[STANDING + who], ints[STANDING + 1 - who]
     kind = own.strategy[r]
-    known = top(ints, reals, packages, who) if kind == 0 else 0.0   # only time-dependent concession uses it
+    known = top(ints, reals, packages, who) if kind == 0 else 0.0  # only time-dependent concession uses it
     deadline = neg.deadline[r]
-    accept, offer = respond(kind, round_, deadline, own_gain, other_gain, gaining[who, :ints[GAINING + who]], own_offer,
-                            other_offer, own.beta[r], own.tolerance[r], own.discount[r], other.discount[r], known)
+    accept, offer = respond(
+        kind,
+        round_,
+        deadline,
+        own_gain,
+        other_gain,
+        gaining[who, : ints[GAINING + who]],
+        own_offer,
+        other_offer,
+        own.beta[r],
+        own.tolerance[r],
+        own.discount[r],
+        other.discount[r],
+        known,
+    )
     if round_ >= deadline and exceeds(value_of(own_gain, other_offer), 0.0):
         accept = True
     patience = own.patience[r]
@@ -296,8 +311,9 @@ def ratify(round_, party, neg, r, packages, mood, seed, package, public):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def settle(round_, neg, r, who, action, walk, offer, prob0, prob1, passed0, passed1, ints, reals, rejected, packages,
-           gaining):
+def settle(
+    round_, neg, r, who, action, walk, offer, prob0, prob1, passed0, passed1, ints, reals, rejected, packages, gaining
+):
     """Carry out the mover's answer: a walk-out ends the run; an accepted package, put to
     both publics (probabilities and votes given), ends it as a treaty or a failed
     ratification, or talks go on without that package if the scenario says so; an offer
@@ -398,13 +414,53 @@ def play(p0, p1, o, neg, counts, shared, seeds, keep_records, ints_out, reals_ou
     ints, reals = np.empty(N_INTS, np.int64), np.empty(N_REALS)
     rejected, packages, tables = np.empty(size, np.bool_), np.empty((6, size)), np.empty((N_TABLES + 1, size))
     gaining = np.empty((2, size), np.int64)
-    _play(p0, p1, o, neg, counts, shared, seeds, keep_records, ints_out, reals_out, path, actions, votes, records,
-          ints, reals, rejected, packages, tables, gaining)
+    _play(
+        p0,
+        p1,
+        o,
+        neg,
+        counts,
+        shared,
+        seeds,
+        keep_records,
+        ints_out,
+        reals_out,
+        path,
+        actions,
+        votes,
+        records,
+        ints,
+        reals,
+        rejected,
+        packages,
+        tables,
+        gaining,
+    )
 
 
 @njit(**LEAN)
-def _play(p0, p1, o, neg, counts, shared, seeds, keep_records, ints_out, reals_out, path, actions, votes, records,
-          ints, reals, rejected, packages, tables, gaining):
+def _play(
+    p0,
+    p1,
+    o,
+    neg,
+    counts,
+    shared,
+    seeds,
+    keep_records,
+    ints_out,
+    reals_out,
+    path,
+    actions,
+    votes,
+    records,
+    ints,
+    reals,
+    rejected,
+    packages,
+    tables,
+    gaining,
+):
     """:func:`play`, given the arrays of one run's state to reuse from run to run."""
     if shared:
         expand(p0, p1, o, 0, counts, tables)
@@ -438,12 +494,28 @@ def _play(p0, p1, o, neg, counts, shared, seeds, keep_records, ints_out, reals_o
                 votes[i, t - 1, 0] = package
                 votes[i, t - 1, 1], votes[i, t - 1, 2] = prob0, prob1
                 votes[i, t - 1, 3], votes[i, t - 1, 4] = passed0, passed1
-            settle(t, neg, r, who, action, walk, offer, prob0, prob1, passed0, passed1, ints, reals, rejected, packages,
-                   gaining)
+            settle(
+                t,
+                neg,
+                r,
+                who,
+                action,
+                walk,
+                offer,
+                prob0,
+                prob1,
+                passed0,
+                passed1,
+                ints,
+                reals,
+                rejected,
+                packages,
+                gaining,
+            )
             actions[i, t - 1] = action
             if keep_records:
                 record(tables, who, action, alarm, pressure, rhetoric, felt, ints, reals, packages, records[i, t - 1])
-        for q in range(N_INTS):     # (row assignments would need the runtime)
+        for q in range(N_INTS):  # (row assignments would need the runtime)
             ints_out[i, q] = ints[q]
         for q in range(N_REALS):
             reals_out[i, q] = reals[q]
@@ -466,7 +538,7 @@ class RunState:
         self.gaining = np.empty((2, size), np.int64)
         start(self.ints, self.reals, self.rejected)
 
-    offers = property(lambda self: self.ints[STANDING:STANDING + 2].copy(), doc="each party's standing offer")
+    offers = property(lambda self: self.ints[STANDING : STANDING + 2].copy(), doc="each party's standing offer")
     reason = property(lambda self: int(self.ints[REASON]))
     end_round = property(lambda self: int(self.ints[END_ROUND]))
     package = property(lambda self: int(self.ints[PACKAGE]), doc="the package last agreed, -1 for none")

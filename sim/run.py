@@ -23,14 +23,21 @@ ENGINES = ("batch", "mesa")
 def play(scenario: Scenario | Tables, seed: int) -> NegotiationModel:
     """Play one negotiation in the Mesa model and return the finished model (in the
     world its seed draws, where the scenario has uncertain beliefs)."""
-    tables = scenario if isinstance(scenario, Tables) else Tables.for_seeds(scenario, np.array([seed], dtype=np.uint64))[0]
+    tables = (
+        scenario if isinstance(scenario, Tables) else Tables.for_seeds(scenario, np.array([seed], dtype=np.uint64))[0]
+    )
     model = NegotiationModel(tables=tables, rng=int(seed))
     model.run()
     return model
 
 
-def simulate(scenario: Scenario | Tables, seeds: np.ndarray, engine: str = "batch", rounds: bool = True,
-             progress: Callable[[int], None] | None = None) -> tuple[Outcomes, dict[str, np.ndarray] | None]:
+def simulate(
+    scenario: Scenario | Tables,
+    seeds: np.ndarray,
+    engine: str = "batch",
+    rounds: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[Outcomes, dict[str, np.ndarray] | None]:
     """Play one negotiation per seed. Returns the outcomes and, if asked, the per-round
     record (columns ``run``, ``round`` and those of sim.protocol.round_columns). Given a
     scenario, each run plays in the world its seed draws (Tables.for_seeds)."""
@@ -46,7 +53,9 @@ def simulate(scenario: Scenario | Tables, seeds: np.ndarray, engine: str = "batc
 def _simulate_mesa(tables: Tables, seeds: np.ndarray, rounds: bool, progress) -> tuple[Outcomes, dict | None]:
     n = seeds.shape[0]
     horizon = int(tables.deadline.max())
-    ends = {name: np.zeros(n, np.int64) for name in ("reason", "end_round", "package", "attempts")}
+    ends: dict[str, np.ndarray] = {
+        name: np.zeros(n, np.int64) for name in ("reason", "end_round", "package", "attempts")
+    }
     ends.update({name: np.zeros(n) for name in ("chance", "pressure_total")})
     path = np.full((n, horizon), np.nan)
     votes, collected = [], []
@@ -57,13 +66,15 @@ def _simulate_mesa(tables: Tables, seeds: np.ndarray, rounds: bool, progress) ->
         path[i, : len(model.pressure_path)] = model.pressure_path
         if model.ratifications:
             ids = tables.party_ids
-            votes.append({
-                "run": np.full(len(model.ratifications), i),
-                "round": np.array([v["round"] for v in model.ratifications]),
-                "package": np.array([v["package"] for v in model.ratifications]),
-                "probability": np.array([[v[f"probability_{p}"] for p in ids] for v in model.ratifications]),
-                "passed": np.array([[v[f"passed_{p}"] for p in ids] for v in model.ratifications]),
-            })
+            votes.append(
+                {
+                    "run": np.full(len(model.ratifications), i),
+                    "round": np.array([v["round"] for v in model.ratifications]),
+                    "package": np.array([v["package"] for v in model.ratifications]),
+                    "probability": np.array([[v[f"probability_{p}"] for p in ids] for v in model.ratifications]),
+                    "passed": np.array([[v[f"passed_{p}"] for p in ids] for v in model.ratifications]),
+                }
+            )
         if rounds:
             data = model.datacollector.model_vars
             collected.append({"run": np.full(len(data["round"]), i), **{k: np.array(v) for k, v in data.items()}})

@@ -15,12 +15,12 @@ import copy
 import tomllib
 import types
 import typing
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 MAX_PACKAGES = 20_000
 WEIGHT_TOLERANCE = 1e-6
@@ -43,7 +43,7 @@ class _Strict(BaseModel):
 Text = Annotated[str, Field(min_length=1, pattern=r"\S")]
 
 
-KEYED_BY = "x-dipsim-keys"     # in a JSON Schema (sim.schema): how the reference writes a table's keys
+KEYED_BY = "x-dipsim-keys"  # in a JSON Schema (sim.schema): how the reference writes a table's keys
 
 
 def _keyed_by(*names: str) -> dict:
@@ -53,267 +53,428 @@ def _keyed_by(*names: str) -> dict:
 
 
 DISTRIBUTIONS = ("fixed", "uniform", "triangular", "beta", "normal")
-DISTRIBUTION_KEYS = ("dist", "low", "high", "sd", "n")     # beside a belief's value, or a list's values
+DISTRIBUTION_KEYS = ("dist", "low", "high", "sd", "n")  # beside a belief's value, or a list's values
 Distribution = Literal["fixed", "uniform", "triangular", "beta", "normal"]
 _DIST = (
-    "How uncertain the number is; each run draws its own (sim.worlds, \"Uncertain beliefs\" in scenarios/README.md). "
-    "`\"fixed\"` (also when left out): the value in every run. `\"uniform\"` between `low` and `high`. "
-    "`\"triangular\"` from `low` to `high`, most likely at the value. `\"beta\"` from a poll: the value is the "
-    "share and `n` the sample size (the share's posterior under a flat prior). `\"normal\"` around the value with "
-    "standard deviation `sd`, cut off at `low` and `high` (the key's range where left out).")
+    'How uncertain the number is; each run draws its own (sim.worlds, "Uncertain beliefs" in scenarios/README.md). '
+    '`"fixed"` (also when left out): the value in every run. `"uniform"` between `low` and `high`. '
+    '`"triangular"` from `low` to `high`, most likely at the value. `"beta"` from a poll: the value is the '
+    'share and `n` the sample size (the share\'s posterior under a flat prior). `"normal"` around the value with '
+    "standard deviation `sd`, cut off at `low` and `high` (the key's range where left out)."
+)
+
+
+_VALUE = "The number: the point every summary quotes and, for a fixed belief, what every run uses."
+_SOURCE = (
+    "Where the number comes from: a name of `[sources]` and a line, a poll, or the modeller's reading of a "
+    "direction; for an uncertain one, where its range comes from too."
+)
 
 
 class _Belief(_Strict):
     """A number that stands for a belief about the world (``value``), with its ``source``
-    and, if it is uncertain, its distribution (``dist`` and its parameters). ``bounds``:
-    the range of a kind of belief's value."""
+    and, if it is uncertain, its distribution (``dist`` and its parameters). Each kind of
+    belief below narrows ``value`` to its range, ``bounds``."""
 
     bounds: ClassVar[tuple[float, float]] = (float("-inf"), float("inf"))
-
-
-# The keys that give a belief's distribution (a scalar belief's; a list's are lists).
-_SCALAR_DISTRIBUTION = dict(
-    dist=(Distribution | None, Field(None, description=_DIST)),
-    low=(float | None, Field(None, description=(
-        "Lowest value a run can draw: the lower end of a uniform or triangular distribution, where a normal one is "
-        "cut off. Within the key's range, at most the value."))),
-    high=(float | None, Field(None, description=(
-        "Highest value a run can draw: the upper end of a uniform or triangular distribution, where a normal one is "
-        "cut off. Within the key's range, at least the value."))),
-    sd=(Annotated[float, Field(gt=0)] | None, Field(None, description=(
-        "Standard deviation of a normal distribution (before it is cut off at `low` and `high`)."))),
-    n=(Annotated[int, Field(ge=1)] | None, Field(None, description=(
-        "Sample size of the poll a beta distribution comes from (the value is the share it found). An effective "
-        "size smaller than the poll's says that polls asking alike disagreed by more than their sampling error."))),
-)
-_LIST_DISTRIBUTION = dict(
-    dist=(Distribution | None, Field(None, description=_DIST.replace("the value", "each value") + (
-        " One kind for the whole list; a value whose `low` equals its `high` (or whose `sd` is 0) stays fixed."))),
-    low=(list[float] | None, Field(None, description=(
-        "One per value: the lowest a run can draw (see `dist`), within the key's range and at most the value."))),
-    high=(list[float] | None, Field(None, description=(
-        "One per value: the highest a run can draw (see `dist`), within the key's range and at least the value."))),
-    sd=(list[Annotated[float, Field(ge=0)]] | None, Field(None, description=(
-        "One per value: the standard deviation of a normal distribution (0: that value stays fixed)."))),
-    n=(Annotated[int, Field(ge=1)] | None, Field(None, description=(
-        "Sample size of the poll a beta distribution comes from; each value is a share it found."))),
-)
-
-
-def _belief(name: str, lo: float, hi: float) -> type[BaseModel]:
-    """A number in [lo, hi] that stands for a belief about the world, with its source."""
-    model = create_model(
-        name,
-        __base__=_Belief,
-        __doc__=f"A belief: a number from {lo:g} to {hi:g}, where it comes from and how uncertain it is.",
-        value=(Annotated[float, Field(ge=lo, le=hi)], Field(description="The number: the point every summary quotes "
-                                                                        "and, for a fixed belief, what every run uses.")),
-        source=(Text, Field(description="Where the number comes from: a name of `[sources]` and a line, a poll, "
-                                        "or the modeller's reading of a direction; for an uncertain one, where "
-                                        "its range comes from too.")),
-        **_SCALAR_DISTRIBUTION,
+    value: float = Field(description=_VALUE)
+    source: Text = Field(description=_SOURCE)
+    dist: Distribution | None = Field(None, description=_DIST)
+    low: float | None = Field(
+        None,
+        description=(
+            "Lowest value a run can draw: the lower end of a uniform or triangular distribution, where a normal one "
+            "is cut off. Within the key's range, at most the value."
+        ),
     )
-    model.bounds = (lo, hi)
-    return model
+    high: float | None = Field(
+        None,
+        description=(
+            "Highest value a run can draw: the upper end of a uniform or triangular distribution, where a normal one "
+            "is cut off. Within the key's range, at least the value."
+        ),
+    )
+    sd: Annotated[float, Field(gt=0)] | None = Field(
+        None, description="Standard deviation of a normal distribution (before it is cut off at `low` and `high`)."
+    )
+    n: Annotated[int, Field(ge=1)] | None = Field(
+        None,
+        description=(
+            "Sample size of the poll a beta distribution comes from (the value is the share it found). An effective "
+            "size smaller than the poll's says that polls asking alike disagreed by more than their sampling error."
+        ),
+    )
 
 
-Share = _belief("Share", 0.0, 1.0)            # a probability or a share of a public
-Signed = _belief("Signed", -1.0, 1.0)
-Reservation = _belief("Reservation", -1.0, 2.0)
-Volatility = _belief("Volatility", 0.0, 0.5)
-Margin = _belief("Margin", 0.001, 1.0)
-Response = _belief("Response", 0.0, 1000.0)
-Cost = _belief("Cost", 0.0, 2.0)
+class Share(_Belief):
+    """A belief: a probability or a share of a public, 0 to 1."""
+
+    bounds = (0.0, 1.0)
+    value: Annotated[float, Field(ge=0.0, le=1.0)] = Field(description=_VALUE)
+
+
+class Signed(_Belief):
+    """A belief: a number from -1 to 1."""
+
+    bounds = (-1.0, 1.0)
+    value: Annotated[float, Field(ge=-1.0, le=1.0)] = Field(description=_VALUE)
+
+
+class Reservation(_Belief):
+    """A belief: the value of no agreement, -1 to 2."""
+
+    bounds = (-1.0, 2.0)
+    value: Annotated[float, Field(ge=-1.0, le=2.0)] = Field(description=_VALUE)
+
+
+class Volatility(_Belief):
+    """A belief: a standard deviation per round, 0 to 0.5."""
+
+    bounds = (0.0, 0.5)
+    value: Annotated[float, Field(ge=0.0, le=0.5)] = Field(description=_VALUE)
+
+
+class Margin(_Belief):
+    """A belief: a half-width, 0.001 to 1."""
+
+    bounds = (0.001, 1.0)
+    value: Annotated[float, Field(ge=0.001, le=1.0)] = Field(description=_VALUE)
+
+
+class Response(_Belief):
+    """A belief: a rate of alarm per unit of threat, 0 to 1000."""
+
+    bounds = (0.0, 1000.0)
+    value: Annotated[float, Field(ge=0.0, le=1000.0)] = Field(description=_VALUE)
+
+
+class Cost(_Belief):
+    """A belief: a cost in utility, 0 to 2."""
+
+    bounds = (0.0, 2.0)
+    value: Annotated[float, Field(ge=0.0, le=2.0)] = Field(description=_VALUE)
 
 
 class RunSettings(_Strict):
-    seed: Annotated[int, Field(ge=0, lt=2**63)] = Field(0, description=(
-        "Root seed. Each run's own seed is derived from this seed and the run's number, so the same seed gives "
-        "the same results with either engine. `--seed` overrides it."))
-    runs: Annotated[int, Field(ge=1, le=10_000_000)] = Field(1000, description=(
-        "Number of negotiations simulated. They differ only in their random draws (mood and ratification). "
-        "`--runs` overrides it."))
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = Field(
+        0,
+        description=(
+            "Root seed. Each run's own seed is derived from this seed and the run's number, so the same seed gives "
+            "the same results with either engine. `--seed` overrides it."
+        ),
+    )
+    runs: Annotated[int, Field(ge=1, le=10_000_000)] = Field(
+        1000,
+        description=(
+            "Number of negotiations simulated. They differ only in their random draws (mood and ratification). "
+            "`--runs` overrides it."
+        ),
+    )
 
 
 class Negotiation(_Strict):
-    deadline: Annotated[int, Field(ge=1, le=1000)] = Field(description=(
-        "Last round (T). Talks still open after it end as \"deadline reached\". It is also the T in the "
-        "time-dependent target."))
-    opener: Text = Field(description=(
-        "The government that moves in round 1: the name of a party (a key of `[parties]`). The two then "
-        "alternate."))
-    ratification: bool = Field(True, description=(
-        "Whether an agreed package must pass both publics. With `false`, every agreed package is a treaty and "
-        "`anticipation` has no effect."))
-    after_failed_ratification: Literal["end", "continue"] = Field("end", description=(
-        "What happens after a public rejects a package. `\"end\"`: the run ends (\"ratification failed in "
-        "...\"). `\"continue\"`: that package is struck off for the rest of the run, both standing offers are "
-        "cleared and patience is reset. Talks then go on, unless the round was the deadline."))
+    deadline: Annotated[int, Field(ge=1, le=1000)] = Field(
+        description=(
+            'Last round (T). Talks still open after it end as "deadline reached". It is also the T in the '
+            "time-dependent target."
+        )
+    )
+    opener: Text = Field(
+        description=(
+            "The government that moves in round 1: the name of a party (a key of `[parties]`). The two then alternate."
+        )
+    )
+    ratification: bool = Field(
+        True,
+        description=(
+            "Whether an agreed package must pass both publics. With `false`, every agreed package is a treaty and "
+            "`anticipation` has no effect."
+        ),
+    )
+    after_failed_ratification: Literal["end", "continue"] = Field(
+        "end",
+        description=(
+            'What happens after a public rejects a package. `"end"`: the run ends ("ratification failed in '
+            '..."). `"continue"`: that package is struck off for the rest of the run, both standing offers are '
+            "cleared and patience is reset. Talks then go on, unless the round was the deadline."
+        ),
+    )
     source: Text = Field(description="Source of the settings in this table.")
 
 
 class Issue(_Strict):
     label: Text = Field(description="Display name of the issue.")
-    options: Annotated[list[Text], Field(min_length=2, max_length=2001)] = Field(description=(
-        "Option names, in order, all different. Every `values` list for this issue gives one number per option "
-        "in this order. There is one package per combination of options, and at most "
-        f"{MAX_PACKAGES:,} packages in all."))
+    options: Annotated[list[Text], Field(min_length=2, max_length=2001)] = Field(
+        description=(
+            "Option names, in order, all different. Every `values` list for this issue gives one number per option "
+            "in this order. There is one package per combination of options, and at most "
+            f"{MAX_PACKAGES:,} packages in all."
+        )
+    )
     source: Text = Field(description="Source of the issue and its options.")
 
 
 class _Values(_Strict):
     """A list of numbers, one per option of an issue, with one source and, if they are
-    uncertain, one distribution whose parameters are lists beside the values. ``bounds``:
-    the range of each value."""
+    uncertain, one distribution whose parameters are lists beside the values. Each kind
+    below narrows ``values`` to its range, ``bounds``."""
 
     bounds: ClassVar[tuple[float, float]] = (float("-inf"), float("inf"))
-
-
-def _values(name: str, lo: float, hi: float, doc: str, meaning: str, source: str, **first) -> type[BaseModel]:
-    """A table of one number per option, in [lo, hi]: ``first`` fields, then the values,
-    the source and the distribution's keys."""
-    model = create_model(
-        name, __base__=_Values, __doc__=doc, **first,
-        values=(list[Annotated[float, Field(ge=lo, le=hi)]], Field(description=meaning)),
-        source=(Text, Field(description=source)),
-        **_LIST_DISTRIBUTION,
+    values: list[float] = Field(description="One number per option, in the order of `options`.")
+    source: Text = Field(description="Source of these numbers.")
+    dist: Distribution | None = Field(
+        None,
+        description=_DIST.replace("the value", "each value")
+        + " One kind for the whole list; a value whose `low` equals its `high` (or whose `sd` is 0) stays fixed.",
     )
-    model.bounds = (lo, hi)
-    return model
+    low: list[float] | None = Field(
+        None,
+        description="One per value: the lowest a run can draw (see `dist`), within the key's range and at most the value.",
+    )
+    high: list[float] | None = Field(
+        None,
+        description=(
+            "One per value: the highest a run can draw (see `dist`), within the key's range and at least the value."
+        ),
+    )
+    sd: list[Annotated[float, Field(ge=0)]] | None = Field(
+        None, description="One per value: the standard deviation of a normal distribution (0: that value stays fixed)."
+    )
+    n: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="Sample size of the poll a beta distribution comes from; each value is a share it found."
+    )
 
 
-IssueValues = _values(
-    "IssueValues", 0.0, 1.0, "An issue's weight and the value of each of its options to one actor.",
-    "Value of each option, one per option in the order of `options`. 1 is the best this actor can imagine on the "
-    "issue.",
-    "Source of the weight and values.",
-    weight=(Annotated[float, Field(ge=0, le=1)], Field(description=(
-        f"Importance of the issue. The weights of one utility must sum to 1 (within {WEIGHT_TOLERANCE:f}). A "
-        "setting of the model, the same in every run: vary it with `dipsim sweep`."))),
-)
+class IssueValues(_Values):
+    """An issue's weight and the value of each of its options to one actor."""
+
+    bounds = (0.0, 1.0)
+    values: list[Annotated[float, Field(ge=0.0, le=1.0)]] = Field(
+        description=(
+            "Value of each option, one per option in the order of `options`. 1 is the best this actor can imagine "
+            "on the issue."
+        )
+    )
+    source: Text = Field(description="Source of the weight and values.")
+    weight: Annotated[float, Field(ge=0, le=1)] = Field(
+        description=(
+            f"Importance of the issue. The weights of one utility must sum to 1 (within {WEIGHT_TOLERANCE:f}). A "
+            "setting of the model, the same in every run: vary it with `dipsim sweep`."
+        )
+    )
+
+
+class Effect(_Values):
+    """How each option of an issue moves a public's acceptance of a treaty."""
+
+    bounds = (-1.0, 1.0)
+    values: list[Annotated[float, Field(ge=-1.0, le=1.0)]] = Field(
+        description=(
+            "Change in the share of the public accepting a treaty when this option is chosen, one per option of the "
+            "issue, in the order of `options`."
+        )
+    )
+    source: Text = Field(description="Source of these effects.")
+
+
+class Shift(_Values):
+    """How full pressure moves the pressed party's utility of each option of an issue."""
+
+    bounds = (-2.0, 2.0)
+    values: list[Annotated[float, Field(ge=-2.0, le=2.0)]] = Field(
+        description=(
+            "Change in the pressed party's utility of each option at full pressure felt, one per option of the "
+            "issue, in the order of `options`."
+        )
+    )
+    source: Text = Field(description="Source of these shifts.")
 
 
 class Utility(_Strict):
-    treaty: Signed = Field(description=(
-        "Value of signing a treaty at all, whatever its terms. It is added to every package. Negative for an "
-        "actor that loses from any treaty."))
-    reservation: Reservation = Field(description=(
-        "Value of no agreement (the status quo), on the same scale as U. Only packages with U above it give a "
-        "government a gain; for an outside power it is the yardstick of its threat: threat = max(0, "
-        "reservation - U(package on the table))."))
-    issues: dict[str, IssueValues] = Field(json_schema_extra=_keyed_by("<issue>"), description=(
-        "The weight and option values of each issue: an entry for every issue of `[issues]` and for no other "
-        f"name. The weights sum to 1 (within {WEIGHT_TOLERANCE:f})."))
-
-
-Effect = _values(
-    "Effect", -1.0, 1.0, "How each option of an issue moves a public's acceptance of a treaty.",
-    "Change in the share of the public accepting a treaty when this option is chosen, one per option of the issue, "
-    "in the order of `options`.",
-    "Source of these effects.",
-)
-Shift = _values(
-    "Shift", -2.0, 2.0, "How full pressure moves the pressed party's utility of each option of an issue.",
-    "Change in the pressed party's utility of each option at full pressure felt, one per option of the issue, in the "
-    "order of `options`.",
-    "Source of these shifts.",
-)
+    treaty: Signed = Field(
+        description=(
+            "Value of signing a treaty at all, whatever its terms. It is added to every package. Negative for an "
+            "actor that loses from any treaty."
+        )
+    )
+    reservation: Reservation = Field(
+        description=(
+            "Value of no agreement (the status quo), on the same scale as U. Only packages with U above it give a "
+            "government a gain; for an outside power it is the yardstick of its threat: threat = max(0, "
+            "reservation - U(package on the table))."
+        )
+    )
+    issues: dict[str, IssueValues] = Field(
+        json_schema_extra=_keyed_by("<issue>"),
+        description=(
+            "The weight and option values of each issue: an entry for every issue of `[issues]` and for no other "
+            f"name. The weights sum to 1 (within {WEIGHT_TOLERANCE:f})."
+        ),
+    )
 
 
 class Strategy(_Strict):
-    kind: Literal["time_dependent", "zeuthen", "hardliner", "rubinstein"] = Field(description=(
-        "The bargaining strategy (see \"Strategies\" in scenarios/README.md)."))
-    beta: Annotated[float, Field(ge=0.01, le=100)] | None = Field(None, description=(
-        "Required when `kind` is `\"time_dependent\"`. Concession exponent in target(t) = best x "
-        "(1 - (t/T)^(1/beta)). Below 1: holds firm until late (Boulware). 1: concedes linearly. Above 1: "
-        "concedes early (Conceder). Ignored by the other kinds."))
-    tolerance: Annotated[float, Field(ge=0, le=1)] = Field(0.0, description=(
-        "Hardliner only: accepts an offer worth at least (1 - tolerance) x its best gain. 0 accepts only its "
-        "best. Ignored by the other kinds."))
-    discount: Annotated[float, Field(gt=0, le=1)] = Field(1.0, description=(
-        "Rubinstein only: the factor by which this side discounts an agreement one round later. The strategy "
-        "plays the stationary equilibrium of alternating offers (Rubinstein 1982) on the outcome space: it "
-        "proposes the package best for itself among those giving the other side at least its discounted value "
-        "as proposer, and accepts any offer worth at least its own discounted value as proposer. Both sides' "
-        "factors are common knowledge. Ignored by the other kinds."))
-    patience: Annotated[int, Field(ge=0, le=1000)] = Field(0, description=(
-        "All kinds. 0: never walks away from impatience. n: on its turn, walks away if the other side's last n "
-        "offers have not improved on the best gain it has been offered, unless its strategy accepts the offer "
-        "standing."))
+    kind: Literal["time_dependent", "zeuthen", "hardliner", "rubinstein"] = Field(
+        description=('The bargaining strategy (see "Strategies" in scenarios/README.md).')
+    )
+    beta: Annotated[float, Field(ge=0.01, le=100)] | None = Field(
+        None,
+        description=(
+            'Required when `kind` is `"time_dependent"`. Concession exponent in target(t) = best x '
+            "(1 - (t/T)^(1/beta)). Below 1: holds firm until late (Boulware). 1: concedes linearly. Above 1: "
+            "concedes early (Conceder). Ignored by the other kinds."
+        ),
+    )
+    tolerance: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.0,
+        description=(
+            "Hardliner only: accepts an offer worth at least (1 - tolerance) x its best gain. 0 accepts only its "
+            "best. Ignored by the other kinds."
+        ),
+    )
+    discount: Annotated[float, Field(gt=0, le=1)] = Field(
+        1.0,
+        description=(
+            "Rubinstein only: the factor by which this side discounts an agreement one round later. The strategy "
+            "plays the stationary equilibrium of alternating offers (Rubinstein 1982) on the outcome space: it "
+            "proposes the package best for itself among those giving the other side at least its discounted value "
+            "as proposer, and accepts any offer worth at least its own discounted value as proposer. Both sides' "
+            "factors are common knowledge. Ignored by the other kinds."
+        ),
+    )
+    patience: Annotated[int, Field(ge=0, le=1000)] = Field(
+        0,
+        description=(
+            "All kinds. 0: never walks away from impatience. n: on its turn, walks away if the other side's last n "
+            "offers have not improved on the best gain it has been offered, unless its strategy accepts the offer "
+            "standing."
+        ),
+    )
     source: Text = Field(description="Source of the strategy and its parameters.")
 
 
 class Public(_Strict):
-    label: Text = Field(description="Display name, e.g. \"Russian public\".")
+    label: Text = Field(description='Display name, e.g. "Russian public".')
     base: Share = Field(description="Share of the public accepting a treaty whose options all have effect 0.")
-    effects: dict[str, Effect] = Field({}, json_schema_extra=_keyed_by("<issue>"), description=(
-        "How each option changes the share accepting, by issue. The names must be issues of `[issues]`; an "
-        "issue left out has effect 0 for all its options."))
-    volatility: Volatility = Field(description=(
-        "Standard deviation of the mood's random step per round (the steps add up). 0: opinion does not "
-        "drift."))
+    effects: dict[str, Effect] = Field(
+        {},
+        json_schema_extra=_keyed_by("<issue>"),
+        description=(
+            "How each option changes the share accepting, by issue. The names must be issues of `[issues]`; an "
+            "issue left out has effect 0 for all its options."
+        ),
+    )
+    volatility: Volatility = Field(
+        description=(
+            "Standard deviation of the mood's random step per round (the steps add up). 0: opinion does not drift."
+        )
+    )
     threshold: Share = Field(description="Share accepting at which the package passes with probability 0.5.")
-    margin: Margin = Field(description=(
-        "Half-width of the uncertain zone. The probability of passing is 0 at or below threshold - margin and "
-        "1 at or above threshold + margin, and rises linearly in between. Threshold 0.5 and margin 0.5 make "
-        "the probability equal to the share accepting; a small margin makes it close to a strict vote at the "
-        "threshold."))
+    margin: Margin = Field(
+        description=(
+            "Half-width of the uncertain zone. The probability of passing is 0 at or below threshold - margin and "
+            "1 at or above threshold + margin, and rises linearly in between. Threshold 0.5 and margin 0.5 make "
+            "the probability equal to the share accepting; a small margin makes it close to a strict vote at the "
+            "threshold."
+        )
+    )
 
 
 class Party(_Strict):
-    label: Text = Field(description="Display name, e.g. \"Russia\".")
-    strategy: Strategy = Field(description="How the government bargains (see \"Strategies\" in scenarios/README.md).")
-    utility: Utility = Field(description=(
-        "What the government wants. A package's utility U = treaty + sum over issues of weight x value of the "
-        "option chosen, so it lies between `treaty` and `treaty + 1`."))
-    anticipation: Share = Field(description=(
-        "How much the government's gain depends on the chance that both publics ratify: gain = (U - "
-        "reservation) x (1 - anticipation x (1 - P_russia x P_japan)). 0: it ignores ratification. 1: a "
-        "package's gain is scaled fully by the chance that it is ratified."))
-    autonomy: Share | None = Field(None, description=(
-        "Required for the party an outside power acts on; not used for any other. Share of the outside power's "
-        "pressure the party resists in round 1: pressure felt = pressure x (1 - autonomy)."))
-    autonomy_growth: Share | None = Field(None, description=(
-        "Required for the party an outside power acts on. Increase of autonomy per round: autonomy in round t "
-        "= clip(autonomy + autonomy_growth x (t - 1), 0, 1)."))
-    public: Public = Field(description=(
-        "The domestic audience that ratifies. The share accepting a package today is clip(base + sum of effects "
-        "+ rhetoric x rhetoric effects + mood, 0, 1)."))
+    label: Text = Field(description='Display name, e.g. "Russia".')
+    strategy: Strategy = Field(description='How the government bargains (see "Strategies" in scenarios/README.md).')
+    utility: Utility = Field(
+        description=(
+            "What the government wants. A package's utility U = treaty + sum over issues of weight x value of the "
+            "option chosen, so it lies between `treaty` and `treaty + 1`."
+        )
+    )
+    anticipation: Share = Field(
+        description=(
+            "How much the government's gain depends on the chance that both publics ratify: gain = (U - "
+            "reservation) x (1 - anticipation x (1 - P_russia x P_japan)). 0: it ignores ratification. 1: a "
+            "package's gain is scaled fully by the chance that it is ratified."
+        )
+    )
+    autonomy: Share | None = Field(
+        None,
+        description=(
+            "Required for the party an outside power acts on; not used for any other. Share of the outside power's "
+            "pressure the party resists in round 1: pressure felt = pressure x (1 - autonomy)."
+        ),
+    )
+    autonomy_growth: Share | None = Field(
+        None,
+        description=(
+            "Required for the party an outside power acts on. Increase of autonomy per round: autonomy in round t "
+            "= clip(autonomy + autonomy_growth x (t - 1), 0, 1)."
+        ),
+    )
+    public: Public = Field(
+        description=(
+            "The domestic audience that ratifies. The share accepting a package today is clip(base + sum of effects "
+            "+ rhetoric x rhetoric effects + mood, 0, 1)."
+        )
+    )
 
 
 class Pressure(_Strict):
-    max: Share = Field(description=(
-        "Pressure at full alarm: pressure = max x alarm. 1 is the full pressure the `shift` values are given "
-        "for."))
-    shift: dict[str, Shift] = Field({}, json_schema_extra=_keyed_by("<issue>"), description=(
-        "How full pressure shifts the pressed party's utility of each option, by issue: its utility this round "
-        "= U + pressure felt x sum of shifts. The names must be issues of `[issues]`; an issue left out is not "
-        "shifted."))
+    max: Share = Field(
+        description=(
+            "Pressure at full alarm: pressure = max x alarm. 1 is the full pressure the `shift` values are given for."
+        )
+    )
+    shift: dict[str, Shift] = Field(
+        {},
+        json_schema_extra=_keyed_by("<issue>"),
+        description=(
+            "How full pressure shifts the pressed party's utility of each option, by issue: its utility this round "
+            "= U + pressure felt x sum of shifts. The names must be issues of `[issues]`; an issue left out is not "
+            "shifted."
+        ),
+    )
 
 
 class Rhetoric(_Strict):
     max: Share = Field(description="Rhetoric at full alarm: rhetoric = max x alarm. It moves both publics' opinion.")
-    effects: dict[str, dict[str, Effect]] = Field({}, json_schema_extra=_keyed_by("<party>", "<issue>"), description=(
-        "Change in the share of each party's public accepting each option at rhetoric 1, by party and then by "
-        "issue; it is added as rhetoric x effect. The names must be parties of `[parties]` and issues of "
-        "`[issues]`; a public or issue left out is not affected."))
+    effects: dict[str, dict[str, Effect]] = Field(
+        {},
+        json_schema_extra=_keyed_by("<party>", "<issue>"),
+        description=(
+            "Change in the share of each party's public accepting each option at rhetoric 1, by party and then by "
+            "issue; it is added as rhetoric x effect. The names must be parties of `[parties]` and issues of "
+            "`[issues]`; a public or issue left out is not affected."
+        ),
+    )
 
 
 class Outside(_Strict):
-    label: Text = Field(description="Display name, e.g. \"USA\".")
-    active: bool = Field(True, description=(
-        "`false`: never alarmed, so no pressure and no rhetoric. Its utility of the outcome is still "
-        "reported."))
-    acts_on: Text = Field(description=(
-        "The party it presses: the name of a party, which then needs `autonomy` and `autonomy_growth`. Rhetoric "
-        "reaches both publics regardless."))
+    label: Text = Field(description='Display name, e.g. "USA".')
+    active: bool = Field(
+        True,
+        description=(
+            "`false`: never alarmed, so no pressure and no rhetoric. Its utility of the outcome is still reported."
+        ),
+    )
+    acts_on: Text = Field(
+        description=(
+            "The party it presses: the name of a party, which then needs `autonomy` and `autonomy_growth`. Rhetoric "
+            "reaches both publics regardless."
+        )
+    )
     utility: Utility = Field(description="What the power wants, read as a government's utility.")
-    response: Response = Field(description=(
-        "Alarm per unit of threat beyond the goodwill cost: alarm = clip(response x (threat - goodwill_cost), "
-        "0, 1). 0: never alarmed."))
-    goodwill_cost: Cost = Field(description=(
-        "Utility it loses per round of full pressure. It presses only when a threat exceeds this cost. Reported "
-        "results subtract goodwill_cost x (pressure summed over rounds) from its utility."))
+    response: Response = Field(
+        description=(
+            "Alarm per unit of threat beyond the goodwill cost: alarm = clip(response x (threat - goodwill_cost), "
+            "0, 1). 0: never alarmed."
+        )
+    )
+    goodwill_cost: Cost = Field(
+        description=(
+            "Utility it loses per round of full pressure. It presses only when a threat exceeds this cost. Reported "
+            "results subtract goodwill_cost x (pressure summed over rounds) from its utility."
+        )
+    )
     pressure: Pressure = Field(description="What alarm does to the party it acts on.")
     rhetoric: Rhetoric = Field(description="What alarm does to both publics.")
 
@@ -323,25 +484,37 @@ class History(_Strict):
 
     year: Annotated[int, Field(ge=1800, le=2100)] = Field(description="The year; backcast steps are ordered by it.")
     event: Text = Field(description="What happened, in a line.")
-    direction: Literal["start", "up", "down", "same"] = Field(description=(
-        "Which way the prospects of a treaty went against the previous step, as history has it."))
-    islands: Annotated[float, Field(ge=0, le=1000)] | None = Field(None, description=(
-        "The most islands on offer at the time, where known."))
+    direction: Literal["start", "up", "down", "same"] = Field(
+        description=("Which way the prospects of a treaty went against the previous step, as history has it.")
+    )
+    islands: Annotated[float, Field(ge=0, le=1000)] | None = Field(
+        None, description=("The most islands on offer at the time, where known.")
+    )
     source: Text = Field(description="Where the history is from.")
 
 
 class _Described(_Strict):
     """What every scenario file has, whatever its model."""
 
-    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")] = Field(description=(
-        "Short name. Results go to `results/NAME`, and the name labels each run in the result files. Scenarios "
-        "compared together need different names. A file that builds on another should set its own."))
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")] = Field(
+        description=(
+            "Short name. Results go to `results/NAME`, and the name labels each run in the result files. Scenarios "
+            "compared together need different names. A file that builds on another should set its own."
+        )
+    )
     title: Text = Field(description="One-line title; heads summaries and plots.")
     description: Text = Field(description="What the scenario assumes, in a few sentences; printed by `dipsim check`.")
-    sources: dict[str, Text] = Field({}, json_schema_extra=_keyed_by("<id>"), description=(
-        "Full reference for a short source name that `source` texts cite, e.g. `levada2018 = \"Levada Center "
-        "poll, ...\"`. A file that builds on another adds entries to its base's and can redefine a name."))
-    run: RunSettings = Field(RunSettings(), description="How many negotiations to simulate, and from which seed.")
+    sources: dict[str, Text] = Field(
+        {},
+        json_schema_extra=_keyed_by("<id>"),
+        description=(
+            'Full reference for a short source name that `source` texts cite, e.g. `levada2018 = "Levada Center '
+            "poll, ...\"`. A file that builds on another adds entries to its base's and can redefine a name."
+        ),
+    )
+    run: RunSettings = Field(
+        RunSettings(seed=0, runs=1000), description="How many negotiations to simulate, and from which seed."
+    )
 
     def resolved(self) -> dict[str, Any]:
         """The scenario as plain data, defaults included (what `scenario.toml` holds)."""
@@ -352,24 +525,43 @@ class Scenario(_Described):
     """A bargaining scenario: two governments, their publics and an outside power negotiate over a set of
     issues (sim.protocol)."""
 
-    protocol: Literal["bargaining"] = Field("bargaining", description=(
-        "The model: alternating offers between two governments. `\"expected_utility\"` selects Bueno de "
-        "Mesquita's model instead, whose files have other keys."))
+    protocol: Literal["bargaining"] = Field(
+        "bargaining",
+        description=(
+            'The model: alternating offers between two governments. `"expected_utility"` selects Bueno de '
+            "Mesquita's model instead, whose files have other keys."
+        ),
+    )
     negotiation: Negotiation = Field(description="How the talks run: the deadline, who opens, ratification.")
     issues: Annotated[dict[str, Issue], Field(min_length=1, max_length=8)] = Field(
-        json_schema_extra=_keyed_by("<issue>"), description=(
+        json_schema_extra=_keyed_by("<issue>"),
+        description=(
             "The issues negotiated, one `[issues.<issue>]` each. The name `<issue>` is how utilities, effects "
-            "and the output columns refer to the issue."))
+            "and the output columns refer to the issue."
+        ),
+    )
     parties: Annotated[dict[str, Party], Field(min_length=2, max_length=2)] = Field(
-        json_schema_extra=_keyed_by("<id>"), description=(
+        json_schema_extra=_keyed_by("<id>"),
+        description=(
             "The two governments at the table, one `[parties.<id>]` each. The name `<id>` is how other keys and "
-            "the output columns refer to the party."))
-    outside: Annotated[dict[str, Outside], Field(max_length=1)] = Field({}, json_schema_extra=_keyed_by("<id>"), description=(
-        "A power not at the table that presses one party and speaks to both publics, `[outside.<id>]`. Left "
-        "out: no outside power."))
-    history: History | None = Field(None, description=(
-        "What history did at the moment the scenario stands for; the scenarios of `scenarios/history/` have "
-        "it, and `dipsim backcast` reads it."))
+            "the output columns refer to the party."
+        ),
+    )
+    outside: Annotated[dict[str, Outside], Field(max_length=1)] = Field(
+        {},
+        json_schema_extra=_keyed_by("<id>"),
+        description=(
+            "A power not at the table that presses one party and speaks to both publics, `[outside.<id>]`. Left "
+            "out: no outside power."
+        ),
+    )
+    history: History | None = Field(
+        None,
+        description=(
+            "What history did at the moment the scenario stands for; the scenarios of `scenarios/history/` have "
+            "it, and `dipsim backcast` reads it."
+        ),
+    )
 
     @property
     def party_ids(self) -> tuple[str, str]:
@@ -398,10 +590,14 @@ class Stakeholder(_Strict):
 
 class ExpectedUtilitySettings(_Strict):
     rounds: Annotated[int, Field(ge=1, le=1000)] = Field(10, description="Rounds of the model.")
-    probability_denominator: Literal["all_pairs", "pair"] = Field("all_pairs", description=(
-        "The probability that i prevails against j divides the votes for i over j by the absolute votes summed "
-        "over all pairs of positions (`\"all_pairs\"`, as replications of Scholz's code found needed to match "
-        "the published run) or over the pair (i, j) only (`\"pair\"`, the formula as printed)."))
+    probability_denominator: Literal["all_pairs", "pair"] = Field(
+        "all_pairs",
+        description=(
+            "The probability that i prevails against j divides the votes for i over j by the absolute votes summed "
+            'over all pairs of positions (`"all_pairs"`, as replications of Scholz\'s code found needed to match '
+            'the published run) or over the pair (i, j) only (`"pair"`, the formula as printed).'
+        ),
+    )
     source: Text = Field(description="Where the settings come from.")
 
 
@@ -412,9 +608,11 @@ class ExpectedUtilityScenario(_Described):
     dimension: Dimension = Field(description="The one dimension on which stakeholders take positions.")
     settings: ExpectedUtilitySettings = Field(description="How the model runs.")
     stakeholders: Annotated[dict[str, Stakeholder], Field(min_length=2)] = Field(
-        json_schema_extra=_keyed_by("<id>"), description=(
-            "The stakeholders, one `[stakeholders.<id>]` each. At least one needs capability x salience above "
-            "0."))
+        json_schema_extra=_keyed_by("<id>"),
+        description=(
+            "The stakeholders, one `[stakeholders.<id>]` each. At least one needs capability x salience above 0."
+        ),
+    )
 
 
 # --------------------------------------------------------------------------- loading
@@ -456,7 +654,7 @@ def catalog(folders: tuple[str, ...] = ("", "expected_utility", "history", "swee
     return [(folder, f) for folder in folders for f in sorted(shipped(folder).glob("*.toml"))]
 
 
-def load(path: str | Path, overrides: list[str] | None = None) -> Scenario:
+def load(path: str | Path, overrides: list[str] | None = None) -> Scenario | ExpectedUtilityScenario:
     """Read, merge, override and validate one scenario file."""
     path = find_scenario(path)
     raw, origin = _read_chain(path, ())
@@ -466,37 +664,50 @@ def load(path: str | Path, overrides: list[str] | None = None) -> Scenario:
     return validate(raw, origin, str(path))
 
 
-def validate(raw: dict, origin: dict[tuple, str] | None = None, file: str = "<scenario>") -> Scenario:
+def validate(
+    raw: dict, origin: dict[tuple, str] | None = None, file: str = "<scenario>"
+) -> Scenario | ExpectedUtilityScenario:
     """Validate plain data (as from TOML) into a Scenario (or, with ``protocol =
     "expected_utility"``, an ExpectedUtilityScenario), or raise ScenarioError."""
     origin = origin or {}
     model = ExpectedUtilityScenario if raw.get("protocol") == "expected_utility" else Scenario
     parties = raw.get("parties")
     if model is Scenario and isinstance(parties, dict) and len(parties) != 2:
-        raise ScenarioError(_origin_of(origin, ("parties",), file), "parties",
-                            f"found {len(parties)} ({', '.join(map(str, parties))}); allowed: exactly 2 parties at the table")
+        raise ScenarioError(
+            _origin_of(origin, ("parties",), file),
+            "parties",
+            f"found {len(parties)} ({', '.join(map(str, parties))}); allowed: exactly 2 parties at the table",
+        )
     try:
         scenario = model.model_validate(raw)
     except ValidationError as exc:
         raise _first_error(exc, raw, origin, file, model) from None
     where = lambda loc: _origin_of(origin, loc, file)  # noqa: E731
-    if model is Scenario:
+    if isinstance(scenario, Scenario):
         _check_rules(scenario, where)
     else:
         _check_stakeholders(scenario, where)
     return scenario
 
 
-def _check_stakeholders(s: "ExpectedUtilityScenario", where) -> None:
+def _check_stakeholders(s: ExpectedUtilityScenario, where) -> None:
     d = s.dimension
     if not d.low < d.high:
-        raise ScenarioError(where(("dimension",)), "dimension.high", f"found low {d.low}, high {d.high}; allowed: low < high")
+        raise ScenarioError(
+            where(("dimension",)), "dimension.high", f"found low {d.low}, high {d.high}; allowed: low < high"
+        )
     for sid, st in s.stakeholders.items():
         if not d.low <= st.position <= d.high:
             loc = ("stakeholders", sid, "position")
-            raise ScenarioError(where(loc), _key(loc), f"found {st.position}; allowed: {d.low} to {d.high} (the dimension)")
+            raise ScenarioError(
+                where(loc), _key(loc), f"found {st.position}; allowed: {d.low} to {d.high} (the dimension)"
+            )
     if sum(st.capability * st.salience for st in s.stakeholders.values()) <= 0:
-        raise ScenarioError(where(("stakeholders",)), "stakeholders", "every capability x salience is 0; allowed: some stakeholder with weight")
+        raise ScenarioError(
+            where(("stakeholders",)),
+            "stakeholders",
+            "every capability x salience is 0; allowed: some stakeholder with weight",
+        )
 
 
 def _read_toml(path: Path, cited_by: str | None) -> dict:
@@ -539,7 +750,9 @@ def _merge(into: dict, new: dict, origin: dict, file: str, prefix: tuple) -> Non
     number it replaced: a table given without its source is an error."""
     for key, value in new.items():
         loc = (*prefix, key)
-        sourced = isinstance(value, dict) and ("source" in value or (isinstance(into.get(key), dict) and "source" in into[key]))
+        sourced = isinstance(value, dict) and (
+            "source" in value or (isinstance(into.get(key), dict) and "source" in into[key])
+        )
         if sourced:
             into[key] = copy.deepcopy(value)
             for path in [p for p in origin if p[: len(loc)] == loc]:
@@ -591,10 +804,12 @@ def apply_override(raw: dict, origin: dict, text: str) -> None:
 
 def with_settings(scenario: Scenario, settings: dict[str, Any]) -> Scenario:
     """A scenario with some key paths set to Python values, validated."""
-    raw, origin = scenario.resolved(), {}
+    raw, origin = scenario.resolved(), dict[tuple, str]()
     for key, value in settings.items():
         set_value(raw, origin, key.split("."), value, f"setting {key}")
-    return validate(raw, origin, "<settings>")
+    changed = validate(raw, origin, "<settings>")
+    assert isinstance(changed, Scenario)  # settings cannot change the protocol of a validated scenario
+    return changed
 
 
 def set_value(raw: dict, origin: dict, path: list[str], value: Any, where: str) -> None:
@@ -668,7 +883,9 @@ def _first_error(exc: ValidationError, raw: dict, origin: dict, file: str, model
     if kind == "missing":
         return ScenarioError(where, key, "required key is missing")
     if kind in ("model_type", "dict_type"):
-        return ScenarioError(where, key, f"found {_short(found)}; allowed: a table ({_allowed_keys(loc, model or Scenario)})")
+        return ScenarioError(
+            where, key, f"found {_short(found)}; allowed: a table ({_allowed_keys(loc, model or Scenario)})"
+        )
     allowed = err["msg"].removeprefix("Input should be ").removeprefix("input should be ")
     return ScenarioError(where, key, f"found {_short(found)}; allowed: {allowed}")
 
@@ -717,6 +934,7 @@ def _schema_node(annotation: Any) -> Any:
 
 
 def _check_rules(s: Scenario, where) -> None:
+    loc: tuple[str, ...]
     _check_distributions(s, where)
     issues = s.issues
     n_packages = 1
@@ -725,9 +943,7 @@ def _check_rules(s: Scenario, where) -> None:
         if len(set(issue.options)) != len(issue.options):
             raise ScenarioError(where(("issues",)), "issues", "option names must differ within an issue")
     if n_packages > MAX_PACKAGES:
-        raise ScenarioError(
-            where(("issues",)), "issues", f"{n_packages} packages; allowed: at most {MAX_PACKAGES}"
-        )
+        raise ScenarioError(where(("issues",)), "issues", f"{n_packages} packages; allowed: at most {MAX_PACKAGES}")
     if s.negotiation.opener not in s.parties:
         raise ScenarioError(
             where(("negotiation", "opener")),
@@ -753,7 +969,9 @@ def _check_rules(s: Scenario, where) -> None:
     for field in ("autonomy", "autonomy_growth"):
         if getattr(target, field) is None:
             loc = ("parties", o.acts_on, field)
-            raise ScenarioError(where(loc), _key(loc), f"required: {oid} acts on {o.acts_on} (a share, 0 to 1, with its source)")
+            raise ScenarioError(
+                where(loc), _key(loc), f"required: {oid} acts on {o.acts_on} (a share, 0 to 1, with its source)"
+            )
     _check_effects(o.pressure.shift, (*base, "pressure", "shift"), issues, where)
     for pid, effects in o.rhetoric.effects.items():
         if pid not in s.parties:
@@ -770,7 +988,9 @@ def _check_utility(u: Utility, loc: tuple, issues: dict[str, Issue], where) -> N
     missing = [i for i in issues if i not in u.issues]
     if missing:
         key = (*loc, "issues", missing[0])
-        raise ScenarioError(where(key), _key(key), f"missing; every issue needs a weight and values ({', '.join(issues)})")
+        raise ScenarioError(
+            where(key), _key(key), f"missing; every issue needs a weight and values ({', '.join(issues)})"
+        )
     _check_effects(u.issues, (*loc, "issues"), issues, where)
     total = sum(v.weight for v in u.issues.values())
     if abs(total - 1.0) > WEIGHT_TOLERANCE:
@@ -827,16 +1047,17 @@ def _number_field(key: str) -> tuple[float | None, float | None, bool]:
     ann, meta = _unwrap(ann, meta)
     if ann not in (float, int):
         return None, None, False
-    lo = hi = None
-    for m in meta:
+    lo: float | None = None
+    hi: float | None = None
+    for m in meta:  # (the bounds of a number are numbers; annotated_types types them loosely)
         if isinstance(m, at.Ge):
-            lo = m.ge
+            lo = float(m.ge)  # type: ignore[arg-type]
         elif isinstance(m, at.Gt):
-            lo = m.gt
+            lo = float(m.gt)  # type: ignore[arg-type]
         elif isinstance(m, at.Le):
-            hi = m.le
+            hi = float(m.le)  # type: ignore[arg-type]
         elif isinstance(m, at.Lt):
-            hi = m.lt
+            hi = float(m.lt)  # type: ignore[arg-type]
     return lo, hi, ann is int
 
 
@@ -942,8 +1163,8 @@ def uncertain(s: BaseModel) -> list[Uncertain]:
                 a, b = 0.0, 1.0
             elif kind == "normal":
                 a, b = (lo if a is None else a), (hi if b is None else b)
-            if b - a <= 0 or (kind == "normal" and sd == 0):
-                continue                      # no width: the value itself
+            if a is None or b is None or b - a <= 0 or (kind == "normal" and sd == 0):
+                continue  # no width: the value itself (checked: uniform and triangular give both ends)
             out.append(Uncertain(path, kind, v, a, b, sd, item.n))
     return out
 
@@ -954,21 +1175,42 @@ def _check_distributions(s: BaseModel, where) -> None:
         kind = item.dist or "fixed"
         lo, hi = type(item).bounds
         given = {f: getattr(item, f) for f in ("low", "high", "sd", "n") if getattr(item, f) is not None}
-        needs = {"fixed": (), "uniform": ("low", "high"), "triangular": ("low", "high"), "normal": ("sd",),
-                 "beta": ("n",)}[kind]
-        allowed = {"fixed": (), "uniform": ("low", "high"), "triangular": ("low", "high"),
-                   "normal": ("sd", "low", "high"), "beta": ("n",)}[kind]
+        needs = {
+            "fixed": (),
+            "uniform": ("low", "high"),
+            "triangular": ("low", "high"),
+            "normal": ("sd",),
+            "beta": ("n",),
+        }[kind]
+        allowed = {
+            "fixed": (),
+            "uniform": ("low", "high"),
+            "triangular": ("low", "high"),
+            "normal": ("sd", "low", "high"),
+            "beta": ("n",),
+        }[kind]
 
-        def fail(field, problem):
+        def fail(field, problem, loc=loc):
             at = (*loc, field)
             raise ScenarioError(where(at), _key(at), problem)
 
         for field in given:
             if field not in allowed:
-                users = [k for k, a in (("uniform", "low high"), ("triangular", "low high"), ("normal", "sd low high"),
-                                        ("beta", "n")) if field in a.split()]
-                fail(field, f"found {given[field]!r} with dist {kind!r}; allowed: only with dist "
-                            + " or ".join(repr(u) for u in users))
+                users = [
+                    k
+                    for k, a in (
+                        ("uniform", "low high"),
+                        ("triangular", "low high"),
+                        ("normal", "sd low high"),
+                        ("beta", "n"),
+                    )
+                    if field in a.split()
+                ]
+                fail(
+                    field,
+                    f"found {given[field]!r} with dist {kind!r}; allowed: only with dist "
+                    + " or ".join(repr(u) for u in users),
+                )
         for field in needs:
             if field not in given:
                 fail(field, f"required with dist {kind!r}")
@@ -978,14 +1220,17 @@ def _check_distributions(s: BaseModel, where) -> None:
                 fail(field, f"found {len(given[field])} numbers; allowed: one per value ({len(values)})")
         if kind == "beta":
             if lo > 0 or hi < 1:
-                fail("dist", f"found 'beta'; allowed: a beta only for a share (a key whose range holds 0 to 1; "
-                             f"this one's is {lo:g} to {hi:g})")
+                fail(
+                    "dist",
+                    f"found 'beta'; allowed: a beta only for a share (a key whose range holds 0 to 1; "
+                    f"this one's is {lo:g} to {hi:g})",
+                )
             continue
         for i, v in enumerate(values):
             at = "" if isinstance(item, _Belief) else f".{i}"
-            pick = (lambda x: x) if isinstance(item, _Belief) else (lambda x: x[i])
-            low = pick(given["low"]) if "low" in given else lo
-            high = pick(given["high"]) if "high" in given else hi
+            one = isinstance(item, _Belief)
+            low = (given["low"] if one else given["low"][i]) if "low" in given else lo
+            high = (given["high"] if one else given["high"][i]) if "high" in given else hi
             if not lo <= low <= v:
                 fail("low" + at, f"found {low!r}; allowed: from {lo:g} (the key's range) to the value {v!r}")
             if not v <= high <= hi:

@@ -26,9 +26,29 @@ from dipsim.sim.scenario import KEYED_BY, ExpectedUtilityScenario, Scenario, shi
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
 # The order of a key's schema in the files: what it means first, its contents last.
-ORDER = ["description", "type", "const", "enum", "default", "minimum", "exclusiveMinimum", "maximum",
-         "exclusiveMaximum", "minLength", "pattern", "minItems", "maxItems", "minProperties", "maxProperties",
-         KEYED_BY, "items", "anyOf", "properties", "required", "additionalProperties"]
+ORDER = [
+    "description",
+    "type",
+    "const",
+    "enum",
+    "default",
+    "minimum",
+    "exclusiveMinimum",
+    "maximum",
+    "exclusiveMaximum",
+    "minLength",
+    "pattern",
+    "minItems",
+    "maxItems",
+    "minProperties",
+    "maxProperties",
+    KEYED_BY,
+    "items",
+    "anyOf",
+    "properties",
+    "required",
+    "additionalProperties",
+]
 
 BASE = {
     "type": "string",
@@ -36,7 +56,8 @@ BASE = {
     "description": (
         "The file this one builds on: a path relative to this file's folder. It is read first and this file "
         "is merged into it, table by table; a table with a `source` replaces the base's whole. A file with "
-        "`base` may leave out any key its base gives. Read while loading, not part of the validated scenario."),
+        "`base` may leave out any key its base gives. Read while loading, not part of the validated scenario."
+    ),
 }
 
 
@@ -71,7 +92,8 @@ def scenario_schemas() -> dict[str, dict[str, Any]]:
     return {
         "scenario.schema.json": scenario_schema(Scenario, "dipsim scenario (bargaining)"),
         "expected_utility.schema.json": scenario_schema(
-            ExpectedUtilityScenario, "dipsim scenario (Bueno de Mesquita's expected utility model)"),
+            ExpectedUtilityScenario, "dipsim scenario (Bueno de Mesquita's expected utility model)"
+        ),
     }
 
 
@@ -103,7 +125,7 @@ def _written_out(node: Any, defs: dict, seen: tuple[str, ...]) -> Any:
         if key == "title":
             continue
         if key == "description":
-            value = " ".join(value.split())      # a docstring's line breaks are the code's, not the text's
+            value = " ".join(value.split())  # a docstring's line breaks are the code's, not the text's
         elif key == "properties":
             value = {name: _written_out(v, defs, seen) for name, v in value.items()}
         elif key in ("items", "additionalProperties"):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 NO_PACKAGE = -1
-NO_TREATY = "no treaty"   # the terms of a run that ended without a treaty, on every issue
+NO_TREATY = "no treaty"  # the terms of a run that ended without a treaty, on every issue
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class OutcomeSpace:
     choice: np.ndarray
 
     @classmethod
-    def from_issues(cls, issues: dict[str, list[str]]) -> "OutcomeSpace":
+    def from_issues(cls, issues: dict[str, list[str]]) -> OutcomeSpace:
         names = tuple(issues)
         options = tuple(tuple(opts) for opts in issues.values())
         grid = itertools.product(*(range(len(o)) for o in options))
@@ -41,10 +41,7 @@ class OutcomeSpace:
         """The option chosen on each issue, by name; empty for no agreement."""
         if package == NO_PACKAGE:
             return {}
-        return {
-            issue: self.options[i][self.choice[package, i]]
-            for i, issue in enumerate(self.issues)
-        }
+        return {issue: self.options[i][self.choice[package, i]] for i, issue in enumerate(self.issues)}
 
     def label(self, package: int) -> str:
         if package == NO_PACKAGE:
@@ -71,7 +68,7 @@ class OutcomeSpace:
         (runs, 1 + options): each run's constant, then the value of each option, issue by
         issue. Returns (runs, packages); a package's value is the constant plus the values
         of its options, added issue by issue in order (sim.kernels.additive_row)."""
-        from . import kernels   # compiled code loads when first needed
+        from . import kernels  # compiled code loads when first needed
 
         return kernels.additive(np.ascontiguousarray(terms, dtype=np.float64), self.counts)
 

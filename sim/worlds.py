@@ -25,7 +25,7 @@ import numpy as np
 from .draws import quantiles
 
 KINDS = ("fixed", "uniform", "triangular", "beta", "normal")
-TINY = 2.0**-54     # the smallest quantile drawn (sim.draws.quantiles: k + 1/2 in units of 2^-53)
+TINY = 2.0**-54  # the smallest quantile drawn (sim.draws.quantiles: k + 1/2 in units of 2^-53)
 
 
 def path_key(path: str) -> int:
@@ -53,7 +53,7 @@ def inverse_cdf(kind: str, u: np.ndarray, value, low=None, high=None, sd=None, n
     if kind == "triangular":
         return _triangular(u, np.asarray(low, float), value, np.asarray(high, float))
     if kind == "beta":
-        from scipy.special import betaincinv   # imported where used: a fifth of a second
+        from scipy.special import betaincinv  # imported where used: a fifth of a second
 
         n = np.asarray(n, dtype=float)
         return betaincinv(n * value + 1.0, n * (1.0 - value) + 1.0, u)
@@ -65,7 +65,7 @@ def inverse_cdf(kind: str, u: np.ndarray, value, low=None, high=None, sd=None, n
 def _triangular(u, low, mode, high):
     width = high - low
     with np.errstate(invalid="ignore", divide="ignore"):
-        below = (mode - low) / width                      # the CDF at the mode
+        below = (mode - low) / width  # the CDF at the mode
         left = low + np.sqrt(u * width * (mode - low))
         right = high - np.sqrt((1.0 - u) * width * (high - mode))
     out = np.where(u < below, left, right)
@@ -80,7 +80,7 @@ def _truncated_normal(u, mean, sd, low, high):
 
     with np.errstate(invalid="ignore", divide="ignore"):
         a, b = (low - mean) / sd, (high - mean) / sd
-        flip = a > 0                                       # the whole range above the mean
+        flip = a > 0  # the whole range above the mean
         lo, hi = np.where(flip, -b, a), np.where(flip, -a, b)
         uu = np.where(flip, 1.0 - u, u)
         z = ndtri(ndtr(lo) + uu * (ndtr(hi) - ndtr(lo)))
@@ -124,8 +124,15 @@ def draw(numbers: list, seeds: np.ndarray, columns: dict[str, np.ndarray] | None
     for j, x in enumerate(numbers):
         get = _parameters(x.path, columns)
         low, high = get("low", x.low), get("high", x.high)
-        out[x.path] = inverse_cdf(x.dist, u[:, j], x.value, low=np.minimum(low, x.value),
-                                  high=np.maximum(high, x.value), sd=get("sd", x.sd), n=get("n", x.n))
+        out[x.path] = inverse_cdf(
+            x.dist,
+            u[:, j],
+            x.value,
+            low=np.minimum(low, x.value),
+            high=np.maximum(high, x.value),
+            sd=get("sd", x.sd),
+            n=get("n", x.n),
+        )
     return out
 
 
@@ -151,7 +158,7 @@ def world_of(scenario, seed: int):
     if not numbers:
         return scenario, {}
     drawn = {path: float(v[0]) for path, v in draw(numbers, np.array([seed], dtype=np.uint64)).items()}
-    raw, origin = scenario.resolved(), {}
+    raw, origin = scenario.resolved(), dict[tuple, str]()
     for path, value in drawn.items():
         set_value(raw, origin, path.split("."), value, f"the world of the run with seed {seed}")
 

@@ -10,8 +10,14 @@ from dipsim.sim.preferences import Tables
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
-STANDARD = ["baseline", "us_disengages", "sanctions_lifted", "russian_hardline_public",
-            "japan_accepts_1956", "big_economic_offer"]
+STANDARD = [
+    "baseline",
+    "us_disengages",
+    "sanctions_lifted",
+    "russian_hardline_public",
+    "japan_accepts_1956",
+    "big_economic_offer",
+]
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +51,11 @@ def random_preferences(raw: dict, rng: np.random.Generator, strategies=("zeuthen
             }
         party["utility"]["treaty"] = {"value": float(rng.uniform(-0.2, 0.2)), "source": "random"}
         party["utility"]["reservation"] = {"value": float(rng.uniform(0.1, 0.8)), "source": "random"}
-        party["strategy"] = {"kind": kind, "source": "test", **({"beta": float(rng.uniform(0.2, 4))} if kind == "time_dependent" else {})}
+        party["strategy"] = {
+            "kind": kind,
+            "source": "test",
+            **({"beta": float(rng.uniform(0.2, 4))} if kind == "time_dependent" else {}),
+        }
     return data
 
 

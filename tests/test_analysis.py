@@ -10,14 +10,14 @@ import pandas as pd
 import pytest
 
 from dipsim.analysis.experiments import sweep_spec
+from dipsim.analysis.experiments.sweep import run_sweep
 from dipsim.analysis.interpretation.discovery import discover
 from dipsim.analysis.interpretation.explain import explain, smallest_changes
 from dipsim.analysis.interpretation.outcome_space import ratifiable, solutions
-from dipsim.analysis.presentation.outcome_space_plot import outcome_space_plot
-from dipsim.analysis.presentation.sweep_plots import write_analysis
-from dipsim.analysis.presentation.report import write_report
 from dipsim.analysis.interpretation.sensitivity import morris, sobol
-from dipsim.analysis.experiments.sweep import run_sweep
+from dipsim.analysis.presentation.outcome_space_plot import outcome_space_plot
+from dipsim.analysis.presentation.report import write_report
+from dipsim.analysis.presentation.sweep_plots import write_analysis
 from dipsim.sim import scenario as sc
 from dipsim.sim.run import play
 
@@ -34,8 +34,9 @@ def test_outcome_space(tmp_path, baseline, baseline_tables):
         assert u0[k] >= d[0] and u1[k] >= d[1]
     # the two-level trap of the baseline: no package both publics would likely ratify
     assert not (ratifiable(baseline_tables, 0) & ratifiable(baseline_tables, 1)).any()
-    path = outcome_space_plot(baseline_tables, baseline.title, tmp_path / "os.png", {54: (3, 40)},
-                              {"russia": 23, "japan": 118})
+    path = outcome_space_plot(
+        baseline_tables, baseline.title, tmp_path / "os.png", {54: (3, 40)}, {"russia": 23, "japan": 118}
+    )
     assert path.stat().st_size > 50_000 and path.with_suffix(".svg").stat().st_size > 50_000
 
 
@@ -43,8 +44,9 @@ def test_outcome_space(tmp_path, baseline, baseline_tables):
 def run_folder(tmp_path_factory):
     out = tmp_path_factory.mktemp("explain") / "base"
     # without US pressure the governments agree and the publics vote: a story with every part
-    r = subprocess.run([DIPSIM, "run", "us_disengages", "--runs", "40", "--out", str(out)], capture_output=True, text=True,
-                       cwd=ROOT)
+    r = subprocess.run(
+        [DIPSIM, "run", "us_disengages", "--runs", "40", "--out", str(out)], capture_output=True, text=True, cwd=ROOT
+    )
     assert r.returncode == 0, r.stderr
     return out
 
@@ -137,15 +139,21 @@ def test_report_is_one_self_contained_file(run_folder):
     path = write_report(run_folder)
     html = path.read_text()
     assert "<title>The USA disengages" in html and "preferences and their sources" in html
-    assert "A L25" in html                                  # sources travel into the report
+    assert "A L25" in html  # sources travel into the report
     images = re.findall(r'<img[^>]+src="([^"]+)"', html)
-    assert len(images) >= len(list(run_folder.glob("*.png"))) - 1 and all(s.startswith("data:image/png;base64,") for s in images)
-    assert not re.search(r'(src|href)="https?://', html)    # nothing to fetch when opened
+    assert len(images) >= len(list(run_folder.glob("*.png"))) - 1 and all(
+        s.startswith("data:image/png;base64,") for s in images
+    )
+    assert not re.search(r'(src|href)="https?://', html)  # nothing to fetch when opened
 
 
 def test_analysis_commands_refuse_the_wrong_folder(tmp_path, run_folder):
-    for args in (["analyze", str(run_folder)], ["explain", str(tmp_path)], ["report", str(tmp_path / "nope")],
-                 ["explain", str(run_folder), "--run", "1000"]):
+    for args in (
+        ["analyze", str(run_folder)],
+        ["explain", str(tmp_path)],
+        ["report", str(tmp_path / "nope")],
+        ["explain", str(run_folder), "--run", "1000"],
+    ):
         r = subprocess.run([DIPSIM, *args], capture_output=True, text=True, cwd=ROOT)
         assert r.returncode == 2 and r.stderr.startswith("dipsim: error: ") and "Traceback" not in r.stderr, args
 

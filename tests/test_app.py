@@ -33,23 +33,51 @@ from .conftest import ROOT, SCENARIOS
 CHROMIUM = Path("/usr/bin/chromium")
 BROWSER_REQUIRED = os.environ.get("DIPSIM_BROWSER_TESTS") == "required"
 NO_BROWSER = f"no browser: {CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--disable-quic"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+]
 SCREENSHOT = ROOT / "test-artifacts" / "app.png"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
-START_TIMEOUT = 60      # seconds for the server to answer HTTP
-WAIT = 30_000           # milliseconds for anything on the page
+START_TIMEOUT = 60  # seconds for the server to answer HTTP
+WAIT = 30_000  # milliseconds for anything on the page
 
 
 # ----------------------------------------------------------------------- without a browser
 
+
 def test_sliders_map_to_scenario_settings():
     spec = sc.load(SCENARIOS / "baseline.toml")
     assert app.settings_for(spec) == {}
-    assert app.settings_for(spec, us_pressure=1.0, russian_opposition=1.0, japanese_opposition=1.0,
-                            japan_autonomy=0.3, russia_beta=0.3, japan_beta=1.0, deadline=27) == {}
-    s = app.settings_for(spec, us_pressure=0.5, russian_opposition=0.5, japanese_opposition=0.0,
-                         japan_autonomy=0.9, russia_beta=2.0, japan_beta=0.2, deadline=40)
+    assert (
+        app.settings_for(
+            spec,
+            us_pressure=1.0,
+            russian_opposition=1.0,
+            japanese_opposition=1.0,
+            japan_autonomy=0.3,
+            russia_beta=0.3,
+            japan_beta=1.0,
+            deadline=27,
+        )
+        == {}
+    )
+    s = app.settings_for(
+        spec,
+        us_pressure=0.5,
+        russian_opposition=0.5,
+        japanese_opposition=0.0,
+        japan_autonomy=0.9,
+        russia_beta=2.0,
+        japan_beta=0.2,
+        deadline=40,
+    )
     assert s == {
         "outside.usa.pressure.max.value": 0.5,
         "parties.russia.public.effects.territory.values": [0.0, -0.3, -0.34, -0.375, -0.4],
@@ -74,7 +102,7 @@ def test_the_server_command_names_the_scenario_and_stays_offline():
     command, env = app.server_command("us_disengages", port=8123)
     assert command[1:4] == ["-m", "solara", "run"] and command[4].endswith("analysis/presentation/app.py")
     assert command[command.index("--port") + 1] == "8123" and "--no-open" in command
-    assert "--no-check-version" in command     # the version check calls PyPI
+    assert "--no-check-version" in command  # the version check calls PyPI
     assert env[app.SCENARIO_VARIABLE] == str(SCENARIOS / "us_disengages.toml")
     assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "false"
     with pytest.raises(sc.ScenarioError):
@@ -82,6 +110,7 @@ def test_the_server_command_names_the_scenario_and_stays_offline():
 
 
 # ----------------------------------------------------------------------- the browser
+
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -107,8 +136,10 @@ def wait_for_http(url: str, process: subprocess.Popen, log: Path, timeout: float
 def require_chromium() -> Path:
     """Debian's Chromium, which CI installs: where it is required, its absence fails the test."""
     if not CHROMIUM.is_file():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's Chromium "
-                    "(apt-get update && apt-get install -y chromium; .ci/run does it)")
+        pytest.fail(
+            f"{CHROMIUM} is missing: install Debian's Chromium "
+            "(apt-get update && apt-get install -y chromium; .ci/run does it)"
+        )
     return CHROMIUM
 
 
@@ -121,12 +152,19 @@ def server(tmp_path):
     # Whatever the server itself tries to fetch from the internet fails at once and shows
     # in its log (Solara's asset proxy logs "Could not load URL").
     blackhole = "http://127.0.0.1:9"
-    env.update(HTTP_PROXY=blackhole, HTTPS_PROXY=blackhole, http_proxy=blackhole, https_proxy=blackhole,
-               NO_PROXY="127.0.0.1,localhost,::1", no_proxy="127.0.0.1,localhost,::1")
+    env.update(
+        HTTP_PROXY=blackhole,
+        HTTPS_PROXY=blackhole,
+        http_proxy=blackhole,
+        https_proxy=blackhole,
+        NO_PROXY="127.0.0.1,localhost,::1",
+        no_proxy="127.0.0.1,localhost,::1",
+    )
     log = tmp_path / "server.log"
     with log.open("w") as out:
-        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            command, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
         url = f"http://127.0.0.1:{port}/"
         wait_for_http(url, process, log, START_TIMEOUT)
@@ -147,7 +185,7 @@ def outside(url: str) -> bool:
     if parts.scheme in ("data", "about"):
         return False
     if parts.scheme == "blob":
-        return outside(url[len("blob:"):])
+        return outside(url[len("blob:") :])
     return parts.hostname not in LOCAL_HOSTS
 
 
@@ -180,8 +218,12 @@ def test_the_app_in_a_browser(server, tmp_path):
     requests: list[str] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"), executable_path=str(chromium), headless=True, args=FLAGS,
-            viewport={"width": 1600, "height": 1300})
+            str(tmp_path / "chromium-profile"),
+            executable_path=str(chromium),
+            headless=True,
+            args=FLAGS,
+            viewport={"width": 1600, "height": 1300},
+        )
         try:
             browser.on("request", lambda r: requests.append(r.url))
             page = browser.new_page()
@@ -202,8 +244,9 @@ def test_the_app_in_a_browser(server, tmp_path):
                 card = page.locator(".vue-grid-item").filter(has=page.get_by_role("heading", name=title))
                 img = card.locator("img.widget-image")
                 expect(img).to_be_visible(timeout=WAIT)
-                page.wait_for_function("el => el.complete && el.naturalWidth > 100", arg=img.element_handle(),
-                                       timeout=WAIT)
+                page.wait_for_function(
+                    "el => el.complete && el.naturalWidth > 100", arg=img.element_handle(), timeout=WAIT
+                )
                 box = img.bounding_box()
                 assert box["x"] > sidebar_right and box["width"] > 250 and box["height"] > 150, (title, box)
                 cards[title] = img
@@ -226,8 +269,11 @@ def test_the_app_in_a_browser(server, tmp_path):
             expect(state).to_contain_text("Round 1:")
             expect(page.get_by_text("Time: 1.0")).to_be_visible(timeout=WAIT)
             for title, img in cards.items():
-                page.wait_for_function("([el, old]) => el.src !== old && el.complete && el.naturalWidth > 100",
-                                       arg=[img.element_handle(), before[title][0]], timeout=WAIT)
+                page.wait_for_function(
+                    "([el, old]) => el.src !== old && el.complete && el.naturalWidth > 100",
+                    arg=[img.element_handle(), before[title][0]],
+                    timeout=WAIT,
+                )
                 assert image_bytes(img) != before[title][1], f"the plot '{title}' did not change after a step"
 
             # A few more rounds for the screenshot.
@@ -235,8 +281,9 @@ def test_the_app_in_a_browser(server, tmp_path):
                 page.get_by_role("button", name="Step").click()
                 expect(state).to_contain_text(f"Rounds played: {n}", timeout=WAIT)
             for img in cards.values():
-                page.wait_for_function("el => el.complete && el.naturalWidth > 100", arg=img.element_handle(),
-                                       timeout=WAIT)
+                page.wait_for_function(
+                    "el => el.complete && el.naturalWidth > 100", arg=img.element_handle(), timeout=WAIT
+                )
             SCREENSHOT.parent.mkdir(exist_ok=True)
             page.screenshot(path=str(SCREENSHOT), full_page=True)
         finally:

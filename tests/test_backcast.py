@@ -22,7 +22,7 @@ def test_the_history_chain():
     assert [s.history.year for s in specs] == YEARS
     for year, previous in zip(YEARS[1:], YEARS):
         raw = tomllib.loads((HISTORY / f"{year}.toml").read_text())
-        assert raw["base"] == f"{previous}.toml", year          # each builds on the one before
+        assert raw["base"] == f"{previous}.toml", year  # each builds on the one before
         assert raw["description"].strip() and raw["history"]["source"].strip()
     assert specs[0].history.direction == "start"
 
@@ -67,8 +67,12 @@ def test_direction_rule():
 
 def test_backcast_command(tmp_path):
     out = tmp_path / "bc"
-    r = subprocess.run([str(Path(sys.executable).parent / "dipsim"), "backcast", "--runs", "300", "--out", str(out)],
-                       capture_output=True, text=True, cwd=ROOT)
+    r = subprocess.run(
+        [str(Path(sys.executable).parent / "dipsim"), "backcast", "--runs", "300", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert r.returncode == 0, r.stderr
     assert "directions agreeing with history" in r.stdout
     written = pd.read_csv(out / "backcast.csv")

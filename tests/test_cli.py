@@ -23,7 +23,7 @@ from .conftest import ROOT, SCENARIOS
 
 runner = CliRunner()
 DIPSIM = str(Path(sys.executable).parent / "dipsim")
-WIDE = {"COLUMNS": "200"}     # help and usage errors on one line each, for the tests to read
+WIDE = {"COLUMNS": "200"}  # help and usage errors on one line each, for the tests to read
 
 
 def invoke(*args):
@@ -34,8 +34,15 @@ def test_run_writes_everything_and_summarises(tmp_path):
     out = tmp_path / "base"
     r = invoke("run", SCENARIOS / "baseline.toml", "--runs", 200, "--out", out)
     assert r.exit_code == 0, r.output
-    for name in ("runs.parquet", "rounds.parquet", "scenario.toml", "offers.png", "actions.png", "terms.png",
-                 "reasons.png"):
+    for name in (
+        "runs.parquet",
+        "rounds.parquet",
+        "scenario.toml",
+        "offers.png",
+        "actions.png",
+        "terms.png",
+        "reasons.png",
+    ):
         assert (out / name).stat().st_size > 0, name
     assert "treaty rate" in r.output and "95% CI" in r.output and "how the runs ended" in r.output
     runs = pd.read_parquet(out / "runs.parquet")
@@ -50,8 +57,12 @@ def test_run_writes_everything_and_summarises(tmp_path):
 
 def test_rerunning_the_resolved_scenario_gives_identical_files(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
-    assert invoke("run", "baseline", "--runs", 120, "--seed", 7, "--out", a,
-                  "--set", "parties.japan.strategy.beta=2").exit_code == 0
+    assert (
+        invoke(
+            "run", "baseline", "--runs", 120, "--seed", 7, "--out", a, "--set", "parties.japan.strategy.beta=2"
+        ).exit_code
+        == 0
+    )
     assert invoke("run", a / "scenario.toml", "--out", b).exit_code == 0
     for name in ("runs.parquet", "rounds.parquet", "scenario.toml"):
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
@@ -69,8 +80,15 @@ def test_compare(tmp_path):
     out = tmp_path / "cmp"
     r = invoke("compare", "baseline", "us_disengages", "russian_hardline_public", "--runs", 150, "--out", out)
     assert r.exit_code == 0, r.output
-    for name in ("summary.csv", "treaty_probability.png", "terms_territory.png", "terms_sanctions.png",
-                 "utilities.png", "baseline/runs.parquet", "us_disengages/offers.png"):
+    for name in (
+        "summary.csv",
+        "treaty_probability.png",
+        "terms_territory.png",
+        "terms_sanctions.png",
+        "utilities.png",
+        "baseline/runs.parquet",
+        "us_disengages/offers.png",
+    ):
         assert (out / name).exists(), name
     summary = pd.read_csv(out / "summary.csv").set_index("scenario")
     assert summary.loc["russian_hardline_public", "treaty_rate"] == 0.0
@@ -92,7 +110,7 @@ def test_existing_output_needs_force(tmp_path):
     assert (out / "mine.txt").read_text() == "precious"
     r = invoke("run", "baseline", "--runs", 20, "--out", out, "--force")
     assert r.exit_code == 0 and (out / "runs.parquet").exists() and not (out / "mine.txt").exists()
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]   # no temporary folders left
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary folders left
 
 
 def bad_scenario(tmp_path, change):
@@ -103,10 +121,36 @@ def bad_scenario(tmp_path, change):
 
 
 BAD = {
-    "unknown key": ({"negotiation": {"rounds": 3, "deadline": 9, "opener": "japan", "source": "t"}}, [], "negotiation.rounds", "unknown key"),
-    "wrong type": ({"negotiation": {"deadline": 2.5, "opener": "japan", "source": "t"}}, [], "negotiation.deadline", "found 2.5"),
-    "out of range": ({"parties": {"japan": {"autonomy": {"value": 1.5}}}}, [], "parties.japan.autonomy.value", "less than or equal to 1"),
-    "weights": ({"parties": {"russia": {"utility": {"issues": {"territory": {"weight": 0.9, "values": [1, .7, .6, 0, 0], "source": "t"}}}}}}, [], "weights sum to", "must sum to 1"),
+    "unknown key": (
+        {"negotiation": {"rounds": 3, "deadline": 9, "opener": "japan", "source": "t"}},
+        [],
+        "negotiation.rounds",
+        "unknown key",
+    ),
+    "wrong type": (
+        {"negotiation": {"deadline": 2.5, "opener": "japan", "source": "t"}},
+        [],
+        "negotiation.deadline",
+        "found 2.5",
+    ),
+    "out of range": (
+        {"parties": {"japan": {"autonomy": {"value": 1.5}}}},
+        [],
+        "parties.japan.autonomy.value",
+        "less than or equal to 1",
+    ),
+    "weights": (
+        {
+            "parties": {
+                "russia": {
+                    "utility": {"issues": {"territory": {"weight": 0.9, "values": [1, 0.7, 0.6, 0, 0], "source": "t"}}}
+                }
+            }
+        },
+        [],
+        "weights sum to",
+        "must sum to 1",
+    ),
     "cycle": ({"base": "bad.toml"}, [], "base", "cycle"),
     "bad set": ({}, ["--set", "parties.russia.strategy.beta=zero"], "parties.russia.strategy.beta", "found 'zero'"),
     "bad set form": ({}, ["--set", "justakey"], "KEY=VALUE", "justakey"),
@@ -118,8 +162,9 @@ def test_bad_input_is_one_clear_message_and_exit_2(tmp_path, case):
     change, extra, key, what = BAD[case]
     f = bad_scenario(tmp_path, change)
     out = tmp_path / "out"
-    r = subprocess.run([DIPSIM, "run", str(f), "--runs", "10", "--out", str(out), *extra],
-                       capture_output=True, text=True, cwd=ROOT)
+    r = subprocess.run(
+        [DIPSIM, "run", str(f), "--runs", "10", "--out", str(out), *extra], capture_output=True, text=True, cwd=ROOT
+    )
     assert r.returncode == 2, r.stderr
     assert "Traceback" not in r.stderr + r.stdout
     assert r.stderr.startswith("dipsim: error: ") and r.stderr.count("\n") == 1
@@ -151,8 +196,9 @@ def test_compare_refuses_bad_input_before_writing(tmp_path):
 def dipsim(*args, env=None, cwd=ROOT, **kwargs):
     """The installed command in a new process, as a user runs it (standard error is not a
     terminal here)."""
-    return subprocess.run([DIPSIM, *map(str, args)], capture_output=True, text=True, cwd=cwd,
-                          env={**os.environ, **(env or {})}, **kwargs)
+    return subprocess.run(
+        [DIPSIM, *map(str, args)], capture_output=True, text=True, cwd=cwd, env={**os.environ, **(env or {})}, **kwargs
+    )
 
 
 def on_a_terminal(args, stdout_file):
@@ -166,7 +212,7 @@ def on_a_terminal(args, stdout_file):
     while True:
         try:
             data = os.read(master, 65536)
-        except OSError:          # the other end closed
+        except OSError:  # the other end closed
             break
         if not data:
             break
@@ -191,7 +237,7 @@ def test_without_a_terminal_a_note_says_what_runs_and_quiet_says_nothing(tmp_pat
     r = dipsim("run", "baseline", "--runs", 40, "--out", tmp_path / "b", "--quiet")
     assert r.returncode == 0 and r.stderr == "" and "treaty rate" in r.stdout
     assert (tmp_path / "b" / "runs.parquet").exists()
-    r = dipsim("run", "baseline", "--runs", 40, "--out", tmp_path / "b", "--quiet")   # errors still shown
+    r = dipsim("run", "baseline", "--runs", 40, "--out", tmp_path / "b", "--quiet")  # errors still shown
     assert r.returncode == 2 and r.stderr.startswith("dipsim: error: ") and "--force" in r.stderr
 
 
@@ -200,14 +246,16 @@ def test_json_of_run_parses_and_carries_the_numbers_the_text_shows(tmp_path):
     text = dipsim(*args, "--out", tmp_path / "t").stdout
     r = dipsim(*args, "--out", tmp_path / "j", "--json")
     assert r.returncode == 0
-    doc = json.loads(r.stdout)                       # standard output holds the document alone
+    doc = json.loads(r.stdout)  # standard output holds the document alone
     assert doc["command"] == "run" and doc["dipsim"] == __version__ and doc["engine"] == "batch"
     assert doc["out"] == str(tmp_path / "j")
     (s,) = doc["scenarios"]
     assert (s["name"], s["runs"], s["seed"], s["protocol"]) == ("japan_accepts_1956", 400, 3, "bargaining")
     low, high = s["treaty_rate_ci"]
-    assert (f"  treaty rate      {s['treaty_rate']:.3f}  (95% CI {low:.3f} to {high:.3f}; {s['treaties']} treaties)\n"
-            in text)
+    assert (
+        f"  treaty rate      {s['treaty_rate']:.3f}  (95% CI {low:.3f} to {high:.3f}; {s['treaties']} treaties)\n"
+        in text
+    )
     assert s["treaties"] > 0 and s["treaty_packages"] and s["agreed_packages"]
     assert f"  mean end round   {s['mean_end_round']:.1f}\n" in text
     for p in s["treaty_packages"] + s["agreed_packages"]:
@@ -239,7 +287,7 @@ def test_json_of_an_expected_utility_run(tmp_path):
     rounds = pd.read_csv(tmp_path / "eu" / "rounds.csv")
     assert s["protocol"] == "expected_utility" and len(s["rounds"]) == len(rounds)
     assert [x["forecast"] for x in s["rounds"]] == pytest.approx(rounds["forecast"].tolist())
-    assert s["rounds"][0]["mean"] == pytest.approx(7.39, abs=0.005)   # the published round 0
+    assert s["rounds"][0]["mean"] == pytest.approx(7.39, abs=0.005)  # the published round 0
 
 
 def test_json_of_check_is_the_resolved_scenario_with_every_belief_and_its_source(baseline):
@@ -271,7 +319,10 @@ def test_json_of_backcast(tmp_path):
     table = pd.read_csv(tmp_path / "j" / "backcast.csv")
     assert [s["treaty_probability"] for s in doc["steps"]] == pytest.approx(table["treaty_probability"].tolist())
     for s in doc["steps"]:
-        assert f"{s['year']}  {s['history_direction']:7s}  {s['model_direction']:5s}  {s['treaty_probability']:.3f}" in text
+        assert (
+            f"{s['year']}  {s['history_direction']:7s}  {s['model_direction']:5s}  {s['treaty_probability']:.3f}"
+            in text
+        )
 
 
 def test_bad_input_with_json_leaves_standard_output_empty(tmp_path):
@@ -350,7 +401,7 @@ def test_help_lists_the_allowed_values_from_the_code():
 
     assert tuple(e.value for e in Engine) == ENGINES
     assert tuple(e.value for e in Executor) == ("local", "dask")
-    assert list(STRATEGY_KINDS) == [s.name for s in STRATEGIES]     # what the files may say is what runs
+    assert list(STRATEGY_KINDS) == [s.name for s in STRATEGIES]  # what the files may say is what runs
     assert DESIGNS == ("grid", "random", "latin", "sobol", "morris")
     run_help = help_text("run")
     assert "<batch|mesa>" in run_help and "--quiet" in run_help and "--json" in run_help
@@ -371,20 +422,31 @@ def help_text(command: str) -> str:
 def test_an_output_folder_that_cannot_be_made_is_one_message_before_any_work(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("mine")
-    cases = {"/proc/dipsim-test": "/proc", str(blocker / "out"): "is a file", str(blocker / "deeper" / "out"): "is a file"}
-    if os.geteuid() != 0:          # root may write anywhere; a folder without write permission stops others
+    cases = {
+        "/proc/dipsim-test": "/proc",
+        str(blocker / "out"): "is a file",
+        str(blocker / "deeper" / "out"): "is a file",
+    }
+    if os.geteuid() != 0:  # root may write anywhere; a folder without write permission stops others
         locked = tmp_path / "locked"
         locked.mkdir(mode=0o555)
         cases[str(locked / "out")] = "permission denied"
     for out, why in cases.items():
-        for command in (["run", "baseline", "--runs", 20], ["compare", "baseline", "us_disengages", "--runs", 20],
-                        ["backcast", "--runs", 20], ["sweep", "pressure_vs_opposition"]):
+        for command in (
+            ["run", "baseline", "--runs", 20],
+            ["compare", "baseline", "us_disengages", "--runs", 20],
+            ["backcast", "--runs", 20],
+            ["sweep", "pressure_vs_opposition"],
+        ):
             r = invoke(*command, "--out", out)
             assert r.exit_code == 2, (command, out, r.stderr)
-            assert r.stderr == r.stderr.splitlines()[0] + "\n" and r.stderr.startswith(f"dipsim: error: {out}: cannot be created")
+            assert r.stderr == r.stderr.splitlines()[0] + "\n" and r.stderr.startswith(
+                f"dipsim: error: {out}: cannot be created"
+            )
             assert why in r.stderr and "Traceback" not in r.stderr and r.stdout == ""
     assert blocker.read_text() == "mine" and sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        ["a-file", *(["locked"] if os.geteuid() != 0 else [])])
+        ["a-file", *(["locked"] if os.geteuid() != 0 else [])]
+    )
 
 
 def test_a_scenario_where_a_sweep_is_expected_and_the_reverse(tmp_path):
@@ -392,7 +454,10 @@ def test_a_scenario_where_a_sweep_is_expected_and_the_reverse(tmp_path):
     cases = [
         (["sweep", SCENARIOS / "baseline.toml"], "is a scenario file; dipsim sweep takes a sweep file"),
         (["sweep", "baseline"], "baseline is a scenario file; dipsim sweep takes a sweep file"),
-        (["run", SCENARIOS / "sweeps" / "pressure_vs_opposition.toml"], "is a sweep file; dipsim run takes a scenario file"),
+        (
+            ["run", SCENARIOS / "sweeps" / "pressure_vs_opposition.toml"],
+            "is a sweep file; dipsim run takes a scenario file",
+        ),
         (["run", "sobol_preferences"], "sobol_preferences is a sweep file; dipsim run takes a scenario file"),
         (["compare", "baseline", "sobol_preferences"], "dipsim compare takes a scenario file"),
         (["check", "pressure_vs_opposition"], "dipsim check takes a scenario file"),
@@ -407,9 +472,14 @@ def test_bad_options_get_one_line_and_exit_2_like_bad_files(tmp_path):
     """A mistyped option, value, argument or command: one line naming it and what is
     allowed (or where to look), exit 2, nothing on stdout, nothing written."""
     cases = [
-        (["scenarios", "extra"], "extra"), (["scenarios", "--jsn"], "--jsn"), (["warmup", "now"], "now"),
-        (["warmup", "--force"], "--force"), (["run", "baseline", "--engine", "gpu"], "'batch', 'mesa'"),
-        (["run", "baseline", "--runs", "0"], "--runs"), (["run"], "scenario"), (["nosuch"], "nosuch"),
+        (["scenarios", "extra"], "extra"),
+        (["scenarios", "--jsn"], "--jsn"),
+        (["warmup", "now"], "now"),
+        (["warmup", "--force"], "--force"),
+        (["run", "baseline", "--engine", "gpu"], "'batch', 'mesa'"),
+        (["run", "baseline", "--runs", "0"], "--runs"),
+        (["run"], "scenario"),
+        (["nosuch"], "nosuch"),
         (["sweep", "pressure_vs_opposition", "--pool", "many"], "threads"),
     ]
     for args, named in cases:
@@ -424,7 +494,7 @@ def test_bad_options_get_one_line_and_exit_2_like_bad_files(tmp_path):
 
 
 def test_first_use_says_it_compiles_and_warmup_compiles_what_the_commands_use(tmp_path):
-    cold = {"NUMBA_CACHE_DIR": str(tmp_path / "numba-cache")}     # a machine that has compiled nothing
+    cold = {"NUMBA_CACHE_DIR": str(tmp_path / "numba-cache")}  # a machine that has compiled nothing
     r = dipsim("run", "baseline", "--runs", 20, "--out", tmp_path / "a", env=cold)
     assert r.returncode == 0 and "compiling the engine once, about" in r.stderr
     r = dipsim("run", "baseline", "--runs", 20, "--out", tmp_path / "b", env=cold)
@@ -437,8 +507,10 @@ def test_first_use_says_it_compiles_and_warmup_compiles_what_the_commands_use(tm
     assert lines[2].startswith("done in ") and str(tmp_path / "numba-cache") in lines[2]
     # after the warm-up no command compiles anything: numba saves nothing new to its cache
     watch = {**cold, "NUMBA_DEBUG_CACHE": "1"}
-    for args in (["run", "us_disengages", "--runs", 100, "--engine", "mesa", "--out", tmp_path / "m"],
-                 ["backcast", "--runs", 50, "--out", tmp_path / "bc"],
-                 ["explain", tmp_path / "a", "--run", 1]):
+    for args in (
+        ["run", "us_disengages", "--runs", 100, "--engine", "mesa", "--out", tmp_path / "m"],
+        ["backcast", "--runs", 50, "--out", tmp_path / "bc"],
+        ["explain", tmp_path / "a", "--run", 1],
+    ):
         r = dipsim(*args, env=watch)
         assert r.returncode == 0 and "data saved" not in r.stdout and "compiling the engine" not in r.stderr, args

@@ -27,7 +27,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dipsim.sim import draws, expected_utility as eu, kernels, scenario as sc
+from dipsim.sim import draws, kernels
+from dipsim.sim import scenario as sc
 from dipsim.sim.eu_model import ExpectedUtilityModel
 from dipsim.sim.preferences import Tables
 from dipsim.sim.run import simulate
@@ -35,7 +36,7 @@ from dipsim.sim.run import simulate
 from .conftest import ROOT, SCENARIOS, STANDARD, make, random_preferences
 
 RELATIVE = 1e-12
-DIRECTIONS = ("up", "down", 1, 2, 3)       # every number up, every number down, random signs (seeds)
+DIRECTIONS = ("up", "down", 1, 2, 3)  # every number up, every number down, random signs (seeds)
 KINDS = ("time_dependent", "zeuthen", "hardliner", "rubinstein")
 
 
@@ -66,8 +67,8 @@ def test_a_tie_up_to_rounding_is_a_tie():
     assert kernels.at_least(a, b) and kernels.at_least(b, a)
     assert not kernels.beats(b, 0.0, a, 0.0) and kernels.beats(b, 0.5, a, 0.0)
     assert kernels.exceeds(0.3 + 2 * kernels.TIE, 0.3) and not kernels.at_least(0.3, 0.3 + 2 * kernels.TIE)
-    assert not kernels.exceeds(np.nan, 0.0) and not kernels.at_least(np.nan, 0.0)   # no package: never chosen
-    assert kernels.beats(0.0, -np.inf, -np.inf, -np.inf)                           # any package beats none
+    assert not kernels.exceeds(np.nan, 0.0) and not kernels.at_least(np.nan, 0.0)  # no package: never chosen
+    assert kernels.beats(0.0, -np.inf, -np.inf, -np.inf)  # any package beats none
 
 
 # --------------------------------------------------------------------------- negotiation engines
@@ -76,8 +77,9 @@ def test_a_tie_up_to_rounding_is_a_tie():
 def decisions(outcomes, rounds, ids):
     """What a run decided: how it ended, its votes, and every round's mover, action and offers."""
     out = {name: getattr(outcomes, name) for name in ("reason", "end_round", "agreed", "attempts")}
-    out.update(vote_round=outcomes.votes["round"], vote_package=outcomes.votes["package"],
-               passed=outcomes.votes["passed"])
+    out.update(
+        vote_round=outcomes.votes["round"], vote_package=outcomes.votes["package"], passed=outcomes.votes["passed"]
+    )
     for column in ("run", "round", "mover", "action", *(f"offer_{p}" for p in ids)):
         out[column] = rounds[column]
     return out
@@ -98,8 +100,9 @@ def test_standard_scenarios_decide_alike_on_perturbed_inputs(name):
     for direction in DIRECTIONS:
         moved = make(perturbed(s.resolved(), direction))
         assert moved != s
-        assert_same_decisions(reference, decisions(*simulate(moved, seeds, engine="batch"), ids),
-                              f"{name}, {direction}")
+        assert_same_decisions(
+            reference, decisions(*simulate(moved, seeds, engine="batch"), ids), f"{name}, {direction}"
+        )
 
 
 def random_negotiations(raw, rng, n, tenths):
@@ -111,9 +114,12 @@ def random_negotiations(raw, rng, n, tenths):
     out = []
     for i in range(n):
         data = random_preferences(raw, rng, strategies=(KINDS[i % 4], KINDS[(i // 4) % 4]))
-        for pid, party in data["parties"].items():
-            party["strategy"].update(patience=int(rng.integers(0, 6)), tolerance=float(rng.uniform(0, 0.3)),
-                                     discount=float(rng.uniform(0.5, 1.0)))
+        for party in data["parties"].values():
+            party["strategy"].update(
+                patience=int(rng.integers(0, 6)),
+                tolerance=float(rng.uniform(0, 0.3)),
+                discount=float(rng.uniform(0.5, 1.0)),
+            )
             party["anticipation"]["value"] = float(rng.uniform(0, 1))
             if tenths:
                 utility = party["utility"]
@@ -123,8 +129,11 @@ def random_negotiations(raw, rng, n, tenths):
                     issue["values"] = (rng.integers(0, 11, len(issue["values"])) / 10).tolist()
                 utility["treaty"]["value"] = float(rng.integers(-1, 2) / 10)
                 utility["reservation"]["value"] = float(rng.integers(1, 9) / 10)
-        data["negotiation"].update(after_failed_ratification="continue" if i % 2 else "end",
-                                   opener=("russia", "japan")[int(rng.integers(2))], deadline=int(rng.integers(3, 40)))
+        data["negotiation"].update(
+            after_failed_ratification="continue" if i % 2 else "end",
+            opener=("russia", "japan")[int(rng.integers(2))],
+            deadline=int(rng.integers(3, 40)),
+        )
         data["outside"]["usa"]["response"]["value"] = float(rng.uniform(0, 10))
         out.append(data)
     return out
@@ -139,11 +148,12 @@ def test_random_negotiations_decide_alike_on_perturbed_inputs(baseline_raw, tent
     ids = tables.party_ids
     reference = decisions(*simulate(tables, seeds, engine="batch"), ids)
     reasons = set(reference["reason"].tolist())
-    assert {0, 1, 2} <= reasons and reasons & {3, 4} and reasons & {5, 6, 7}   # every way of ending
+    assert {0, 1, 2} <= reasons and reasons & {3, 4} and reasons & {5, 6, 7}  # every way of ending
     for direction in DIRECTIONS:
         moved = Tables.from_scenarios([make(perturbed(d, direction)) for d in plain])
-        assert_same_decisions(reference, decisions(*simulate(moved, seeds, engine="batch"), ids),
-                              f"random tables, {direction}")
+        assert_same_decisions(
+            reference, decisions(*simulate(moved, seeds, engine="batch"), ids), f"random tables, {direction}"
+        )
 
 
 # --------------------------------------------------------------------------- expected utility model
@@ -189,8 +199,8 @@ def play_all(folder):
     """Write what the standard scenarios (300 runs each, with the per-round record) and the
     car-emissions run give, as `dipsim run` writes it; print what this process's numpy and
     numba compile for. Run in a subprocess by the test below."""
-    from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
     import numba
+    from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
 
     from dipsim.analysis.experiments.jobs import run_expected_utility, simulate_scenario, with_run_settings
 
@@ -203,13 +213,25 @@ def play_all(folder):
     table = run_expected_utility(sc.load(SCENARIOS / "expected_utility" / "eu_car_emissions.toml"))
     table.to_parquet(os.path.join(folder, "eu_car_emissions.parquet"), index=False)
     table.to_csv(os.path.join(folder, "eu_car_emissions.csv"), index=False)
-    print(json.dumps({"numpy_dispatch": [f for f in __cpu_dispatch__ if __cpu_features__.get(f)],
-                      "numba_cpu": numba.config.CPU_NAME or "host"}))
+    print(
+        json.dumps(
+            {
+                "numpy_dispatch": [f for f in __cpu_dispatch__ if __cpu_features__.get(f)],
+                "numba_cpu": numba.config.CPU_NAME or "host",
+            }
+        )
+    )
 
 
 def played(folder, env):
-    done = subprocess.run([sys.executable, "-c", f"from tests.test_determinism import play_all; play_all({str(folder)!r})"],
-                          cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [sys.executable, "-c", f"from tests.test_determinism import play_all; play_all({str(folder)!r})"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stderr
     files = {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
     return json.loads(done.stdout.strip().splitlines()[-1]), files
@@ -227,11 +249,15 @@ def test_identical_files_with_numpy_and_numba_restricted_to_a_baseline_cpu(tmp_p
         pytest.skip("this CPU has nothing beyond numpy's baseline to switch off")
     (tmp_path / "here").mkdir(), (tmp_path / "baseline").mkdir()
     here, files = played(tmp_path / "here", {})
-    restricted, restricted_files = played(tmp_path / "baseline", {
-        "NPY_DISABLE_CPU_FEATURES": " ".join(extra),
-        "NUMBA_CPU_NAME": "generic", "NUMBA_CACHE_DIR": str(tmp_path / "numba-cache"),
-    })
-    assert here["numpy_dispatch"] == extra and restricted["numpy_dispatch"] == []     # the switch took effect
+    restricted, restricted_files = played(
+        tmp_path / "baseline",
+        {
+            "NPY_DISABLE_CPU_FEATURES": " ".join(extra),
+            "NUMBA_CPU_NAME": "generic",
+            "NUMBA_CACHE_DIR": str(tmp_path / "numba-cache"),
+        },
+    )
+    assert here["numpy_dispatch"] == extra and restricted["numpy_dispatch"] == []  # the switch took effect
     assert restricted["numba_cpu"] == "generic"
     assert len(files) == 2 * len(STANDARD) + 2 and files.keys() == restricted_files.keys()
     for name in files:

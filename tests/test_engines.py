@@ -4,7 +4,8 @@ every round's record, on every shipped scenario and on random mixes of strategie
 import numpy as np
 import pytest
 
-from dipsim.sim import draws, scenario as sc
+from dipsim.sim import draws
+from dipsim.sim import scenario as sc
 from dipsim.sim.preferences import Tables
 from dipsim.sim.run import simulate
 
@@ -65,7 +66,7 @@ def test_batch_equals_mesa_on_random_strategies_and_rules(baseline_raw):
 def test_batch_results_do_not_depend_on_the_company_a_run_keeps(baseline):
     seeds = draws.run_seeds(3, 0, np.arange(400))
     whole, _ = simulate(baseline, seeds, rounds=False)
-    parts = [simulate(baseline, seeds[i:i + 37], rounds=False)[0] for i in range(0, 400, 37)]
+    parts = [simulate(baseline, seeds[i : i + 37], rounds=False)[0] for i in range(0, 400, 37)]
     reversed_, _ = simulate(baseline, seeds[::-1], rounds=False)
     assert np.array_equal(whole.reason, np.concatenate([p.reason for p in parts]))
     assert np.array_equal(whole.reason, reversed_.reason[::-1])
@@ -89,4 +90,4 @@ def test_engines_agree_when_talks_go_on_after_failed_ratifications(baseline_raw)
     seeds = draws.run_seeds(8, np.arange(tables.runs), 0)
     mesa, batch = simulate(tables, seeds, engine="mesa"), simulate(tables, seeds, engine="batch")
     assert_same(mesa, batch)
-    assert (batch[0].attempts >= 2).sum() > 50     # many runs did go on after a rejection
+    assert (batch[0].attempts >= 2).sum() > 50  # many runs did go on after a rejection

@@ -42,9 +42,19 @@ def test_ten_rounds_pinned(table):
     to the model's rules shows here. The median is a position: whole steps of the grid
     (a millionth of the 4-to-10 range) above 4."""
     assert len(table) == 11 and table["round"].tolist() == list(range(11))
-    means = [7.389955686853766, 7.461847917282127, 7.553027391432791, 7.5904160236336775, 7.603950082717873,
-             7.606823152141802, 7.388545961595273, 7.396237500738551, 7.464218333825701, 7.54631105169867,
-             7.590838035450517]
+    means = [
+        7.389955686853766,
+        7.461847917282127,
+        7.553027391432791,
+        7.5904160236336775,
+        7.603950082717873,
+        7.606823152141802,
+        7.388545961595273,
+        7.396237500738551,
+        7.464218333825701,
+        7.54631105169867,
+        7.590838035450517,
+    ]
     steps = [500000, 737870, 936647, 994043, 999944, 1000000, 1000000, 1000000, 702131, 888083, 981166]
     assert table["mean"].tolist() == means
     assert table["median"].tolist() == [4.0 + k * 6.0 / eu.GRID for k in steps]
@@ -53,8 +63,14 @@ def test_ten_rounds_pinned(table):
 
 def stakeholders(emissions):
     s = emissions.stakeholders.values()
-    return eu.Stakeholders(tuple(emissions.stakeholders), np.array([x.position for x in s]),
-                           np.array([x.capability for x in s]), np.array([x.salience for x in s]), 6.0, 4.0)
+    return eu.Stakeholders(
+        tuple(emissions.stakeholders),
+        np.array([x.position for x in s]),
+        np.array([x.capability for x in s]),
+        np.array([x.salience for x in s]),
+        6.0,
+        4.0,
+    )
 
 
 def test_probabilities(emissions):
@@ -73,7 +89,7 @@ def test_risk_exponents_stay_in_range(emissions):
     st = stakeholders(emissions)
     r = eu.risk_exponents(st, eu.probability(st))
     assert (r >= 0.5 - 1e-12).all() and (r <= 2.0 + 1e-12).all()
-    assert np.isclose(r.min(), 0.5) and np.isclose(r.max(), 2.0)   # the extremes take the bounds
+    assert np.isclose(r.min(), 0.5) and np.isclose(r.max(), 2.0)  # the extremes take the bounds
 
 
 def test_moves_follow_the_offer_rules(emissions):
@@ -110,7 +126,7 @@ def test_kuril_application(tmp_path):
     spec = sc.load(SCENARIOS / "expected_utility" / "kuril_territory.toml")
     t = run_expected_utility(spec)
     assert len(spec.stakeholders) >= 8
-    assert t.iloc[0]["forecast"] == 2.5            # 'two islands plus alpha' wins every pairwise vote at first
+    assert t.iloc[0]["forecast"] == 2.5  # 'two islands plus alpha' wins every pairwise vote at first
     assert ((t["forecast"] >= 2.0) & (t["forecast"] <= 2.5)).all()
 
 

@@ -25,8 +25,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dipsim.analysis.cli import app
-from dipsim.analysis.experiments import jobs
-from dipsim.analysis.experiments import sweep_spec
+from dipsim.analysis.experiments import jobs, sweep_spec
 from dipsim.analysis.experiments.frames import rounds_frame, runs_frame
 from dipsim.analysis.experiments.summary import RunStats
 from dipsim.analysis.experiments.sweep import run_sweep
@@ -51,8 +50,13 @@ def dipsim(*args) -> subprocess.CompletedProcess:
 def started(*args) -> Iterator[subprocess.Popen]:
     """dipsim in a process group of its own, so that a kill reaches its workers too;
     killed on leaving, if the test has not killed it already."""
-    proc = subprocess.Popen([DIPSIM, *map(str, args)], cwd=ROOT, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [DIPSIM, *map(str, args)],
+        cwd=ROOT,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         yield proc
     finally:
@@ -98,7 +102,7 @@ def in_memory_tables(scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
     seeds = draws.run_seeds(scenario.run.seed, 0, np.arange(n))
     outcomes, rounds = [], []
     for a in range(0, n, jobs.CHUNK):
-        o, r = simulate(tables, seeds[a:a + jobs.CHUNK], rounds=True)
+        o, r = simulate(tables, seeds[a : a + jobs.CHUNK], rounds=True)
         r["run"] = r["run"] + a
         outcomes.append(o)
         rounds.append(rounds_frame(scenario.name, r))
@@ -107,12 +111,12 @@ def in_memory_tables(scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 @pytest.mark.parametrize("name", ["baseline", "us_disengages"])
 def test_streamed_tables_and_summary_equal_the_in_memory_ones(tmp_path, monkeypatch, name):
-    monkeypatch.setattr(jobs, "RUNS_PER_GROUP", 3000)          # several row groups in each file
+    monkeypatch.setattr(jobs, "RUNS_PER_GROUP", 3000)  # several row groups in each file
     monkeypatch.setattr(jobs, "ROUNDS_PER_GROUP", 40_000)
     spec = jobs.with_run_settings(sc.load(SCENARIOS / f"{name}.toml"), 5000, 3)
     result = jobs.simulate_scenario(spec, tmp_path / "streamed")
     runs, rounds = in_memory_tables(spec)
-    runs.to_parquet(tmp_path / "runs.parquet", index=False)        # as the in-memory path wrote them
+    runs.to_parquet(tmp_path / "runs.parquet", index=False)  # as the in-memory path wrote them
     rounds.to_parquet(tmp_path / "rounds.parquet", index=False)
     for table in ("runs.parquet", "rounds.parquet"):
         streamed, whole = tmp_path / "streamed" / table, tmp_path / table
@@ -131,10 +135,12 @@ def test_streamed_tables_and_summary_equal_the_in_memory_ones(tmp_path, monkeypa
         assert s["runs"] == 5000 and s["treaties"] == runs["treaty"].sum()
         assert s["mean_end_round"] == runs["end_round"].mean()
         pd.testing.assert_series_equal(s["reasons"], runs["reason"].value_counts())
-        pd.testing.assert_series_equal(s["treaty_packages"],
-                                       runs.loc[runs["treaty"], "package_label"].value_counts().head(5))
-        pd.testing.assert_series_equal(s["agreed_packages"],
-                                       runs.loc[runs["agreed_package"] >= 0, "agreed_label"].value_counts().head(5))
+        pd.testing.assert_series_equal(
+            s["treaty_packages"], runs.loc[runs["treaty"], "package_label"].value_counts().head(5)
+        )
+        pd.testing.assert_series_equal(
+            s["agreed_packages"], runs.loc[runs["agreed_package"] >= 0, "agreed_label"].value_counts().head(5)
+        )
         for actor, (mean, low, high) in s["utilities"].items():
             values = runs[f"utility_{actor}"]
             half = 1.959963984540054 * values.std(ddof=1) / np.sqrt(len(values))
@@ -150,8 +156,11 @@ def test_round_bands_are_close_to_the_exact_quantiles(tmp_path):
     (values piled on one number, such as a public accepting with 1.0)."""
     spec = jobs.with_run_settings(sc.load(SCENARIOS / "us_disengages.toml"), 20_000, 5)
     result = jobs.simulate_scenario(spec, tmp_path / "r")
-    columns = [c for c in pq.read_schema(tmp_path / "r" / "rounds.parquet").names
-               if "_utility_" in c or "_accepts_" in c or c in ("usa_pressure", "usa_rhetoric")]
+    columns = [
+        c
+        for c in pq.read_schema(tmp_path / "r" / "rounds.parquet").names
+        if "_utility_" in c or "_accepts_" in c or c in ("usa_pressure", "usa_rhetoric")
+    ]
     assert len(columns) == 12
     bands = result.round_quantiles(columns)
     rounds = pd.read_parquet(tmp_path / "r" / "rounds.parquet", columns=["round", *columns])
@@ -183,7 +192,9 @@ def small_disk(tmp_path):
     disk = tmp_path / "disk"
     disk.mkdir()
     try:
-        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)], capture_output=True, text=True)
+        r = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)], capture_output=True, text=True
+        )
     except FileNotFoundError:
         pytest.skip("no mount command here; the injected-error tests cover a full disk")
     if r.returncode:
@@ -196,7 +207,7 @@ def small_disk(tmp_path):
     subprocess.run(["umount", "-l", str(disk)], check=True)
 
 
-BIGGER = SMALL.replace("samples = 260", "samples = 3000").replace("chunk = 300", "chunk = 700")   # 21,000 runs, 30 parts
+BIGGER = SMALL.replace("samples = 260", "samples = 3000").replace("chunk = 300", "chunk = 700")  # 21,000 runs, 30 parts
 
 
 def whole_parts(out: Path) -> list[Path]:
@@ -225,9 +236,13 @@ def test_a_sweep_that_fills_a_real_disk_stops_cleanly_and_resumes(tmp_path, smal
 def test_a_run_that_fills_a_real_disk_leaves_nothing_and_reruns(tmp_path, small_disk):
     disk, grow = small_disk
     out = disk / "base"
-    one_clear_message(dipsim("run", "baseline", "--runs", 20_000, "--out", out), out, "no space left on the device",
-                      "run the command again")
-    assert list(disk.iterdir()) == []               # no partial folder, no lock file
+    one_clear_message(
+        dipsim("run", "baseline", "--runs", 20_000, "--out", out),
+        out,
+        "no space left on the device",
+        "run the command again",
+    )
+    assert list(disk.iterdir()) == []  # no partial folder, no lock file
     grow()
     r = dipsim("run", "baseline", "--runs", 20_000, "--out", out)
     assert r.returncode == 0, r.stderr
@@ -239,11 +254,11 @@ def test_a_sweep_that_fills_the_disk_injected_stops_cleanly_and_resumes(tmp_path
     out = tmp_path / "sweep"
     real, calls = pq.write_table, [0]
 
-    def write(table, where, **kwargs):                  # four parts fit, then the disk is full
+    def write(table, where, **kwargs):  # four parts fit, then the disk is full
         calls[0] += 1
         if calls[0] <= 4:
             return real(table, where, **kwargs)
-        Path(where).write_bytes(b"PAR1 and no more")      # what a full disk leaves of a part
+        Path(where).write_bytes(b"PAR1 and no more")  # what a full disk leaves of a part
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(pq, "write_table", write)
@@ -261,7 +276,7 @@ def test_a_run_that_fills_the_disk_injected_leaves_nothing_and_reruns(tmp_path, 
     out = tmp_path / "base"
     real, calls = pq.ParquetWriter.write_table, [0]
 
-    def write(writer, table, **kwargs):                 # one row group fits, then the disk is full
+    def write(writer, table, **kwargs):  # one row group fits, then the disk is full
         calls[0] += 1
         if calls[0] > 1:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
@@ -283,14 +298,20 @@ def test_a_run_that_fills_the_disk_injected_leaves_nothing_and_reruns(tmp_path, 
 def test_a_killed_run_leaves_nothing_that_looks_complete_and_the_next_run_cleans_up(tmp_path):
     out = tmp_path / "base"
     with started("run", "baseline", "--runs", 2_000_000, "--out", out) as proc:
-        partial = wait_for(lambda: [p for p in tmp_path.glob(".base.partial-*")
-                                    if (p / "rounds.parquet").is_file() and (p / "rounds.parquet").stat().st_size > 0],
-                           "rounds written", proc)[0]
+        partial = wait_for(
+            lambda: [
+                p
+                for p in tmp_path.glob(".base.partial-*")
+                if (p / "rounds.parquet").is_file() and (p / "rounds.parquet").stat().st_size > 0
+            ],
+            "rounds written",
+            proc,
+        )[0]
         kill(proc)
     assert not out.exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".base.lock", partial.name]    # hidden, and named so
-    for table in partial.glob("*.parquet"):                 # no footer: no reader takes it for a table
-        with pytest.raises(Exception, match="magic bytes|Parquet"):
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".base.lock", partial.name]  # hidden, and named so
+    for table in partial.glob("*.parquet"):  # no footer: no reader takes it for a table
+        with pytest.raises(Exception, match=r"magic bytes|Parquet"):
             pq.read_metadata(table)
     r = dipsim("run", "baseline", "--runs", 100, "--out", out)
     assert r.returncode == 0, r.stderr
@@ -302,9 +323,10 @@ def test_two_runs_on_one_folder_the_second_refuses_until_the_first_is_killed(tmp
     lock = tmp_path / ".base.lock"
     with started("run", "baseline", "--runs", 2_000_000, "--out", out) as first:
         wait_for(lambda: lock.is_file() and f"pid {first.pid}:" in lock.read_text(), "the first run's lock", first)
-        kill(first, signal.SIGSTOP)                             # hold it there, lock and all
-        one_clear_message(dipsim("run", "baseline", "--runs", 100, "--out", out), out, f"pid {first.pid}",
-                          "another dipsim process")
+        kill(first, signal.SIGSTOP)  # hold it there, lock and all
+        one_clear_message(
+            dipsim("run", "baseline", "--runs", 100, "--out", out), out, f"pid {first.pid}", "another dipsim process"
+        )
         one_clear_message(dipsim("sweep", write_sweep(tmp_path, SMALL), "--out", out), out, f"pid {first.pid}")
         kill(first)
     assert not out.exists()
@@ -313,8 +335,12 @@ def test_two_runs_on_one_folder_the_second_refuses_until_the_first_is_killed(tmp
 
 
 def test_two_sweeps_on_one_folder_the_second_refuses_and_resume_finishes_after_a_kill(tmp_path):
-    f = write_sweep(tmp_path, SMALL.replace("samples = 260", "samples = 3000").replace("replications = 7", "replications = 200")
-                    .replace("chunk = 300", "chunk = 20000"))            # 600,000 runs, 30 parts
+    f = write_sweep(
+        tmp_path,
+        SMALL.replace("samples = 260", "samples = 3000")
+        .replace("replications = 7", "replications = 200")
+        .replace("chunk = 300", "chunk = 20000"),
+    )  # 600,000 runs, 30 parts
     out = tmp_path / "sweep"
     with started("sweep", f, "--out", out, "--workers", 2, "--pool", "processes") as first:
         wait_for(lambda: len(list((out / "runs").glob("part-*.parquet"))) >= 2, "two parts", first)

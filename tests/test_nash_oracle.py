@@ -31,7 +31,7 @@ def oracle_scenarios(raw, n, seed):
         data = random_preferences(raw, rng)
         data["outside"]["usa"]["active"] = False
         data["negotiation"]["ratification"] = False
-        data["negotiation"]["deadline"] = 600        # more than enough for every concession
+        data["negotiation"]["deadline"] = 600  # more than enough for every concession
         out.append(make(data))
     return out
 
@@ -54,7 +54,7 @@ def test_zeuthen_reaches_the_nash_product_maximum_batch(baseline_raw):
     tables = Tables.from_scenarios(scenarios)
     outcomes, _ = simulate(tables, np.arange(tables.runs), engine="batch", rounds=False)
     agreed = check_nash(tables, outcomes)
-    assert agreed > 1000          # most random tables have a package both prefer to no agreement
+    assert agreed > 1000  # most random tables have a package both prefer to no agreement
 
 
 def test_zeuthen_reaches_the_nash_product_maximum_mesa(baseline_raw):

@@ -40,7 +40,9 @@ assert plt.get_fignums() == [], "a figure left in pyplot, where a notebook would
 
 
 def test_the_same_figure_gives_the_same_svg(tmp_path):
-    runs = RunStats([]).add(pd.DataFrame({"reason": ["treaty", "walked away", "walked away", "deadline"], "end_round": 3}))
+    runs = RunStats([]).add(
+        pd.DataFrame({"reason": ["treaty", "walked away", "walked away", "deadline"], "end_round": 3})
+    )
     a = plots.reasons_plot(runs, "same", tmp_path / "a.png").with_suffix(".svg")
     b = plots.reasons_plot(runs, "same", tmp_path / "b.png").with_suffix(".svg")
     assert a.read_bytes() == b.read_bytes()

@@ -25,8 +25,9 @@ def test_package_utility_is_treaty_plus_weighted_values(baseline, baseline_table
     """Russia's utility of the 1956 formula with high cooperation, sanctions kept, no guarantee,
     computed by hand from the baseline file: 0.05 + 0.55*0.651 + 0.15*0 + 0.20*1 + 0.10*0."""
     space = baseline_tables.space
-    k = space.package_of({"territory": "Habomai+Shikotan", "sanctions": "kept", "economy": "high",
-                          "security": "no guarantee"})
+    k = space.package_of(
+        {"territory": "Habomai+Shikotan", "sanctions": "kept", "economy": "high", "security": "no guarantee"}
+    )
     assert np.isclose(baseline_tables.parties[0].utility[0, k], 0.05 + 0.55 * 0.651 + 0.20 * 1.0)
     # Japan: 0.10 + 0.55*0.285 + 0.10*0 + 0.20*1 + 0.15*1
     assert np.isclose(baseline_tables.parties[1].utility[0, k], 0.10 + 0.55 * 0.285 + 0.20 + 0.15)
@@ -39,16 +40,18 @@ def test_additive_utility_matches_direct_sum_and_is_row_independent(data):
     space = OutcomeSpace.from_issues({f"i{j}": [f"o{k}" for k in range(n)] for j, n in enumerate(sizes)})
     runs = data.draw(st.integers(1, 6))
     floats = st.floats(-1, 1, allow_nan=False)
-    tables = [np.array(data.draw(st.lists(st.lists(floats, min_size=n, max_size=n), min_size=runs, max_size=runs)))
-              for n in sizes]
+    tables = [
+        np.array(data.draw(st.lists(st.lists(floats, min_size=n, max_size=n), min_size=runs, max_size=runs)))
+        for n in sizes
+    ]
     const = np.array(data.draw(st.lists(floats, min_size=runs, max_size=runs)))
     terms = np.concatenate([const[:, None], *tables], axis=1)
     values = space.expand(terms)
     for r in range(runs):
-        alone = space.expand(terms[r:r + 1])
-        assert np.array_equal(alone[0], values[r])       # bit for bit, whatever the batch
+        alone = space.expand(terms[r : r + 1])
+        assert np.array_equal(alone[0], values[r])  # bit for bit, whatever the batch
         # the value of one package, added up the same way
-        assert np.array_equal(space.value_at(terms[r:r + 1], np.arange(space.size)), values[r])
+        assert np.array_equal(space.value_at(terms[r : r + 1], np.arange(space.size)), values[r])
         for p in range(space.size):
             direct = const[r] + sum(tables[i][r, space.choice[p, i]] for i in range(len(sizes)))
             assert np.isclose(values[r, p], direct)
@@ -78,10 +81,12 @@ def test_pressure_shifts_only_through_the_shift_table(baseline_tables):
     shifted = pressured_utility(u, t.outside.shift, np.array([0.7]))
     assert np.allclose(shifted - u, 0.7 * t.outside.shift)
     space = t.space
-    kept = space.package_of({"territory": "+Kunashir", "sanctions": "kept", "economy": "none", "security": "no guarantee"})
-    assert shifted[0, kept] == u[0, kept]                 # nothing to shift: three islands, sanctions kept, no guarantee
+    kept = space.package_of(
+        {"territory": "+Kunashir", "sanctions": "kept", "economy": "none", "security": "no guarantee"}
+    )
+    assert shifted[0, kept] == u[0, kept]  # nothing to shift: three islands, sanctions kept, no guarantee
     none = space.package_of({"territory": "none", "sanctions": "kept", "economy": "none", "security": "no guarantee"})
-    assert shifted[0, none] < u[0, none]                  # A L19: pressure makes settling for no island worse
+    assert shifted[0, none] < u[0, none]  # A L19: pressure makes settling for no island worse
 
 
 def test_rhetoric_lowers_opinion_of_transfers_in_russia(baseline_tables):

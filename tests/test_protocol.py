@@ -42,19 +42,21 @@ def test_usa_rule(baseline_tables):
         return SimpleNamespace(alarm=alarm, pressure=pressure, rhetoric=rhetoric, effective=felt)
 
     none = move(-1, -1)
-    assert none.alarm == 0 and none.pressure == 0                # nothing on the table, nothing to fear
+    assert none.alarm == 0 and none.pressure == 0  # nothing on the table, nothing to fear
     space = t.space
-    deal = space.package_of({"territory": "Habomai+Shikotan", "sanctions": "lifted", "economy": "high",
-                             "security": "no guarantee"})
+    deal = space.package_of(
+        {"territory": "Habomai+Shikotan", "sanctions": "lifted", "economy": "high", "security": "no guarantee"}
+    )
     for p in t.parties:
-        assert p.utility[0, deal] > p.reservation[0]             # both prefer it to no agreement: within reach
+        assert p.utility[0, deal] > p.reservation[0]  # both prefer it to no agreement: within reach
     near = move(-1, deal)
     threat = 0.95 - t.outside.utility[0, deal]
     assert np.isclose(near.alarm, min(1.0, 5.0 * (threat - 0.02)))
-    assert np.isclose(near.effective, near.pressure * (1 - 0.3))   # Japan's autonomy 0.3
+    assert np.isclose(near.effective, near.pressure * (1 - 0.3))  # Japan's autonomy 0.3
     # an offer the other side would refuse (all four islands) costs the USA nothing to ignore
-    claim = space.package_of({"territory": "all four", "sanctions": "kept", "economy": "none",
-                              "security": "no guarantee"})
+    claim = space.package_of(
+        {"territory": "all four", "sanctions": "kept", "economy": "none", "security": "no guarantee"}
+    )
     assert t.parties[0].utility[0, claim] <= t.parties[0].reservation[0]
     assert move(-1, claim).alarm == 0
     # it watches both standing offers: a deal within reach on either side alarms it
@@ -75,31 +77,35 @@ def test_no_acceptable_package_ends_in_round_one(baseline_raw):
 
 
 def test_deadline_reached_between_hardliners(baseline_raw):
-    s = with_changes(baseline_raw,
-                     parties__russia__strategy={"kind": "hardliner", "source": "t"},
-                     parties__japan__strategy={"kind": "hardliner", "source": "t"},
-                     negotiation__deadline=9)
+    s = with_changes(
+        baseline_raw,
+        parties__russia__strategy={"kind": "hardliner", "source": "t"},
+        parties__japan__strategy={"kind": "hardliner", "source": "t"},
+        negotiation__deadline=9,
+    )
     o, r = simulate(s, np.arange(4))
     assert (o.reason == protocol.DEADLINE).all() and (o.end_round == 9).all()
     assert (r["round"].reshape(4, 9) == np.arange(1, 10)).all()
 
 
 def test_patience_runs_out(baseline_raw):
-    s = with_changes(baseline_raw,
-                     parties__russia__strategy={"kind": "hardliner", "source": "t"},
-                     parties__japan__strategy={"kind": "hardliner", "patience": 3, "source": "t"})
+    s = with_changes(
+        baseline_raw,
+        parties__russia__strategy={"kind": "hardliner", "source": "t"},
+        parties__japan__strategy={"kind": "hardliner", "patience": 3, "source": "t"},
+    )
     o, _ = simulate(s, np.arange(3))
-    assert (o.reason == protocol.WALKED_AWAY + 1).all()       # Japan walks away
+    assert (o.reason == protocol.WALKED_AWAY + 1).all()  # Japan walks away
     # Russia's first offer (round 2) is the best Japan has seen; the same offer in rounds
     # 4, 6 and 8 brings no improvement, three times: Japan leaves on its next turn, round 9
     assert (o.end_round == 9).all()
 
 
 def test_ratification_decides_the_treaty(baseline_raw):
-    s = with_changes(baseline_raw, outside__usa__active=False)     # no pressure: every run reaches a vote
+    s = with_changes(baseline_raw, outside__usa__active=False)  # no pressure: every run reaches a vote
     o, _ = simulate(s, np.arange(2000), rounds=False)
     v = o.votes
-    assert np.array_equal(o.attempts, np.ones(2000))          # every baseline run reaches a vote
+    assert np.array_equal(o.attempts, np.ones(2000))  # every baseline run reaches a vote
     # a treaty exactly where both publics passed it
     both = v["passed"].all(axis=1)
     assert np.array_equal(o.treaty[v["run"]], both)
@@ -112,23 +118,31 @@ def test_ratification_decides_the_treaty(baseline_raw):
 
 
 def test_talks_go_on_after_a_failed_ratification_without_that_package(baseline_raw):
-    s = with_changes(baseline_raw, negotiation__after_failed_ratification="continue",
-                     negotiation__deadline=60, outside__usa__active=False,
-                     parties__russia__strategy={"kind": "zeuthen", "source": "t"},
-                     parties__japan__strategy={"kind": "zeuthen", "source": "t"})
+    s = with_changes(
+        baseline_raw,
+        negotiation__after_failed_ratification="continue",
+        negotiation__deadline=60,
+        outside__usa__active=False,
+        parties__russia__strategy={"kind": "zeuthen", "source": "t"},
+        parties__japan__strategy={"kind": "zeuthen", "source": "t"},
+    )
     o, _ = simulate(s, np.arange(300), rounds=False)
     v = o.votes
     many = np.flatnonzero(o.attempts >= 2)
     assert many.size > 0
     for run in many[:20]:
         packages = v["package"][v["run"] == run]
-        assert len(set(packages.tolist())) == len(packages)      # a rejected package is never put again
+        assert len(set(packages.tolist())) == len(packages)  # a rejected package is never put again
 
 
 def test_ratification_off_makes_every_agreement_a_treaty(baseline_raw):
-    s = with_changes(baseline_raw, negotiation__ratification=False, outside__usa__active=False,
-                     parties__russia__strategy={"kind": "zeuthen", "source": "t"},
-                     parties__japan__strategy={"kind": "zeuthen", "source": "t"})
+    s = with_changes(
+        baseline_raw,
+        negotiation__ratification=False,
+        outside__usa__active=False,
+        parties__russia__strategy={"kind": "zeuthen", "source": "t"},
+        parties__japan__strategy={"kind": "zeuthen", "source": "t"},
+    )
     o, _ = simulate(s, np.arange(50), rounds=False)
     assert o.treaty.all()
     assert (o.votes["probability"] == 1).all() and o.votes["passed"].all()
@@ -141,7 +155,7 @@ def test_mesa_model_records_each_round(baseline):
     assert list(data["round"]) == list(range(1, m.steps + 1))
     assert set(data["mover"]) == {"russia", "japan"}
     assert data["action"].iloc[-1] in ("accept", "walk away") or m.steps == 27
-    assert len(m.agents) == 5         # two governments, two publics, the USA
+    assert len(m.agents) == 5  # two governments, two publics, the USA
     assert {type(a).__name__ for a in m.agents} == {"Government", "Public", "OutsidePower"}
     assert Tables.from_scenarios([baseline]).runs == 1
 

@@ -20,11 +20,11 @@ def played(scenario, folder):
 
 def test_same_seed_identical_parquet_other_seeds_differ(tmp_path, baseline):
     a, _ = played(with_run_settings(baseline, 300, 11), tmp_path / "a")
-    np.random.seed(123)                      # global random state must not matter
+    np.random.seed(123)  # global random state must not matter
     random.seed(5)
     np.random.random(1000)
     b, (runs_b, rounds_b) = played(with_run_settings(baseline, 300, 11), tmp_path / "b")
-    c, (runs_c, rounds_c) = played(with_run_settings(baseline, 300, 12), tmp_path / "c")
+    _c, (runs_c, rounds_c) = played(with_run_settings(baseline, 300, 12), tmp_path / "c")
     assert a == b
     assert not runs_b["seed"].equals(runs_c["seed"])
     assert not rounds_b["public_russia_mood"].equals(rounds_c["public_russia_mood"])
@@ -38,8 +38,9 @@ def test_interleaved_models_do_not_disturb_each_other(baseline):
         for m in (m2, m1):
             if m.running:
                 m.step()
-    pd.testing.assert_frame_equal(alone.datacollector.get_model_vars_dataframe(),
-                                  m1.datacollector.get_model_vars_dataframe())
+    pd.testing.assert_frame_equal(
+        alone.datacollector.get_model_vars_dataframe(), m1.datacollector.get_model_vars_dataframe()
+    )
 
 
 def test_run_seeds_are_a_pure_function_of_root_point_and_replicate():

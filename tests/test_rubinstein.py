@@ -41,7 +41,7 @@ def split_scenario(baseline_raw, n: int, d1: float, d2: float):
 
 def first_share(baseline_raw, n, d1, d2):
     o, _ = simulate(split_scenario(baseline_raw, n, d1, d2), np.array([1]), rounds=False)
-    assert o.treaty[0] and o.end_round[0] == 2          # offered in round 1, accepted in round 2
+    assert o.treaty[0] and o.end_round[0] == 2  # offered in round 1, accepted in round 2
     return o.agreed[0] / n
 
 

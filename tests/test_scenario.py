@@ -33,18 +33,23 @@ def test_every_belief_in_the_baseline_names_a_source(baseline):
                 assert node.get("source", "").strip(), path
             for k, v in node.items():
                 walk(v, f"{path}.{k}")
+
     data = baseline.resolved()
     walk(data, "")
-    for pid, p in data["parties"].items():
-        for issue, entry in p["utility"]["issues"].items():
+    for p in data["parties"].values():
+        for entry in p["utility"]["issues"].values():
             assert entry["source"].strip()
 
 
 def test_base_inheritance_merges_and_later_wins(tmp_path, baseline):
-    child = write(tmp_path / "child.toml", {
-        "base": str(SCENARIOS / "baseline.toml"), "name": "child",
-        "parties": {"russia": {"strategy": {"kind": "zeuthen", "source": "test"}}},
-    })
+    child = write(
+        tmp_path / "child.toml",
+        {
+            "base": str(SCENARIOS / "baseline.toml"),
+            "name": "child",
+            "parties": {"russia": {"strategy": {"kind": "zeuthen", "source": "test"}}},
+        },
+    )
     s = sc.load(child)
     assert s.name == "child" and s.parties["russia"].strategy.kind == "zeuthen"
     assert s.parties["japan"] == baseline.parties["japan"]
@@ -55,8 +60,10 @@ def test_override_sets_a_belief_and_notes_it(baseline):
     s = sc.load(SCENARIOS / "baseline.toml", ["parties.russia.utility.treaty=0.2"])
     assert s.parties["russia"].utility.treaty.value == 0.2
     assert "set on the command line: was 0.05" in s.parties["russia"].utility.treaty.source
-    s = sc.load(SCENARIOS / "baseline.toml", ["parties.japan.utility.issues.territory.values.1=0.2",
-                                              "negotiation.opener=russia"])
+    s = sc.load(
+        SCENARIOS / "baseline.toml",
+        ["parties.japan.utility.issues.territory.values.1=0.2", "negotiation.opener=russia"],
+    )
     assert s.parties["japan"].utility.issues["territory"].values[1] == 0.2
     assert s.negotiation.opener == "russia"
 
@@ -70,14 +77,48 @@ def problem(path, overrides=None) -> ScenarioError:
 def test_errors_name_file_key_found_and_allowed(tmp_path):
     base = str(SCENARIOS / "baseline.toml")
     cases = [
-        ({"parties": {"russia": {"utility": {"treaty": {"value": 3.0}}}}}, "parties.russia.utility.treaty.value", "less than or equal to 1"),
+        (
+            {"parties": {"russia": {"utility": {"treaty": {"value": 3.0}}}}},
+            "parties.russia.utility.treaty.value",
+            "less than or equal to 1",
+        ),
         ({"run": {"sed": 4}}, "run.sed", "unknown key 'sed'; allowed here: seed, runs"),
         ({"negotiation": {"deadline": "soon"}}, "negotiation.deadline", "found 'soon'"),
-        ({"negotiation": {"opener": "usa", "deadline": 9, "source": "t"}}, "negotiation.opener", "allowed: russia, japan"),
-        ({"parties": {"japan": {"utility": {"issues": {"economy": {"weight": 0.5, "values": [0, .4, .7, 1], "source": "t"}}}}}}, "parties.japan.utility.issues.*.weight", "sum to 1"),
-        ({"parties": {"japan": {"utility": {"issues": {"economy": {"weight": 0.2, "values": [0, 1], "source": "t"}}}}}}, "parties.japan.utility.issues.economy.values", "exactly 4"),
-        ({"parties": {"japan": {"anticipation": {"value": 0.7}}}}, "parties.japan.anticipation.source", "required key is missing"),
-        ({"parties": {"japan": {"strategy": {"kind": "tit_for_tat"}}}}, "parties.japan.strategy.kind", "allowed: 'time_dependent', 'zeuthen', 'hardliner' or 'rubinstein'"),
+        (
+            {"negotiation": {"opener": "usa", "deadline": 9, "source": "t"}},
+            "negotiation.opener",
+            "allowed: russia, japan",
+        ),
+        (
+            {
+                "parties": {
+                    "japan": {
+                        "utility": {"issues": {"economy": {"weight": 0.5, "values": [0, 0.4, 0.7, 1], "source": "t"}}}
+                    }
+                }
+            },
+            "parties.japan.utility.issues.*.weight",
+            "sum to 1",
+        ),
+        (
+            {
+                "parties": {
+                    "japan": {"utility": {"issues": {"economy": {"weight": 0.2, "values": [0, 1], "source": "t"}}}}
+                }
+            },
+            "parties.japan.utility.issues.economy.values",
+            "exactly 4",
+        ),
+        (
+            {"parties": {"japan": {"anticipation": {"value": 0.7}}}},
+            "parties.japan.anticipation.source",
+            "required key is missing",
+        ),
+        (
+            {"parties": {"japan": {"strategy": {"kind": "tit_for_tat"}}}},
+            "parties.japan.strategy.kind",
+            "allowed: 'time_dependent', 'zeuthen', 'hardliner' or 'rubinstein'",
+        ),
         ({"outside": {"usa": {"acts_on": "china"}}}, "outside.usa.acts_on", "allowed: russia, japan"),
     ]
     for change, key, allowed in cases:
@@ -89,8 +130,10 @@ def test_errors_name_file_key_found_and_allowed(tmp_path):
 
 
 def test_error_in_a_base_file_names_the_base(tmp_path):
-    parent = write(tmp_path / "parent.toml", {"base": str(SCENARIOS / "baseline.toml"),
-                                             "negotiation": {"deadline": 0, "opener": "japan", "source": "t"}})
+    parent = write(
+        tmp_path / "parent.toml",
+        {"base": str(SCENARIOS / "baseline.toml"), "negotiation": {"deadline": 0, "opener": "japan", "source": "t"}},
+    )
     child = write(tmp_path / "child.toml", {"base": "parent.toml", "name": "child"})
     e = problem(child)
     assert e.file == str(parent) and e.key == "negotiation.deadline"
@@ -128,8 +171,15 @@ def test_not_toml(tmp_path):
 
 # --------------------------------------------------------------------------- property-based
 
-leaf = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=True),
-                 st.text(max_size=8), st.lists(st.floats(-3, 3), max_size=6), st.dictionaries(st.text(max_size=5), st.integers(), max_size=2))
+leaf = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=True),
+    st.text(max_size=8),
+    st.lists(st.floats(-3, 3), max_size=6),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+)
 
 
 def paths_of(node, prefix=()):
@@ -138,7 +188,7 @@ def paths_of(node, prefix=()):
             yield (*prefix, k)
             yield from paths_of(v, (*prefix, k))
     elif isinstance(node, list):
-        for i, v in enumerate(node):
+        for i in range(len(node)):
             yield (*prefix, i)
 
 
@@ -169,7 +219,7 @@ def test_any_mutation_gives_a_valid_scenario_or_a_clear_error(data, baseline_raw
         return
     from dipsim.sim.preferences import Tables
 
-    Tables.from_scenarios([s])   # whatever validates can be simulated
+    Tables.from_scenarios([s])  # whatever validates can be simulated
 
 
 @settings(max_examples=150, deadline=None)

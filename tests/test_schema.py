@@ -27,8 +27,12 @@ from dipsim.sim.schema import DRAFT, shipped_schemas, toml_schema
 from .conftest import ROOT, SCENARIOS
 
 runner = CliRunner()
-KIND = {"": "scenario.schema.json", "history": "scenario.schema.json",
-        "expected_utility": "expected_utility.schema.json", "sweeps": "sweep.schema.json"}
+KIND = {
+    "": "scenario.schema.json",
+    "history": "scenario.schema.json",
+    "expected_utility": "expected_utility.schema.json",
+    "sweeps": "sweep.schema.json",
+}
 
 
 @pytest.fixture(scope="module")
@@ -70,10 +74,18 @@ def test_the_schemas_are_draft_07_written_out_and_without_null(documents):
         jsonschema.Draft7Validator.check_schema(schema)
         assert schema["$schema"] == DRAFT == "http://json-schema.org/draft-07/schema#"
         text = text_of(schema)
-        for keyword in ("$ref", "$defs", "definitions", "prefixItems", "unevaluatedProperties",
-                        "dependentRequired", "$anchor", "$dynamicRef"):
-            assert f'"{keyword}"' not in text, (name, keyword)       # nothing draft-07 readers lack
-        assert "null" not in text, name                               # TOML has no null
+        for keyword in (
+            "$ref",
+            "$defs",
+            "definitions",
+            "prefixItems",
+            "unevaluatedProperties",
+            "dependentRequired",
+            "$anchor",
+            "$dynamicRef",
+        ):
+            assert f'"{keyword}"' not in text, (name, keyword)  # nothing draft-07 readers lack
+        assert "null" not in text, name  # TOML has no null
 
 
 class _Inner(BaseModel):
@@ -91,17 +103,21 @@ class _Outer(BaseModel):
 
 
 class _Loop(BaseModel):
-    child: "_Loop | None" = None
+    child: _Loop | None = None
 
 
 def test_the_conversion_writes_references_out_and_keeps_the_field_descriptions():
     raw = _Outer.model_json_schema()
-    assert "$defs" in raw and raw["properties"]["inner"]["$ref"] == "#/$defs/_Inner"     # pydantic's form
+    assert "$defs" in raw and raw["properties"]["inner"]["$ref"] == "#/$defs/_Inner"  # pydantic's form
     schema = toml_schema(_Outer, "outer")
     inner = schema["properties"]["inner"]
-    assert inner == {"description": "What the field says.", "type": "object",
-                     "properties": {"x": {"description": "A share.", "type": "number", "minimum": 0, "maximum": 1}},
-                     "required": ["x"], "additionalProperties": False}
+    assert inner == {
+        "description": "What the field says.",
+        "type": "object",
+        "properties": {"x": {"description": "A share.", "type": "number", "minimum": 0, "maximum": 1}},
+        "required": ["x"],
+        "additionalProperties": False,
+    }
     assert schema["properties"]["maybe"] == {**inner, "description": "An optional table."}
     assert schema["properties"]["many"]["additionalProperties"]["properties"] == inner["properties"]
     assert errors(schema, {"inner": {"x": 0.5}, "maybe": {"x": 2}}) == ["2 is greater than the maximum of 1"]
@@ -154,8 +170,12 @@ def test_a_malformed_scenario_is_rejected_by_schema_and_loader(documents, baseli
 def test_malformed_expected_utility_and_sweep_files_are_rejected(documents):
     eu = read(SCENARIOS / "expected_utility" / "eu_car_emissions.toml")
     sweep = read(SCENARIOS / "sweeps" / "pressure_vs_opposition.toml")
-    for key, value in [("protocol", "bargaining"), ("settings.rounds", 0), ("stakeholders.germany.salience", 2),
-                       ("dimension.scale", 1)]:
+    for key, value in [
+        ("protocol", "bargaining"),
+        ("settings.rounds", 0),
+        ("stakeholders.germany.salience", 2),
+        ("dimension.scale", 1),
+    ]:
         bad = _set(eu, key, value)
         assert errors(documents["expected_utility.schema.json"], bad), key
         with pytest.raises(ScenarioError):
@@ -165,7 +185,7 @@ def test_malformed_expected_utility_and_sweep_files_are_rejected(documents):
         assert errors(documents["sweep.schema.json"], bad), key
         with pytest.raises(ValueError):
             sweep_spec.SweepSpec.model_validate(bad)
-    assert errors(documents["scenario.schema.json"], eu)            # each kind of file has its own schema
+    assert errors(documents["scenario.schema.json"], eu)  # each kind of file has its own schema
     assert errors(documents["expected_utility.schema.json"], read(SCENARIOS / "baseline.toml"))
 
 
@@ -215,10 +235,10 @@ def test_dipsim_schema_writes_the_schemas(tmp_path, documents):
     assert r.exit_code == 0, r.output
     for name in documents:
         assert (out / name).read_text(encoding="utf-8") == (shipped_schemas() / name).read_text(encoding="utf-8")
-    assert sorted(p.name for p in out.iterdir()) == sorted(documents)         # no temporary file left
+    assert sorted(p.name for p in out.iterdir()) == sorted(documents)  # no temporary file left
     made = (tmp_path / "made_by_open").open("w")
     made.close()
-    for name in documents:                                                     # readable as any new file is
+    for name in documents:  # readable as any new file is
         assert (out / name).stat().st_mode & 0o777 == (tmp_path / "made_by_open").stat().st_mode & 0o777
 
 
@@ -255,7 +275,7 @@ def test_dipsim_schema_rewrites_the_readme_tables(tmp_path):
     r = invoke("--out", tmp_path / "schema", "--readme", readme)
     assert r.exit_code == 0, r.output
     assert readme.read_text(encoding="utf-8") == real and str(readme) in r.output
-    assert readme.stat().st_mode & 0o777 == 0o640                             # its mode kept
+    assert readme.stat().st_mode & 0o777 == 0o640  # its mode kept
 
 
 def test_dipsim_schema_bad_readme_writes_nothing(tmp_path):

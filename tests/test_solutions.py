@@ -54,7 +54,7 @@ def test_pareto_frontier_of_a_finite_set():
     u1 = np.array([0.0, 1.0, 0.5, 0.4, 0.5, 1.0, 0.2])
     u2 = np.array([1.0, 0.0, 0.5, 0.4, 0.6, 0.0, 0.9])
     front = pareto_frontier(u1, u2)
-    assert front.tolist() == [0, 6, 4, 1]       # 2 and 3 are dominated by 4; 5 repeats 1
+    assert front.tolist() == [0, 6, 4, 1]  # 2 and 3 are dominated by 4; 5 repeats 1
     assert (np.diff(u1[front]) > 0).all() and (np.diff(u2[front]) < 0).all()
 
 

@@ -65,8 +65,12 @@ def test_sobol_design_is_salibs_matrix_in_any_slice():
     s = sweep_spec.load(SCENARIOS / "sweeps" / "sobol_preferences.toml")
     d = Design(s)
     for second in (False, True):
-        s2 = sweep_spec.Sweep(s.spec.model_copy(update={"design": s.spec.design.model_copy(update={"second_order": second})}),
-                              s.file, s.base, s.parameters)
+        s2 = sweep_spec.Sweep(
+            s.spec.model_copy(update={"design": s.spec.design.model_copy(update={"second_order": second})}),
+            s.file,
+            s.base,
+            s.parameters,
+        )
         d = Design(s2)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -83,7 +87,7 @@ def test_grid_and_random_designs(tmp_path):
     assert s.points == 30 and s.runs == 6000
     v = Design(s).values(np.arange(30))
     assert list(v["outside.usa.pressure.max.value"][:7]) == [0, 0, 0, 0, 0, 0, 0.25]
-    assert list(v["parties.russia.public.effects.territory.values"][:7]) == [0, .25, .5, .75, 1, 1.25, 0]
+    assert list(v["parties.russia.public.effects.territory.values"][:7]) == [0, 0.25, 0.5, 0.75, 1, 1.25, 0]
     r = sweep_spec.load(write_sweep(tmp_path, SMALL))
     d = Design(r)
     whole = d.values(np.arange(260))
@@ -101,9 +105,10 @@ def test_sobol_rows_made_by_the_parent_give_the_workers_data(tmp_path):
     """With workers (threads or processes), the thread handing out chunks makes their
     Sobol' rows; the data equal those of one worker that makes its own."""
     body = SMALL.replace('kind = "random"\nsamples = 260', 'kind = "sobol"\nbase_samples = 8').replace(
-        "replications = 7", "replications = 20")
+        "replications = 7", "replications = 20"
+    )
     spec = sweep_spec.load(write_sweep(tmp_path, body))
-    assert spec.spec.design.kind == "sobol" and spec.runs == 1600         # six chunks of at most 300
+    assert spec.spec.design.kind == "sobol" and spec.runs == 1600  # six chunks of at most 300
     run_sweep(spec, tmp_path / "one", workers=1)
     run_sweep(spec, tmp_path / "threads", workers=2, pool="threads")
     run_sweep(spec, tmp_path / "processes", workers=2, pool="processes")
@@ -117,15 +122,19 @@ def test_same_data_whatever_the_workers_chunking_executor_and_pool(tmp_path):
     one = run_sweep(spec, tmp_path / "one", workers=1)
     assert one.runs == 1820 and one.failures == 0 and one.played_on == "this process"
     reference = frame(tmp_path / "one")
-    auto = run_sweep(spec, tmp_path / "threads", workers=3)             # a small sweep: threads of this process
+    auto = run_sweep(spec, tmp_path / "threads", workers=3)  # a small sweep: threads of this process
     assert auto.played_on == "3 threads of this process"
     rechunked = sweep_spec.load(write_sweep(tmp_path, SMALL.replace("chunk = 300", "chunk = 1000"), "r.toml"))
     run_sweep(rechunked, tmp_path / "big", workers=1)
     run_sweep(spec, tmp_path / "dask", workers=2, executor="dask")
     forced = run_sweep(spec, tmp_path / "processes", workers=2, pool="processes")
     assert forced.played_on == "2 worker processes"
-    r = subprocess.run([DIPSIM, "sweep", str(f), "--out", str(tmp_path / "cli"), "--workers", "2", "--pool", "processes"],
-                       capture_output=True, text=True, cwd=ROOT)
+    r = subprocess.run(
+        [DIPSIM, "sweep", str(f), "--out", str(tmp_path / "cli"), "--workers", "2", "--pool", "processes"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert r.returncode == 0 and "on 2 worker processes" in r.stdout, r.stderr
     for other in ("threads", "processes", "big", "dask", "cli"):
         assert frame(tmp_path / other).equals(reference), other
@@ -133,8 +142,11 @@ def test_same_data_whatever_the_workers_chunking_executor_and_pool(tmp_path):
     assert reference["seed"].nunique() == 1820
     # the renormalised weights: every run's Russian weights sum to one
     from dipsim.analysis.experiments.sweep import scenario_columns
+
     cols = scenario_columns(spec, Design(spec).values(np.arange(260)), 260)
-    total = sum(cols[f"parties.russia.utility.issues.{i}.weight"] for i in ("territory", "sanctions", "economy", "security"))
+    total = sum(
+        cols[f"parties.russia.utility.issues.{i}.weight"] for i in ("territory", "sanctions", "economy", "security")
+    )
     assert np.allclose(total, 1.0)
 
 
@@ -164,8 +176,13 @@ def test_resume_after_a_real_kill_gives_the_uninterrupted_data(tmp_path):
     body = SMALL.replace("samples = 260", "samples = 3000").replace("chunk = 300", "chunk = 700")
     f = write_sweep(tmp_path, body)
     out = tmp_path / "killed"
-    proc = subprocess.Popen([DIPSIM, "sweep", str(f), "--out", str(out)], cwd=ROOT, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [DIPSIM, "sweep", str(f), "--out", str(out)],
+        cwd=ROOT,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 120
     while time.time() < deadline and len(list((out / "runs").glob("part-*.parquet"))) < 3:
         time.sleep(0.05)
@@ -197,10 +214,10 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
     bad = f[f["error"].notna()]
     assert bad["seed"].tolist() == [bad_seed] and "a run went wrong" in bad["error"].iloc[0]
     assert bad["treaty"].isna().all()
-    assert np.isfinite(bad["outside.usa.pressure.max.value"]).all()   # its parameters are kept
+    assert np.isfinite(bad["outside.usa.pressure.max.value"]).all()  # its parameters are kept
     good = frame(tmp_path / "ok")
     keep = f["error"].isna()
-    import pandas as pd   # a column with a failure holds nulls, so its dtype differs; the values do not
+    import pandas as pd  # a column with a failure holds nulls, so its dtype differs; the values do not
 
     pd.testing.assert_frame_equal(f[keep].drop(columns="error"), good[keep].drop(columns="error"), check_dtype=False)
 
@@ -231,13 +248,34 @@ def test_sweep_rows_equal_the_mesa_model(tmp_path):
 
 
 BAD = {
-    "unknown key": ("seeds = 3\n[design]\nkind='random'\nsamples=5\n[[parameters]]\nkey='outside.usa.pressure.max'\nbounds=[0, 1]\n", "seeds"),
-    "bad level": ("[design]\nkind='grid'\n[[parameters]]\nkey='outside.usa.pressure.max'\nlevels=[0.5, 2.0]\n", "parameters.0"),
-    "reversed bounds": ("[design]\nkind='random'\nsamples=5\n[[parameters]]\nkey='outside.usa.pressure.max'\nbounds=[0.9, 0.1]\n", "parameters.0.bounds"),
-    "no such key": ("[design]\nkind='random'\nsamples=5\n[[parameters]]\nkey='outside.usa.pressure.maximum'\nbounds=[0, 1]\n", "parameters.0.key"),
-    "pattern matches nothing": ("[design]\nkind='sobol'\nbase_samples=8\n[[parameters]]\nkeys='parties.*.nothing*'\nspread=0.1\n", "parameters.0.keys"),
-    "not a power of two": ("[design]\nkind='sobol'\nbase_samples=10\n[[parameters]]\nkey='outside.usa.pressure.max'\nbounds=[0, 1]\n", "design.base_samples"),
-    "grid with bounds": ("[design]\nkind='grid'\n[[parameters]]\nkey='outside.usa.pressure.max'\nbounds=[0, 1]\n", "parameters.0"),
+    "unknown key": (
+        "seeds = 3\n[design]\nkind='random'\nsamples=5\n[[parameters]]\nkey='outside.usa.pressure.max'\nbounds=[0, 1]\n",
+        "seeds",
+    ),
+    "bad level": (
+        "[design]\nkind='grid'\n[[parameters]]\nkey='outside.usa.pressure.max'\nlevels=[0.5, 2.0]\n",
+        "parameters.0",
+    ),
+    "reversed bounds": (
+        "[design]\nkind='random'\nsamples=5\n[[parameters]]\nkey='outside.usa.pressure.max'\nbounds=[0.9, 0.1]\n",
+        "parameters.0.bounds",
+    ),
+    "no such key": (
+        "[design]\nkind='random'\nsamples=5\n[[parameters]]\nkey='outside.usa.pressure.maximum'\nbounds=[0, 1]\n",
+        "parameters.0.key",
+    ),
+    "pattern matches nothing": (
+        "[design]\nkind='sobol'\nbase_samples=8\n[[parameters]]\nkeys='parties.*.nothing*'\nspread=0.1\n",
+        "parameters.0.keys",
+    ),
+    "not a power of two": (
+        "[design]\nkind='sobol'\nbase_samples=10\n[[parameters]]\nkey='outside.usa.pressure.max'\nbounds=[0, 1]\n",
+        "design.base_samples",
+    ),
+    "grid with bounds": (
+        "[design]\nkind='grid'\n[[parameters]]\nkey='outside.usa.pressure.max'\nbounds=[0, 1]\n",
+        "parameters.0",
+    ),
 }
 
 
@@ -282,7 +320,10 @@ def test_plot_a_sweep(tmp_path):
 def test_chunking_does_not_change_heterogeneous_runs(tmp_path):
     """Runs that differ from each other and go on after failed ratifications, cut into
     chunks of different sizes: equal data."""
-    body = SMALL.replace('scenario = ', 'scenario = ').replace("[design]", 'set = ["negotiation.after_failed_ratification=continue", "outside.usa.active=false", "negotiation.deadline=60"]\n[design]')
+    body = SMALL.replace("scenario = ", "scenario = ").replace(
+        "[design]",
+        'set = ["negotiation.after_failed_ratification=continue", "outside.usa.active=false", "negotiation.deadline=60"]\n[design]',
+    )
     a = sweep_spec.load(write_sweep(tmp_path, body.replace("chunk = 300", "chunk = 97"), "a.toml"))
     b = sweep_spec.load(write_sweep(tmp_path, body.replace("chunk = 300", "chunk = 1820"), "b.toml"))
     run_sweep(a, tmp_path / "a", workers=1)

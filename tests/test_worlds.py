@@ -14,7 +14,7 @@ SEEDS = draws.run_seeds(7, 0, np.arange(20_000))
 def test_a_quantile_is_a_function_of_the_run_seed_and_the_key_path():
     q = worlds.quantiles_of(SEEDS[:100], ["a.value", "b.value"])
     again = worlds.quantiles_of(SEEDS[:100][::-1], ["b.value", "a.value"])
-    assert np.array_equal(q, again[::-1, ::-1])          # whatever order, whatever else is drawn
+    assert np.array_equal(q, again[::-1, ::-1])  # whatever order, whatever else is drawn
     assert not np.array_equal(q[:, 0], q[:, 1])
     assert ((q > 0) & (q < 1)).all()
 
@@ -26,19 +26,22 @@ def test_quantiles_are_uniform_and_independent_across_beliefs():
     assert abs(q.mean(axis=0) - 0.5).max() < 5 * np.sqrt(1 / 12 / n)
     counts = np.histogram(q[:, 0], bins=20, range=(0, 1))[0]
     chi2 = ((counts - n / 20) ** 2 / (n / 20)).sum()
-    assert chi2 < 43.8                                   # chi-square, 19 d.f., 0.999 quantile
+    assert chi2 < 43.8  # chi-square, 19 d.f., 0.999 quantile
     assert abs(np.corrcoef(q[:, 0], q[:, 1])[0, 1]) < 5 / np.sqrt(n)
 
 
-@pytest.mark.parametrize("kind, params", [
-    ("uniform", dict(value=0.5, low=0.2, high=0.9)),
-    ("triangular", dict(value=0.3, low=0.1, high=0.9)),
-    ("triangular", dict(value=0.1, low=0.1, high=0.5)),          # mode at an end
-    ("beta", dict(value=0.74, n=1600)),                          # Levada 2018: 74% of 1,600
-    ("beta", dict(value=0.10, n=50)),
-    ("normal", dict(value=0.63, sd=0.05, low=-1.0, high=2.0)),
-    ("normal", dict(value=0.9, sd=0.2, low=0.0, high=1.0)),      # truncated hard on one side
-])
+@pytest.mark.parametrize(
+    "kind, params",
+    [
+        ("uniform", dict(value=0.5, low=0.2, high=0.9)),
+        ("triangular", dict(value=0.3, low=0.1, high=0.9)),
+        ("triangular", dict(value=0.1, low=0.1, high=0.5)),  # mode at an end
+        ("beta", dict(value=0.74, n=1600)),  # Levada 2018: 74% of 1,600
+        ("beta", dict(value=0.10, n=50)),
+        ("normal", dict(value=0.63, sd=0.05, low=-1.0, high=2.0)),
+        ("normal", dict(value=0.9, sd=0.2, low=0.0, high=1.0)),  # truncated hard on one side
+    ],
+)
 def test_draws_have_the_distributions_closed_form_mean_and_variance(kind, params):
     u = worlds.quantiles_of(SEEDS, ["belief"])[:, 0]
     x = worlds.inverse_cdf(kind, u, **params)
@@ -60,10 +63,15 @@ def test_a_fixed_belief_and_a_zero_width_one_take_their_value():
 
 
 @settings(max_examples=300, deadline=None)
-@given(kind=st.sampled_from(["uniform", "triangular", "normal", "beta"]),
-       a=st.floats(-1, 2), b=st.floats(-1, 2), c=st.floats(-1, 2),
-       sd=st.floats(1e-6, 10), n=st.integers(1, 100_000),
-       u=st.floats(0, 1))
+@given(
+    kind=st.sampled_from(["uniform", "triangular", "normal", "beta"]),
+    a=st.floats(-1, 2),
+    b=st.floats(-1, 2),
+    c=st.floats(-1, 2),
+    sd=st.floats(1e-6, 10),
+    n=st.integers(1, 100_000),
+    u=st.floats(0, 1),
+)
 def test_no_quantile_leaves_the_range(kind, a, b, c, sd, n, u):
     """Whatever parameters a valid file can hold (low <= value <= high), every quantile
     lies within [low, high] (a beta's within [0, 1])."""
@@ -81,11 +89,16 @@ def same(a, b) -> bool:
     a, b = np.asarray(a), np.asarray(b)
     return np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
 
+
 UNCERTAIN = [
-    'parties.japan.utility.reservation.dist="triangular"', "parties.japan.utility.reservation.low=0.50",
+    'parties.japan.utility.reservation.dist="triangular"',
+    "parties.japan.utility.reservation.low=0.50",
     "parties.japan.utility.reservation.high=0.70",
-    'parties.russia.public.base.dist="beta"', "parties.russia.public.base.n=200",
-    'outside.usa.response.dist="uniform"', "outside.usa.response.low=0", "outside.usa.response.high=10",
+    'parties.russia.public.base.dist="beta"',
+    "parties.russia.public.base.n=200",
+    'outside.usa.response.dist="uniform"',
+    "outside.usa.response.low=0",
+    "outside.usa.response.high=10",
     'parties.russia.public.effects.territory.dist="normal"',
     "parties.russia.public.effects.territory.sd=[0, 0.05, 0.05, 0.05, 0.05]",
 ]
@@ -99,10 +112,15 @@ def test_each_run_plays_its_own_world_the_same_in_both_engines():
     spec = sc.load("baseline", UNCERTAIN)
     seeds = draws.run_seeds(3, 0, np.arange(40))
     tables, drawn = Tables.for_seeds(spec, seeds)
-    assert set(drawn) == {"parties.japan.utility.reservation.value", "parties.russia.public.base.value",
-                          "outside.usa.response.value",
-                          *(f"parties.russia.public.effects.territory.values.{k}" for k in range(1, 5))}
-    assert tables.runs == 40 and np.array_equal(tables.parties[1].reservation, drawn["parties.japan.utility.reservation.value"])
+    assert set(drawn) == {
+        "parties.japan.utility.reservation.value",
+        "parties.russia.public.base.value",
+        "outside.usa.response.value",
+        *(f"parties.russia.public.effects.territory.values.{k}" for k in range(1, 5)),
+    }
+    assert tables.runs == 40 and np.array_equal(
+        tables.parties[1].reservation, drawn["parties.japan.utility.reservation.value"]
+    )
     batch, b_rounds = simulate(spec, seeds, engine="batch")
     mesa, m_rounds = simulate(spec, seeds, engine="mesa")
     for field in ("reason", "end_round", "agreed", "chance", "pressure_total"):
@@ -112,7 +130,7 @@ def test_each_run_plays_its_own_world_the_same_in_both_engines():
     # one run alone draws the world it draws among many
     model = play(spec, int(seeds[7]))
     assert model.state.reason == batch.reason[7] and model.state.chance == batch.chance[7]
-    assert len(set(batch.chance.round(12))) > 5          # the worlds differ, and so do their chances
+    assert len(set(batch.chance.round(12))) > 5  # the worlds differ, and so do their chances
 
 
 def test_fixed_or_zero_width_distributions_are_todays_scenario():
@@ -121,10 +139,15 @@ def test_fixed_or_zero_width_distributions_are_todays_scenario():
     from dipsim.sim.run import simulate
 
     plain = sc.load("baseline")
-    pinned = sc.load("baseline", ['parties.japan.utility.reservation.dist="fixed"',
-                                'parties.russia.public.effects.territory.dist="uniform"',
-                                "parties.russia.public.effects.territory.low=[0.0, -0.60, -0.68, -0.75, -0.80]",
-                                "parties.russia.public.effects.territory.high=[0.0, -0.60, -0.68, -0.75, -0.80]"])
+    pinned = sc.load(
+        "baseline",
+        [
+            'parties.japan.utility.reservation.dist="fixed"',
+            'parties.russia.public.effects.territory.dist="uniform"',
+            "parties.russia.public.effects.territory.low=[0.0, -0.60, -0.68, -0.75, -0.80]",
+            "parties.russia.public.effects.territory.high=[0.0, -0.60, -0.68, -0.75, -0.80]",
+        ],
+    )
     assert sc.uncertain(pinned) == []
     seeds = draws.run_seeds(5, 0, np.arange(300))
     assert Tables.for_seeds(pinned, seeds)[0].runs == 1
@@ -134,6 +157,7 @@ def test_fixed_or_zero_width_distributions_are_todays_scenario():
 
 
 # --------------------------------------------------------------------------- checks against closed forms
+
 
 def test_one_uncertain_public_gives_the_closed_form_mean_chance():
     """Only the Russian public's base acceptance is uncertain, uniform on [0.75, 0.95];
@@ -145,13 +169,20 @@ def test_one_uncertain_public_gives_the_closed_form_mean_chance():
     from dipsim.sim import scenario as sc
     from dipsim.sim.run import simulate
 
-    spec = sc.load("us_disengages", ["parties.russia.anticipation.value=0", "parties.japan.anticipation.value=0",
-                                     'parties.russia.public.base.dist="uniform"', "parties.russia.public.base.low=0.75",
-                                     "parties.russia.public.base.high=0.95"])
+    spec = sc.load(
+        "us_disengages",
+        [
+            "parties.russia.anticipation.value=0",
+            "parties.japan.anticipation.value=0",
+            'parties.russia.public.base.dist="uniform"',
+            "parties.russia.public.base.low=0.75",
+            "parties.russia.public.base.high=0.95",
+        ],
+    )
     seeds = draws.run_seeds(11, 0, np.arange(6000))
     out, _ = simulate(spec, seeds, rounds=False)
     agreed = set(out.agreed.tolist())
-    assert len(agreed) == 1 and -1 not in agreed                 # the same package in every world
+    assert len(agreed) == 1 and -1 not in agreed  # the same package in every world
     terms = spec_terms(spec, agreed.pop())
     russia, japan = spec.parties["russia"].public, spec.parties["japan"].public
     effect = sum(russia.effects[i].values[o] for i, o in terms.items() if i in russia.effects)
@@ -159,7 +190,7 @@ def test_one_uncertain_public_gives_the_closed_form_mean_chance():
     expected = ((0.75 + 0.95) / 2 + effect) * accept_japan
     se = out.chance.std(ddof=1) / np.sqrt(out.chance.size)
     assert abs(out.chance.mean() - expected) < 4 * se, (out.chance.mean(), expected, se)
-    assert out.chance.std() > 0.01                                # the worlds do differ
+    assert out.chance.std() > 0.01  # the worlds do differ
 
 
 def spec_terms(spec, package: int) -> dict[str, int]:
@@ -208,6 +239,7 @@ def test_common_random_numbers_give_two_scenarios_the_same_world_for_a_shared_be
 
 # --------------------------------------------------------------------------- what a user sees
 
+
 def test_runs_tables_carry_each_world_and_summaries_its_spread(tmp_path):
     import json
     import subprocess
@@ -220,8 +252,24 @@ def test_runs_tables_carry_each_world_and_summaries_its_spread(tmp_path):
     sets = [a for s in UNCERTAIN for a in ("--set", s)]
 
     def compare(out, *extra):
-        done = subprocess.run([dipsim, "compare", "baseline", "us_disengages", "--runs", "400", "--out", str(out),
-                               "--json", "--quiet", *sets, *extra], capture_output=True, text=True)
+        done = subprocess.run(
+            [
+                dipsim,
+                "compare",
+                "baseline",
+                "us_disengages",
+                "--runs",
+                "400",
+                "--out",
+                str(out),
+                "--json",
+                "--quiet",
+                *sets,
+                *extra,
+            ],
+            capture_output=True,
+            text=True,
+        )
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)
 
@@ -230,7 +278,7 @@ def test_runs_tables_carry_each_world_and_summaries_its_spread(tmp_path):
     other = pd.read_parquet(tmp_path / "crn" / "us_disengages" / "runs.parquet")
     drawn = [c for c in base.columns if "." in c]
     assert "parties.japan.utility.reservation.value" in drawn and len(drawn) == 7
-    assert base[drawn].equals(other[drawn])                      # common random numbers: the same worlds
+    assert base[drawn].equals(other[drawn])  # common random numbers: the same worlds
     worlds = doc["scenarios"][1]["worlds"]
     assert 0 < worlds["chance_interval"][0] <= worlds["chance_median"] <= worlds["chance_interval"][1]
     assert abs(worlds["chance_mean"] - other["treaty_chance"].mean()) < 1e-12
@@ -254,8 +302,11 @@ def test_a_scenario_whose_beliefs_are_all_fixed_writes_todays_files_byte_for_byt
     fixed = ['parties.japan.utility.reservation.dist="fixed"', 'outside.usa.response.dist="fixed"']
     for name, sets in (("plain", []), ("fixed", fixed)):
         args = [a for s in sets for a in ("--set", s)]
-        done = subprocess.run([dipsim, "run", "baseline", "--runs", "300", "--out", str(tmp_path / name), "--quiet",
-                               *args], capture_output=True, text=True)
+        done = subprocess.run(
+            [dipsim, "run", "baseline", "--runs", "300", "--out", str(tmp_path / name), "--quiet", *args],
+            capture_output=True,
+            text=True,
+        )
         assert done.returncode == 0, done.stderr
     for table in ("runs.parquet", "rounds.parquet"):
         assert (tmp_path / "plain" / table).read_bytes() == (tmp_path / "fixed" / table).read_bytes()

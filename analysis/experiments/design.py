@@ -62,22 +62,24 @@ class Design:
             digits = np.unravel_index(points, sizes)
             out = {}
             for p, d in zip(self.parameters, digits):
-                levels = np.array(p.levels, dtype=(np.int64 if all(isinstance(v, int) for v in p.levels) else float)
-                              if p.numeric else object)
+                levels = np.array(
+                    p.levels,
+                    dtype=(np.int64 if all(isinstance(v, int) for v in p.levels) else float) if p.numeric else object,
+                )
                 out[p.key] = levels[d]
             return out
         unit = self._unit(points, base_rows)
         out = {}
         for j, p in enumerate(self.parameters):
             value = p.low + unit[:, j] * (p.high - p.low)
-            out[p.key] = np.rint(value) if p.whole else value   # whole-number settings are rounded
+            out[p.key] = np.rint(value) if p.whole else value  # whole-number settings are rounded
         return out
 
     def _unit(self, points: np.ndarray, base_rows: np.ndarray | None = None) -> np.ndarray:
         """Points in the unit hypercube, (len(points), parameters)."""
         k = len(self.parameters)
         if self.kind == "random":
-            from dipsim.sim import draws   # compiled: imported where points are made, not where chunks are handed out
+            from dipsim.sim import draws  # compiled: imported where points are made, not where chunks are handed out
 
             keys = np.random.SeedSequence(self.seed, spawn_key=(7,)).generate_state(k, np.uint64)
             return np.stack([draws.stream(int(key), points) for key in keys], axis=1)
@@ -121,7 +123,7 @@ class Design:
 @functools.lru_cache(maxsize=1)
 def _latin(seed: int, samples: int, dims: int) -> np.ndarray:
     """The whole Latin hypercube, made once per process (every chunk reads rows of it)."""
-    from scipy.stats import qmc   # imported here: scipy.stats takes a second to import
+    from scipy.stats import qmc  # imported here: scipy.stats takes a second to import
 
     cube = qmc.LatinHypercube(d=dims, rng=np.random.default_rng(seed)).random(samples)
     cube.setflags(write=False)
@@ -144,7 +146,7 @@ def _morris(seed: int, trajectories: int, levels: int, dims: int) -> np.ndarray:
 def _sobol(dims: int, seed: int):
     """The scrambled Sobol' generator SALib uses for a seed (scipy names the argument
     `seed` in older releases and `rng` in newer ones; both mean the same here)."""
-    from scipy.stats import qmc   # imported here: scipy.stats takes a second to import
+    from scipy.stats import qmc  # imported here: scipy.stats takes a second to import
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)

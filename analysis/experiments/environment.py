@@ -22,12 +22,11 @@ def _version(name: str) -> str | None:
 def _numpy_dispatch() -> dict[str, list[str]]:
     """The SIMD extensions numpy was built for and those this CPU lets it use (its runtime
     dispatch, which NPY_DISABLE_CPU_FEATURES can narrow)."""
-    try:   # numpy keeps these in a private module; a numpy that moves them records nothing
+    try:  # numpy keeps these in a private module; a numpy that moves them records nothing
         from numpy._core._multiarray_umath import __cpu_baseline__, __cpu_dispatch__, __cpu_features__
     except ImportError:
         return {}
-    return {"baseline": list(__cpu_baseline__),
-            "dispatched": [f for f in __cpu_dispatch__ if __cpu_features__.get(f)]}
+    return {"baseline": list(__cpu_baseline__), "dispatched": [f for f in __cpu_dispatch__ if __cpu_features__.get(f)]}
 
 
 def environment() -> dict:
@@ -44,9 +43,12 @@ def environment() -> dict:
         "platform": platform.platform(),
         "machine": platform.machine(),
         "numpy_simd": _numpy_dispatch(),
-        "numba_cpu": numba.config.CPU_NAME or binding.get_host_cpu_name(),   # the CPU the engine is compiled for
-        "environment_variables": {k: os.environ[k] for k in ("NPY_DISABLE_CPU_FEATURES", "NUMBA_CPU_NAME",
-                                                              "NUMBA_CPU_FEATURES") if k in os.environ},
+        "numba_cpu": numba.config.CPU_NAME or binding.get_host_cpu_name(),  # the CPU the engine is compiled for
+        "environment_variables": {
+            k: os.environ[k]
+            for k in ("NPY_DISABLE_CPU_FEATURES", "NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES")
+            if k in os.environ
+        },
     }
 
 

@@ -4,6 +4,7 @@ columns at a time."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,8 +21,9 @@ from dipsim.sim.preferences import Tables
 from dipsim.sim.space import NO_TREATY
 
 
-def runs_frame(scenario_name: str, tables: Tables, outcomes: Outcomes, details: bool = True,
-               first: int = 0) -> pd.DataFrame:
+def runs_frame(
+    scenario_name: str, tables: Tables, outcomes: Outcomes, details: bool = True, first: int = 0
+) -> pd.DataFrame:
     """One row per run, numbered from ``first``. With ``details``, the outside power's
     pressure path and every ratification attempt are included as list columns."""
     space, ids, oid = tables.space, tables.party_ids, tables.outside_id
@@ -54,7 +56,9 @@ def runs_frame(scenario_name: str, tables: Tables, outcomes: Outcomes, details: 
     frame = pd.DataFrame(cols)
     if details:
         if oid:
-            frame[f"{oid}_pressure_path"] = [row[: int(e)].tolist() for row, e in zip(outcomes.pressure_path, outcomes.end_round)]
+            frame[f"{oid}_pressure_path"] = [
+                row[: int(e)].tolist() for row, e in zip(outcomes.pressure_path, outcomes.end_round)
+            ]
         frame["ratifications"] = _ratification_lists(outcomes, ids, n)
     return frame
 
@@ -63,8 +67,14 @@ def list_column_types(tables: Tables) -> dict[str, pa.DataType]:
     """The Arrow types of runs_frame's list columns, which a chunk without any pressure
     or ratification could not show."""
     ids = tables.party_ids
-    vote = pa.struct([("round", pa.int64()), ("package", pa.int64()),
-                      *[(f"probability_{p}", pa.float64()) for p in ids], *[(f"passed_{p}", pa.bool_()) for p in ids]])
+    vote = pa.struct(
+        [
+            ("round", pa.int64()),
+            ("package", pa.int64()),
+            *[(f"probability_{p}", pa.float64()) for p in ids],
+            *[(f"passed_{p}", pa.bool_()) for p in ids],
+        ]
+    )
     types = {"ratifications": pa.list_(vote)}
     if tables.outside_id:
         types[f"{tables.outside_id}_pressure_path"] = pa.list_(pa.float64())
@@ -75,12 +85,14 @@ def _ratification_lists(outcomes: Outcomes, ids: tuple[str, str], n: int) -> lis
     lists: list[list[dict]] = [[] for _ in range(n)]
     v = outcomes.votes
     for i in range(v["run"].shape[0]):
-        lists[int(v["run"][i])].append({
-            "round": int(v["round"][i]),
-            "package": int(v["package"][i]),
-            **{f"probability_{p}": float(v["probability"][i, k]) for k, p in enumerate(ids)},
-            **{f"passed_{p}": bool(v["passed"][i, k]) for k, p in enumerate(ids)},
-        })
+        lists[int(v["run"][i])].append(
+            {
+                "round": int(v["round"][i]),
+                "package": int(v["package"][i]),
+                **{f"probability_{p}": float(v["probability"][i, k]) for k, p in enumerate(ids)},
+                **{f"passed_{p}": bool(v["passed"][i, k]) for k, p in enumerate(ids)},
+            }
+        )
     return lists
 
 
@@ -135,10 +147,10 @@ class ParquetStream:
         if kind is None:
             self.close()
         elif self.writer is not None:
-            try:                    # the file is left to its folder's fate: a failed run's folder is removed
+            # the file is left to its folder's fate (a failed run's folder is removed); a close
+            # that fails too (a full disk, say) adds nothing to the error being raised
+            with contextlib.suppress(OSError):
                 self.writer.close()
-            except OSError:         # a full disk, say: the error being raised says so already
-                pass
 
 
 # Arrow's t-digest (Dunning and Ertl 2019) with this compression keeps a few hundred
@@ -148,8 +160,9 @@ class ParquetStream:
 TDIGEST_DELTA = 400
 
 
-def round_quantiles(path: Path, columns: Sequence[str], q: Sequence[float] = (0.1, 0.5, 0.9),
-                    batch: int = 65_536) -> dict[str, pd.DataFrame]:
+def round_quantiles(
+    path: Path, columns: Sequence[str], q: Sequence[float] = (0.1, 0.5, 0.9), batch: int = 65_536
+) -> dict[str, pd.DataFrame]:
     """Per-round quantiles over all runs of some columns of a rounds.parquet, read a
     batch at a time: {column: frame indexed by round with a column per quantile}.
     Approximate (a t-digest per round and column), so memory does not grow with the
@@ -159,16 +172,28 @@ def round_quantiles(path: Path, columns: Sequence[str], q: Sequence[float] = (0.
     # one batch read ahead, no pre-buffering (it holds on to what it read), one thread
     # (the same digests every time)
     files = ds.ParquetFileFormat(default_fragment_scan_options=ds.ParquetFragmentScanOptions(pre_buffer=False))
-    scan = acero.ScanNodeOptions(ds.dataset(path, format=files), columns=["round", *columns], batch_size=batch,
-                                 batch_readahead=1, fragment_readahead=1)
+    scan = acero.ScanNodeOptions(
+        ds.dataset(path, format=files),
+        columns=["round", *columns],
+        batch_size=batch,
+        batch_readahead=1,
+        fragment_readahead=1,
+    )
     options = pc.TDigestOptions(q=list(q), delta=TDIGEST_DELTA)
-    plan = acero.Declaration.from_sequence([
-        acero.Declaration("scan", scan),
-        acero.Declaration("aggregate", acero.AggregateNodeOptions([(c, "hash_tdigest", options, c) for c in columns],
-                                                                 keys=["round"])),
-    ])
+    plan = acero.Declaration.from_sequence(
+        [
+            acero.Declaration("scan", scan),
+            acero.Declaration(
+                "aggregate",
+                acero.AggregateNodeOptions([(c, "hash_tdigest", options, c) for c in columns], keys=["round"]),
+            ),
+        ]
+    )
     table = plan.to_table(use_threads=False).sort_by("round")
     rounds = pd.Index(table["round"].to_numpy(), name="round")
-    return {c: pd.DataFrame([v or [None] * len(q) for v in table[c].to_pylist()], index=rounds, columns=list(q),
-                            dtype=float)
-            for c in columns}
+    return {
+        c: pd.DataFrame(
+            [v or [None] * len(q) for v in table[c].to_pylist()], index=rounds, columns=list(q), dtype=float
+        )
+        for c in columns
+    }

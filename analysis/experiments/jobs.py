@@ -9,17 +9,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dipsim.analysis.experiments.environment import write_environment
+from dipsim.analysis.experiments.frames import (
+    ParquetStream,
+    list_column_types,
+    round_quantiles,
+    rounds_frame,
+    runs_frame,
+)
+from dipsim.analysis.experiments.output import write_toml
+from dipsim.analysis.experiments.summary import RunStats
 from dipsim.sim import draws
 from dipsim.sim.preferences import Tables
 from dipsim.sim.run import simulate
 from dipsim.sim.scenario import RunSettings, Scenario
 
-from dipsim.analysis.experiments.frames import ParquetStream, list_column_types, round_quantiles, rounds_frame, runs_frame
-from dipsim.analysis.experiments.output import write_toml
-from dipsim.analysis.experiments.environment import write_environment
-from dipsim.analysis.experiments.summary import RunStats
-
-CHUNK = 2_048   # runs simulated together: small enough for the CPU caches; results do not depend on it
+CHUNK = 2_048  # runs simulated together: small enough for the CPU caches; results do not depend on it
 # Rows per Parquet row group: about 10 MiB of runs and 50 MiB of rounds held before
 # they are written (a round's row is about 200 bytes in Arrow).
 RUNS_PER_GROUP = 64 * CHUNK
@@ -30,10 +35,11 @@ RUNS, ROUNDS, SCENARIO = "runs.parquet", "rounds.parquet", "scenario.toml"
 @dataclass
 class ScenarioResult:
     """A scenario's runs: its tables are in ``folder``, its summary in ``stats``."""
-    scenario: Scenario          # resolved, with the seed and number of runs used
+
+    scenario: Scenario  # resolved, with the seed and number of runs used
     tables: Tables
     stats: RunStats
-    folder: Path                # holds runs.parquet and rounds.parquet
+    folder: Path  # holds runs.parquet and rounds.parquet
     engine: str
 
     @property
@@ -67,26 +73,29 @@ def with_run_settings(scenario: Scenario, runs: int | None, seed: int | None) ->
     return scenario.model_copy(update={"run": settings})
 
 
-def simulate_scenario(scenario: Scenario, folder: Path, engine: str = "batch",
-                      progress: Callable[[int], None] | None = None) -> ScenarioResult:
+def simulate_scenario(
+    scenario: Scenario, folder: Path, engine: str = "batch", progress: Callable[[int], None] | None = None
+) -> ScenarioResult:
     """Play ``scenario.run.runs`` negotiations and write runs.parquet, rounds.parquet and
     scenario.toml into ``folder`` (its plots: presentation.figures.scenario_plots). The
     tables are written a row group at a time as the runs finish, so memory does not grow
     with the number of runs. Run i's seed is a pure function of (scenario.run.seed, i),
     whatever the engine or chunking."""
     n = scenario.run.runs
-    tables = Tables.from_scenarios([scenario])      # the scenario's point values: labels, plots
+    tables = Tables.from_scenarios([scenario])  # the scenario's point values: labels, plots
     stats = RunStats(actors(tables))
     folder.mkdir(exist_ok=True)
-    with ParquetStream(folder / RUNS, RUNS_PER_GROUP, list_column_types(tables)) as runs_file, \
-            ParquetStream(folder / ROUNDS, ROUNDS_PER_GROUP) as rounds_file:
+    with (
+        ParquetStream(folder / RUNS, RUNS_PER_GROUP, list_column_types(tables)) as runs_file,
+        ParquetStream(folder / ROUNDS, ROUNDS_PER_GROUP) as rounds_file,
+    ):
         for start in range(0, n, CHUNK):
             seeds = draws.run_seeds(scenario.run.seed, 0, np.arange(start, min(start + CHUNK, n)))
-            worlds, drawn = Tables.for_seeds(scenario, seeds)      # each run's world, from its seed
+            worlds, drawn = Tables.for_seeds(scenario, seeds)  # each run's world, from its seed
             outcomes, rounds = simulate(worlds, seeds, engine=engine, rounds=True, progress=progress)
             rounds["run"] = rounds["run"] + start
             runs = runs_frame(scenario.name, worlds, outcomes, first=start)
-            for path, values in drawn.items():                     # a column per uncertain belief
+            for path, values in drawn.items():  # a column per uncertain belief
                 runs[path] = values
             stats.add(runs)
             runs_file.write(runs)
@@ -128,8 +137,10 @@ def write_expected_utility_tables(spec, table: pd.DataFrame, folder: Path) -> li
 
 
 def expected_utility_text(spec, table: pd.DataFrame) -> str:
-    lines = [f"{spec.title}: {len(table) - 1} rounds (Bueno de Mesquita's expected utility model)",
-             "  round     mean   median  forecast (wins every pairwise vote)"]
+    lines = [
+        f"{spec.title}: {len(table) - 1} rounds (Bueno de Mesquita's expected utility model)",
+        "  round     mean   median  forecast (wins every pairwise vote)",
+    ]
     for _, r in table.iterrows():
         lines.append(f"  {int(r['round']):5d}  {r['mean']:7.3f}  {r['median']:7.3f}  {r['forecast']:8.3f}")
     return "\n".join(lines)

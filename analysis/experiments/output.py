@@ -18,7 +18,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import tomli_w
@@ -55,10 +55,15 @@ def check_writable(target: Path) -> None:
     try:
         os.rmdir(tempfile.mkdtemp(prefix=".dipsim-probe-", dir=where))
     except OSError as exc:
-        why = {errno.ENOENT: "this filesystem takes no new folders", errno.EROFS: "read-only filesystem",
-               errno.EACCES: "permission denied", errno.EPERM: "not permitted"}.get(exc.errno, exc.strerror)
-        raise OutputError(f"{target}: cannot be created: no new folder can be made in {where} ({why}); "
-                          "choose another --out") from None
+        why = {
+            errno.ENOENT: "this filesystem takes no new folders",
+            errno.EROFS: "read-only filesystem",
+            errno.EACCES: "permission denied",
+            errno.EPERM: "not permitted",
+        }.get(exc.errno, exc.strerror)
+        raise OutputError(
+            f"{target}: cannot be created: no new folder can be made in {where} ({why}); choose another --out"
+        ) from None
 
 
 def disk_full(exc: BaseException) -> bool:
@@ -115,8 +120,10 @@ def exclusive(target: Path) -> Iterator[None]:
         except BlockingIOError:
             holder = os.pread(fd, 4096, 0).decode(errors="replace").strip() or "its pid not yet recorded"
             os.close(fd)
-            raise OutputError(f"{target}: another dipsim process is writing it ({holder}); wait for it to finish "
-                              "or stop it, or choose another --out") from None
+            raise OutputError(
+                f"{target}: another dipsim process is writing it ({holder}); wait for it to finish "
+                "or stop it, or choose another --out"
+            ) from None
         # the last holder removes the file as it lets go: lock the file the name now
         # points to, not one that is gone
         try:
@@ -165,20 +172,18 @@ def fresh_folder(target: Path, force: bool) -> Iterator[Path]:
             with exclusive(target):
                 _clean_leftovers(target)
                 tmp = target.with_name(f".{target.name}.partial-{os.getpid()}")
-                tmp.mkdir()                 # as the user's umask allows, like the folder it becomes
+                tmp.mkdir()  # as the user's umask allows, like the folder it becomes
                 try:
                     yield tmp
-                    _check_existing(target, force)      # made meanwhile by someone else? (no probe: the disk may be full)
+                    _check_existing(target, force)  # made meanwhile by someone else? (no probe: the disk may be full)
                     _move_into_place(tmp, target)
                 except BaseException:
                     shutil.rmtree(tmp, ignore_errors=True)
                     raise
     except BaseException:
         for parent in reversed(created):
-            try:
+            with suppress(OSError):
                 parent.rmdir()
-            except OSError:
-                pass
         raise
 
 

@@ -11,7 +11,7 @@ import numpy as np
 if TYPE_CHECKING:
     from pathlib import Path
 
-    import pandas as pd   # imported where used: `dipsim sweep` reads wilson() from this module and needs no pandas
+    import pandas as pd  # imported where used: `dipsim sweep` reads wilson() from this module and needs no pandas
 
 Z95 = 1.959963984540054
 
@@ -31,7 +31,7 @@ def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
 # How a run ended, in columns of few values (with the terms_* columns): runs are
 # counted by the combinations that occur.
 COUNTED = ("treaty", "reason", "agreed_package", "agreed_label", "package_label")
-NO_DEAL = "no package acceptable to both"      # sim.protocol.reason_label(NO_ACCEPTABLE_PACKAGE)
+NO_DEAL = "no package acceptable to both"  # sim.protocol.reason_label(NO_ACCEPTABLE_PACKAGE)
 # The worlds kept for asking which uncertain beliefs matter (runs are alike, so the first
 # ones are a fair sample): enough for rank correlations within about +-0.015.
 WORLDS_KEPT = 20_000
@@ -75,20 +75,24 @@ class RunStats:
     def __init__(self, actors: list[str]):
         self.actors = list(actors)
         self.counts: pd.DataFrame | None = None
-        self.moments = {a: (0, 0.0, 0.0) for a in self.actors}
+        self.moments = dict.fromkeys(self.actors, (0, 0.0, 0.0))
         self.end_rounds = 0
-        self.chances: list[np.ndarray] = []       # each run's chance of a treaty in its world (8 bytes a run)
-        self.worlds: pd.DataFrame | None = None   # the first WORLDS_KEPT runs' drawn beliefs and chance
+        self.chances: list[np.ndarray] = []  # each run's chance of a treaty in its world (8 bytes a run)
+        self.worlds: pd.DataFrame | None = None  # the first WORLDS_KEPT runs' drawn beliefs and chance
+
     @classmethod
     def from_parquet(cls, path: Path, batch: int = 65_536) -> RunStats:
         """Read a runs.parquet a batch at a time, only the columns needed."""
         import pyarrow.parquet as pq
 
-        f = pq.ParquetFile(path, pre_buffer=False)     # pre-buffering holds on to what it read
+        f = pq.ParquetFile(path, pre_buffer=False)  # pre-buffering holds on to what it read
         names = f.schema_arrow.names
         stats = cls([c.removeprefix("utility_") for c in names if c.startswith("utility_")])
-        wanted = [c for c in names if _counted(c) or c.startswith("utility_") or c in ("end_round", "treaty_chance")
-                  or is_belief_column(c)]
+        wanted = [
+            c
+            for c in names
+            if _counted(c) or c.startswith("utility_") or c in ("end_round", "treaty_chance") or is_belief_column(c)
+        ]
         for b in f.iter_batches(batch_size=batch, columns=wanted):
             stats.add(b.to_pandas())
         return stats
@@ -110,8 +114,11 @@ class RunStats:
             if kept < WORLDS_KEPT:
                 drawn = [c for c in runs.columns if is_belief_column(c)]
                 part = runs[[*drawn, "treaty_chance"]].iloc[: WORLDS_KEPT - kept]
-                self.worlds = part.reset_index(drop=True) if self.worlds is None else pd.concat(
-                    [self.worlds, part], ignore_index=True)
+                self.worlds = (
+                    part.reset_index(drop=True)
+                    if self.worlds is None
+                    else pd.concat([self.worlds, part], ignore_index=True)
+                )
         return self
 
     @property
@@ -126,7 +133,9 @@ class RunStats:
         """Runs by ``column``'s value, most first (as Series.value_counts), of the rows of
         ``counts`` where ``where``."""
         rows = self.counts if where is None else self.counts[where]
-        return rows.groupby(column, sort=False)["runs"].sum().sort_values(ascending=False, kind="stable").rename("count")
+        return (
+            rows.groupby(column, sort=False)["runs"].sum().sort_values(ascending=False, kind="stable").rename("count")
+        )
 
     def utility(self, actor: str, z: float = Z95) -> tuple[float, float, float]:
         """Mean utility of the outcome to ``actor`` and its normal-approximation 95% interval."""
@@ -215,8 +224,8 @@ def summary_text(name: str, s: dict, labels: dict[str, str]) -> str:
     lines.append("  packages the governments agreed (ratified or not):")
     lines += [f"    {c:6d}  {p}" for p, c in s["agreed_packages"].items()] or ["    none"]
     lines.append("  mean utility of the outcome (95% CI):")
-    for a, (m, l, h) in s["utilities"].items():
-        lines.append(f"    {labels.get(a, a):10s} {m:+.3f}  ({l:+.3f} to {h:+.3f})")
+    for a, (m, low, high) in s["utilities"].items():
+        lines.append(f"    {labels.get(a, a):10s} {m:+.3f}  ({low:+.3f} to {high:+.3f})")
     lines.append("  how the runs ended:")
     lines += [f"    {c:6d}  {r}" for r, c in s["reasons"].items()]
     lines += world_lines(s)
@@ -230,11 +239,17 @@ def world_lines(s: dict, top: int = 5) -> list[str]:
     if not len(table):
         return []
     lo, hi = s["chance_interval"]
-    lines = [f"  chance of a treaty over the worlds drawn: median {s['chance_median']:.3f}, 5-95% {lo:.3f} to "
-             f"{hi:.3f}, mean {s['chance_mean']:.3f}",
-             f"  worlds where talks ended with no package acceptable to both: {s['worlds_without_deal']:.1%}",
-             f"  the doubts that move it most (rank correlation with the chance, 95% CI, {int(table['n'].iloc[0]):,} "
-             "worlds):"]
+    lines = [
+        (
+            f"  chance of a treaty over the worlds drawn: median {s['chance_median']:.3f}, 5-95% {lo:.3f} to "
+            f"{hi:.3f}, mean {s['chance_mean']:.3f}"
+        ),
+        f"  worlds where talks ended with no package acceptable to both: {s['worlds_without_deal']:.1%}",
+        (
+            f"  the doubts that move it most (rank correlation with the chance, 95% CI, {int(table['n'].iloc[0]):,} "
+            "worlds):"
+        ),
+    ]
     shown = table.dropna(subset=["rho"]).head(top)
     lines += [f"    {r.rho:+.2f} ({r.low:+.2f} to {r.high:+.2f})  {r.belief}" for r in shown.itertuples()]
     if not len(shown):
@@ -246,9 +261,17 @@ def comparison_table(summaries: dict[str, dict]) -> pd.DataFrame:
     rows = []
     for name, s in summaries.items():
         lo, hi = s["treaty_rate_ci"]
-        row = {"scenario": name, "runs": s["runs"], "treaty_rate": s["treaty_rate"], "ci_low": lo, "ci_high": hi,
-               "chance_median": s["chance_median"], "chance_p05": s["chance_interval"][0],
-               "chance_p95": s["chance_interval"][1], "worlds_without_deal": s["worlds_without_deal"]}
+        row = {
+            "scenario": name,
+            "runs": s["runs"],
+            "treaty_rate": s["treaty_rate"],
+            "ci_low": lo,
+            "ci_high": hi,
+            "chance_median": s["chance_median"],
+            "chance_p05": s["chance_interval"][0],
+            "chance_p95": s["chance_interval"][1],
+            "worlds_without_deal": s["worlds_without_deal"],
+        }
         for a, (m, _, _) in s["utilities"].items():
             row[f"utility_{a}"] = m
         top = s["agreed_packages"]

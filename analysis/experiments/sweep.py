@@ -30,17 +30,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
-
-from dipsim.analysis.experiments.environment import environment
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from dipsim.sim.scenario import flatten
-from dipsim.sim.space import NO_TREATY
-
 from dipsim.analysis.experiments.design import Design
+from dipsim.analysis.experiments.environment import environment
 from dipsim.analysis.experiments.output import exclusive, writing
 from dipsim.analysis.experiments.sweep_spec import Sweep
+from dipsim.sim.scenario import flatten
+from dipsim.sim.space import NO_TREATY
 
 if TYPE_CHECKING:
     from dipsim.sim.preferences import Tables
@@ -49,8 +47,8 @@ if TYPE_CHECKING:
 # runs are played, so that a process that only hands out chunks to worker processes does
 # not load numba.
 
-BATCH = 4096            # runs whose tables are built together inside a task (bounds the memory of a task)
-SMALLEST_CHUNK = 1024   # runs per task at the least
+BATCH = 4096  # runs whose tables are built together inside a task (bounds the memory of a task)
+SMALLEST_CHUNK = 1024  # runs per task at the least
 # Threads or worker processes for local workers (--pool auto): whichever these costs
 # predict to finish first. A run costs RUN_SECONDS of one core; PYTHON_SHARE of it holds
 # Python's lock (making the run's parameters, tables and Arrow row), the rest is the
@@ -105,7 +103,7 @@ def run_chunk(sweep: Sweep, start: int, stop: int, base_rows: np.ndarray | None 
     seeds = draws.run_seeds(sweep.spec.seed, 0 if sweep.spec.common_random_numbers else points, replicate)
     values = Design(sweep).values(points, base_rows)
     columns = scenario_columns(sweep, values, runs.size)
-    columns.update(draw(uncertain(sweep.base), seeds, columns))       # each run's world: the beliefs not swept
+    columns.update(draw(uncertain(sweep.base), seeds, columns))  # each run's world: the beliefs not swept
     parts, labels = [], None
     for a in range(0, runs.size, BATCH):
         rows = slice(a, min(a + BATCH, runs.size))
@@ -159,7 +157,7 @@ def _play(tables: Tables, seeds: np.ndarray, rows: np.ndarray) -> dict[str, np.n
     except Exception:
         if rows.size == 1:
             return _failed(tables, rows, traceback.format_exc(limit=3).strip().splitlines()[-1])
-        singles = [_play(tables, seeds, rows[i:i + 1]) for i in range(rows.size)]
+        singles = [_play(tables, seeds, rows[i : i + 1]) for i in range(rows.size)]
         return {k: np.concatenate([s[k] for s in singles]) for k in singles[0]}
 
 
@@ -216,7 +214,7 @@ def _table(sweep: Sweep, tables: Tables, runs, points, replicate, seeds, values,
         elif p.numeric:
             cols[p.key] = _arrow(v.astype(float))
         else:
-            cols[p.key] = pa.array(v.tolist())      # levels that are not numbers: text, booleans
+            cols[p.key] = pa.array(v.tolist())  # levels that are not numbers: text, booleans
     failed = code < 0
     cols["treaty"] = _arrow(np.where(failed, False, code == protocol.TREATY), failed)
     cols["reason"] = pa.DictionaryArray.from_arrays(_arrow(np.maximum(code, 0).astype(np.int8), failed), reasons)
@@ -239,6 +237,7 @@ def _table(sweep: Sweep, tables: Tables, runs, points, replicate, seeds, values,
 # Arrow arrays made from numpy buffers: pa.array() imports pandas on first use, which
 # costs a worker a third of a second and tens of MiB for nothing it needs.
 
+
 def _arrow(values: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
     """A numeric or boolean numpy column as an Arrow array, null where ``null``."""
     n = values.shape[0]
@@ -260,8 +259,12 @@ def _text(values: list) -> pa.Array:
     offsets[1:] = np.cumsum([len(e) for e in encoded])
     missing = np.array([v is None for v in values], bool)
     validity = pa.py_buffer(np.packbits(~missing, bitorder="little")) if missing.any() else None
-    return pa.Array.from_buffers(pa.string(), len(encoded), [validity, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))],
-                                 null_count=int(missing.sum()))
+    return pa.Array.from_buffers(
+        pa.string(),
+        len(encoded),
+        [validity, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))],
+        null_count=int(missing.sum()),
+    )
 
 
 # --------------------------------------------------------------------------- the folder
@@ -275,8 +278,8 @@ class Summary:
     chunks_run: int
     chunks_skipped: int
     seconds: float
-    played: int             # runs played by this call (the rest were already done)
-    played_on: str          # where they were played, as the CLI reports it
+    played: int  # runs played by this call (the rest were already done)
+    played_on: str  # where they were played, as the CLI reports it
 
 
 def prepare(sweep: Sweep, out: Path, resume: bool, force: bool, workers: int) -> tuple[list[tuple[int, int]], set[int]]:
@@ -289,8 +292,10 @@ def prepare(sweep: Sweep, out: Path, resume: bool, force: bool, workers: int) ->
             raise SweepError(f"{out}: has no {MANIFEST}; it is not a sweep folder, so there is nothing to resume")
         recorded = json.loads(manifest.read_text())
         if recorded.get("fingerprint") != sweep.fingerprint():
-            raise SweepError(f"{out}: holds a different sweep (its spec or base scenario changed); "
-                             "allowed: --resume with the same sweep file, or a new --out")
+            raise SweepError(
+                f"{out}: holds a different sweep (its spec or base scenario changed); "
+                "allowed: --resume with the same sweep file, or a new --out"
+            )
         recorded.setdefault("resumed", []).append(environment())
         _write_json(manifest, recorded)
         parts = out / PARTS
@@ -299,7 +304,9 @@ def prepare(sweep: Sweep, out: Path, resume: bool, force: bool, workers: int) ->
         plan = chunks(sweep.runs, recorded["chunks"]["size"])
         return plan, {int(p.stem.split("-")[1]) for p in parts.glob("part-*.parquet")}
     if out.exists() and not force:
-        raise SweepError(f"{out}: already exists; pass --resume to finish it, --force to replace it, or choose another --out")
+        raise SweepError(
+            f"{out}: already exists; pass --resume to finish it, --force to replace it, or choose another --out"
+        )
     if out.exists():
         shutil.rmtree(out)
     size = chunk_size(sweep, workers)
@@ -307,7 +314,7 @@ def prepare(sweep: Sweep, out: Path, resume: bool, force: bool, workers: int) ->
         (out / PARTS).mkdir(parents=True)
         _write_json(manifest, manifest_of(sweep, size))
     except BaseException:
-        shutil.rmtree(out, ignore_errors=True)     # a folder without its manifest could not be resumed
+        shutil.rmtree(out, ignore_errors=True)  # a folder without its manifest could not be resumed
         raise
     return chunks(sweep.runs, size), set()
 
@@ -317,7 +324,7 @@ def manifest_of(sweep: Sweep, size: int) -> dict:
     return {
         "kind": "dipsim sweep",
         "version": version("dipsim"),
-        "environment": environment(),     # where it started; each --resume adds its own to "resumed"
+        "environment": environment(),  # where it started; each --resume adds its own to "resumed"
         "fingerprint": sweep.fingerprint(),
         "spec": sweep.resolved(),
         "spec_file": sweep.file,
@@ -328,8 +335,13 @@ def manifest_of(sweep: Sweep, size: int) -> dict:
             "replications": sweep.spec.replications,
             "runs": sweep.runs,
             "parameters": [
-                {"key": p.key, "label": p.label, "levels": list(p.levels) if p.levels else None,
-                 "bounds": None if p.levels else [p.low, p.high], "scales": list(p.scale_of)}
+                {
+                    "key": p.key,
+                    "label": p.label,
+                    "levels": list(p.levels) if p.levels else None,
+                    "bounds": None if p.levels else [p.low, p.high],
+                    "scales": list(p.scale_of),
+                }
                 for p in sweep.parameters
             ],
             "weights_renormalised": sweep.weights_normalised,
@@ -338,7 +350,7 @@ def manifest_of(sweep: Sweep, size: int) -> dict:
         "seeds": {
             "root": sweep.spec.seed,
             "rule": "run = point x replications + replicate; seed = sim.draws.run_seeds(root, point, replicate)"
-                    + (" with point 0 for all (common random numbers)" if sweep.spec.common_random_numbers else ""),
+            + (" with point 0 for all (common random numbers)" if sweep.spec.common_random_numbers else ""),
         },
         "chunks": {"size": size, "count": len(chunks(sweep.runs, size))},
         "engine": "batch",
@@ -366,23 +378,34 @@ def write_part(out: Path, index: int, table: pa.Table) -> None:
     numeric column costs a third more time for parts a third smaller."""
     final = out / PARTS / f"part-{index:06d}.parquet"
     labels = [f.name for f in table.schema if pa.types.is_dictionary(f.type) or pa.types.is_string(f.type)]
-    _replace(final.with_suffix(".tmp"), final,
-             lambda tmp: pq.write_table(table, tmp, compression="snappy", use_dictionary=labels))
+    _replace(
+        final.with_suffix(".tmp"),
+        final,
+        lambda tmp: pq.write_table(table, tmp, compression="snappy", use_dictionary=labels),
+    )
 
 
 # --------------------------------------------------------------------------- executors
 
 
-def run_sweep(sweep: Sweep, out: Path, workers: int = 1, executor: str = "local", scheduler: str | None = None,
-              resume: bool = False, force: bool = False, pool: str = "auto",
-              progress: Callable[[int], None] | None = None) -> Summary:
+def run_sweep(
+    sweep: Sweep,
+    out: Path,
+    workers: int = 1,
+    executor: str = "local",
+    scheduler: str | None = None,
+    resume: bool = False,
+    force: bool = False,
+    pool: str = "auto",
+    progress: Callable[[int], None] | None = None,
+) -> Summary:
     """Play a sweep into ``out``, or the rest of it with ``resume``. ``pool``: threads or
     processes for local workers, or auto (choose_pool). One process at a time may write
     ``out``; a full disk is an OutputError, after which ``resume`` finishes the sweep."""
     if pool not in POOLS:
         raise SweepError(f"--pool: found {pool!r}; allowed: {', '.join(POOLS)}")
     start_time = time.perf_counter()
-    cluster = _connect(scheduler, workers) if executor == "dask" else None   # before writing anything
+    cluster = _connect(scheduler, workers) if executor == "dask" else None  # before writing anything
     out = Path(out)
     advice = "the parts written are whole: free some space and run the same command with --resume"
     try:
@@ -394,8 +417,13 @@ def run_sweep(sweep: Sweep, out: Path, workers: int = 1, executor: str = "local"
                 if progress and done:
                     progress(sum(b - a for i, (a, b) in enumerate(plan) if i in done))
                 remaining = sum(plan[i][1] - plan[i][0] for i in todo)
-                where = "dask" if cluster is not None else "this process" if workers == 1 else (
-                    choose_pool(workers, remaining) if pool == "auto" else pool)
+                where = (
+                    "dask"
+                    if cluster is not None
+                    else "this process"
+                    if workers == 1
+                    else (choose_pool(workers, remaining) if pool == "auto" else pool)
+                )
                 for runs in _execute(sweep, out, plan, todo, workers, cluster, where):
                     if progress:
                         progress(runs)
@@ -451,10 +479,13 @@ def _connect(scheduler: str | None, workers: int) -> _Cluster:
         try:
             return _Cluster(Client(scheduler, timeout="10s"), None)
         except (OSError, TimeoutError, ValueError) as exc:
-            raise SweepError(f"--scheduler {scheduler}: cannot connect ({exc}); allowed: the address of a "
-                             "running Dask scheduler, such as tcp://host:8786") from None
-    local = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                         silence_logs=40)
+            raise SweepError(
+                f"--scheduler {scheduler}: cannot connect ({exc}); allowed: the address of a "
+                "running Dask scheduler, such as tcp://host:8786"
+            ) from None
+    local = LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+    )
     return _Cluster(Client(local), local)
 
 
@@ -469,15 +500,19 @@ def play_part(sweep: Sweep, out: Path, index: int, start: int, stop: int, base_r
 def played_on(where: str, workers: int) -> str:
     """Where a sweep's chunks play, in words: a Dask cluster, this process, its threads
     or worker processes."""
-    return {"dask": "a Dask cluster", "this process": "this process", "threads": f"{workers} threads of this process",
-            "processes": f"{workers} worker processes"}[where]
+    return {
+        "dask": "a Dask cluster",
+        "this process": "this process",
+        "threads": f"{workers} threads of this process",
+        "processes": f"{workers} worker processes",
+    }[where]
 
 
 def available_cores() -> int:
     """The cores this process may run on."""
     try:
         return len(os.sched_getaffinity(0))
-    except AttributeError:          # not on Linux
+    except AttributeError:  # not on Linux
         return os.cpu_count() or 1
 
 
@@ -508,7 +543,7 @@ def _execute(sweep, out, plan, todo, workers, cluster: _Cluster | None, where: s
         return
     design = Design(sweep)
 
-    def rows(i: int) -> np.ndarray | None:      # made here, so that workers need not import scipy.stats
+    def rows(i: int) -> np.ndarray | None:  # made here, so that workers need not import scipy.stats
         return design.base_rows(chunk_points(sweep, *plan[i]))
 
     if cluster is not None:
@@ -517,8 +552,12 @@ def _execute(sweep, out, plan, todo, workers, cluster: _Cluster | None, where: s
         client = cluster.client
         shared = client.scatter(sweep, broadcast=True)
         width = 2 * max(1, len(client.scheduler_info()["workers"]))
-        for index, table in _window(lambda i: client.submit(run_chunk, shared, *plan[i], rows(i), pure=False), todo,
-                                    width, lambda fs: dask_wait(fs, return_when="FIRST_COMPLETED").done):
+        for index, table in _window(
+            lambda i: client.submit(run_chunk, shared, *plan[i], rows(i), pure=False),
+            todo,
+            width,
+            lambda fs: dask_wait(fs, return_when="FIRST_COMPLETED").done,
+        ):
             write_part(out, index, table)
             yield table.num_rows
     elif where == "this process":
@@ -526,20 +565,24 @@ def _execute(sweep, out, plan, todo, workers, cluster: _Cluster | None, where: s
             yield play_part(sweep, out, i, *plan[i])
     else:
         if where == "threads":
-            warm_up(sweep)                          # load the compiled engine once, before the threads start
+            warm_up(sweep)  # load the compiled engine once, before the threads start
             pool, warming = ThreadPoolExecutor(workers), []
         else:
             pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
             # start every worker now: they load the engine while the first chunks are prepared
             warming = [pool.submit(warm_up, sweep) for _ in range(workers)]
         try:
-            for _, runs in _window(lambda i: pool.submit(play_part, sweep, out, i, *plan[i], rows(i)), todo,
-                                   2 * workers, lambda fs: wait(fs, return_when=FIRST_COMPLETED).done):
+            for _, runs in _window(
+                lambda i: pool.submit(play_part, sweep, out, i, *plan[i], rows(i)),
+                todo,
+                2 * workers,
+                lambda fs: wait(fs, return_when=FIRST_COMPLETED).done,
+            ):
                 yield runs
             for future in warming:
-                future.result()                     # an error there is an error, not noise
+                future.result()  # an error there is an error, not noise
         finally:
-            pool.shutdown(cancel_futures=True)      # on an interrupt, start no more chunks
+            pool.shutdown(cancel_futures=True)  # on an interrupt, start no more chunks
 
 
 def warm_up(sweep: Sweep) -> None:
@@ -574,4 +617,4 @@ def load_manifest(out: Path) -> dict:
     return json.loads((out / MANIFEST).read_text())
 
 
-__all__ = ["run_sweep", "run_chunk", "read", "load_manifest", "SweepError", "renormalise_weights"]
+__all__ = ["SweepError", "load_manifest", "read", "renormalise_weights", "run_chunk", "run_sweep"]

@@ -24,7 +24,7 @@ from dipsim.sim import scenario as scenario_mod
 from dipsim.sim.scenario import Scenario, ScenarioError, flatten
 
 Scalar = int | float | str | bool
-LATIN_LIMIT = 40_000_000   # values of a Latin hypercube (points x parameters): 320 MB a worker
+LATIN_LIMIT = 40_000_000  # values of a Latin hypercube (points x parameters): 320 MB a worker
 
 
 class _Strict(BaseModel):
@@ -32,24 +32,46 @@ class _Strict(BaseModel):
 
 
 class ParameterSpec(_Strict):
-    key: str | None = Field(None, description=(
-        "Either this or `keys`. A key path of the base scenario, as for `--set`; a belief may be named without "
-        "`.value`. The output column is the full path (`outside.usa.pressure.max.value`)."))
-    keys: str | None = Field(None, description=(
-        "Either this or `key`: a pattern (`*` matches anything, dots included) that makes one parameter of "
-        "every number of the base scenario that matches, e.g. `\"parties.*.utility.*\"`. Takes `spread` and "
-        "nothing else; continuous designs only."))
-    levels: Annotated[list[Scalar], Field(min_length=1)] | None = Field(None, description=(
-        "Grid designs, with `key`: the values a grid takes, all numbers, all text or all true/false."))
-    bounds: Annotated[list[float], Field(min_length=2, max_length=2)] | None = Field(None, description=(
-        "Random, latin, sobol and morris designs, with `key`: `[low, high]`, low < high, the range sampled "
-        "uniformly."))
-    spread: Annotated[float, Field(gt=0)] | None = Field(None, description=(
-        "With `keys`: each matched number varies within plus or minus `spread` of its base value, inside the "
-        "range its field allows."))
-    scale: bool = Field(False, description=(
-        "With `key`. true: the value multiplies the base value, or every number under `key` (e.g. all values "
-        "of a public's effect on territory)."))
+    key: str | None = Field(
+        None,
+        description=(
+            "Either this or `keys`. A key path of the base scenario, as for `--set`; a belief may be named without "
+            "`.value`. The output column is the full path (`outside.usa.pressure.max.value`)."
+        ),
+    )
+    keys: str | None = Field(
+        None,
+        description=(
+            "Either this or `key`: a pattern (`*` matches anything, dots included) that makes one parameter of "
+            'every number of the base scenario that matches, e.g. `"parties.*.utility.*"`. Takes `spread` and '
+            "nothing else; continuous designs only."
+        ),
+    )
+    levels: Annotated[list[Scalar], Field(min_length=1)] | None = Field(
+        None,
+        description=("Grid designs, with `key`: the values a grid takes, all numbers, all text or all true/false."),
+    )
+    bounds: Annotated[list[float], Field(min_length=2, max_length=2)] | None = Field(
+        None,
+        description=(
+            "Random, latin, sobol and morris designs, with `key`: `[low, high]`, low < high, the range sampled "
+            "uniformly."
+        ),
+    )
+    spread: Annotated[float, Field(gt=0)] | None = Field(
+        None,
+        description=(
+            "With `keys`: each matched number varies within plus or minus `spread` of its base value, inside the "
+            "range its field allows."
+        ),
+    )
+    scale: bool = Field(
+        False,
+        description=(
+            "With `key`. true: the value multiplies the base value, or every number under `key` (e.g. all values "
+            "of a public's effect on territory)."
+        ),
+    )
     label: str | None = Field(None, description="Display name in plots; the key if left out.")
 
     @model_validator(mode="after")
@@ -70,65 +92,91 @@ class ParameterSpec(_Strict):
 
 
 class DesignSpec(_Strict):
-    kind: Literal["grid", "random", "latin", "sobol", "morris"] = Field(description=(
-        "grid: every combination of the levels, the last parameter varying fastest. random: independent "
-        "uniform draws within the bounds. latin: a Latin hypercube (scipy). sobol: Saltelli's scheme on a "
-        "scrambled Sobol' sequence, the same matrix as `SALib.sample.sobol.sample`, so `SALib.analyze.sobol` "
-        "can read the results in run order. morris: Morris (1991) elementary-effect trajectories from "
-        "`SALib.sample.morris`, so that `dipsim analyze` can screen the parameters (mu*, sigma)."))
-    samples: Annotated[int, Field(ge=1, le=100_000_000)] | None = Field(None, description=(
-        "Required for random and latin designs: the number of points. A latin design holds at most "
-        f"{LATIN_LIMIT:,} values (points x parameters)."))
-    base_samples: Annotated[int, Field(ge=2, le=2**24)] | None = Field(None, description=(
-        "Required for sobol designs: Saltelli's N, a power of 2. Points = N x (2D + 2) with second-order "
-        "indices, N x (D + 2) without; D is the number of parameters."))
+    kind: Literal["grid", "random", "latin", "sobol", "morris"] = Field(
+        description=(
+            "grid: every combination of the levels, the last parameter varying fastest. random: independent "
+            "uniform draws within the bounds. latin: a Latin hypercube (scipy). sobol: Saltelli's scheme on a "
+            "scrambled Sobol' sequence, the same matrix as `SALib.sample.sobol.sample`, so `SALib.analyze.sobol` "
+            "can read the results in run order. morris: Morris (1991) elementary-effect trajectories from "
+            "`SALib.sample.morris`, so that `dipsim analyze` can screen the parameters (mu*, sigma)."
+        )
+    )
+    samples: Annotated[int, Field(ge=1, le=100_000_000)] | None = Field(
+        None,
+        description=(
+            "Required for random and latin designs: the number of points. A latin design holds at most "
+            f"{LATIN_LIMIT:,} values (points x parameters)."
+        ),
+    )
+    base_samples: Annotated[int, Field(ge=2, le=2**24)] | None = Field(
+        None,
+        description=(
+            "Required for sobol designs: Saltelli's N, a power of 2. Points = N x (2D + 2) with second-order "
+            "indices, N x (D + 2) without; D is the number of parameters."
+        ),
+    )
     second_order: bool = Field(True, description="sobol: also the rows needed for second-order indices.")
-    trajectories: Annotated[int, Field(ge=2, le=100_000)] | None = Field(None, description=(
-        "Required for morris designs: the number of trajectories r; points = r x (D + 1)."))
+    trajectories: Annotated[int, Field(ge=2, le=100_000)] | None = Field(
+        None, description=("Required for morris designs: the number of trajectories r; points = r x (D + 1).")
+    )
     levels: Annotated[int, Field(ge=2, le=100)] = Field(4, description="morris: the grid levels p of each parameter.")
 
 
 class SweepSpec(_Strict):
     """A sweep file: which settings of a base scenario to vary, how, and how often."""
 
-    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")] = Field(description=(
-        "Names the default output folder `results/sweeps/NAME`."))
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")] = Field(
+        description=("Names the default output folder `results/sweeps/NAME`.")
+    )
     title: Annotated[str, Field(min_length=1)] = Field(description="Heads the summary and the plots.")
     description: Annotated[str, Field(min_length=1)] = Field(description="What the sweep asks.")
-    scenario: Annotated[str, Field(min_length=1)] = Field(description=(
-        "The base scenario: a path relative to the sweep file."))
+    scenario: Annotated[str, Field(min_length=1)] = Field(
+        description=("The base scenario: a path relative to the sweep file.")
+    )
     set: list[str] = Field([], description="Fixed overrides of the base, each `key.path=value` as for `--set`.")
-    seed: Annotated[int, Field(ge=0, lt=2**63)] = Field(0, description=(
-        "Root seed. Run `point x replications + replicate` gets `sim.draws.run_seeds(seed, point, "
-        "replicate)`."))
-    replications: Annotated[int, Field(ge=1, le=1_000_000)] = Field(1, description=(
-        "Runs per design point, each with its own seed."))
-    common_random_numbers: bool = Field(False, description=(
-        "true: every point uses the same replicate seeds (`point` 0 in the seed rule), so differences between "
-        "points come from the parameters, not the draws. Use it for sobol and morris designs: without it a "
-        "parameter the model ignores still shows an effect (the draws differ from point to point)."))
-    chunk: Annotated[int, Field(ge=1, le=1_000_000)] = Field(16_384, description=(
-        "Most runs in one task and one Parquet part. The results do not depend on it."))
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = Field(
+        0,
+        description=(
+            "Root seed. Run `point x replications + replicate` gets `sim.draws.run_seeds(seed, point, replicate)`."
+        ),
+    )
+    replications: Annotated[int, Field(ge=1, le=1_000_000)] = Field(
+        1, description=("Runs per design point, each with its own seed.")
+    )
+    common_random_numbers: bool = Field(
+        False,
+        description=(
+            "true: every point uses the same replicate seeds (`point` 0 in the seed rule), so differences between "
+            "points come from the parameters, not the draws. Use it for sobol and morris designs: without it a "
+            "parameter the model ignores still shows an effect (the draws differ from point to point)."
+        ),
+    )
+    chunk: Annotated[int, Field(ge=1, le=1_000_000)] = Field(
+        16_384, description=("Most runs in one task and one Parquet part. The results do not depend on it.")
+    )
     design: DesignSpec = Field(description="How the points are chosen.")
-    parameters: Annotated[list[ParameterSpec], Field(min_length=1)] = Field(description=(
-        "The settings varied, each a `[[parameters]]` table of one of two forms: `key` with `levels` or "
-        "`bounds` (and optionally `scale`), or `keys` with `spread`. A key may be swept once. Every level, and "
-        "both ends of every range, must give a valid scenario when applied to the base (after renormalising "
-        "weights)."))
+    parameters: Annotated[list[ParameterSpec], Field(min_length=1)] = Field(
+        description=(
+            "The settings varied, each a `[[parameters]]` table of one of two forms: `key` with `levels` or "
+            "`bounds` (and optionally `scale`), or `keys` with `spread`. A key may be swept once. Every level, and "
+            "both ends of every range, must give a valid scenario when applied to the base (after renormalising "
+            "weights)."
+        )
+    )
 
 
 @dataclass(frozen=True)
 class Parameter:
     """One swept parameter, expanded and checked."""
 
-    key: str                        # the column name and the --set path (numbers: ending .value where a belief)
+    key: str  # the column name and the --set path (numbers: ending .value where a belief)
     label: str
-    levels: tuple | None            # grid
-    low: float | None               # continuous designs
+    levels: tuple | None  # grid
+    low: float | None  # continuous designs
     high: float | None
     scale_of: tuple[str, ...] = ()  # with scale: the key paths it multiplies
-    base: tuple[float, ...] = ()    # and their base values
-    whole: bool = False             # a whole-number setting: continuous draws are rounded
+    base: tuple[float, ...] = ()  # and their base values
+    whole: bool = False  # a whole-number setting: continuous draws are rounded
 
     @property
     def numeric(self) -> bool:
@@ -184,8 +232,11 @@ def load(path: str | Path) -> Sweep:
     that ship with dipsim (``dipsim scenarios`` lists them)."""
     path = scenario_mod.find_scenario(path, ("sweeps",))
     if not path.is_file():
-        raise ScenarioError(str(path), "", "no such sweep file; allowed: a path to a .toml file, or a sweep name "
-                                           "that `dipsim scenarios` lists")
+        raise ScenarioError(
+            str(path),
+            "",
+            "no such sweep file; allowed: a path to a .toml file, or a sweep name that `dipsim scenarios` lists",
+        )
     try:
         with path.open("rb") as fh:
             raw = tomllib.load(fh)
@@ -205,7 +256,7 @@ def load(path: str | Path) -> Sweep:
         else:
             problem = f"found {err.get('input')!r}; allowed: {err['msg'].removeprefix('Input should be ')}"
         raise ScenarioError(str(path), key, problem) from None
-    base_path = (path.parent / spec.scenario)
+    base_path = path.parent / spec.scenario
     base = scenario_mod.load(base_path)
     for i, text in enumerate(spec.set):
         try:
@@ -220,9 +271,14 @@ def load(path: str | Path) -> Sweep:
 
 def _expand(spec: SweepSpec, base: Scenario, file: str) -> list[Parameter]:
     leaves = flatten(base.resolved())
-    numbers = {k: v for k, v in leaves.items()        # patterns and scales take values, not distributions
-               if isinstance(v, (int, float)) and not isinstance(v, bool) and not k.startswith("run.")
-               and not scenario_mod.is_distribution_parameter(k, leaves)}
+    numbers = {
+        k: v
+        for k, v in leaves.items()  # patterns and scales take values, not distributions
+        if isinstance(v, (int, float))
+        and not isinstance(v, bool)
+        and not k.startswith("run.")
+        and not scenario_mod.is_distribution_parameter(k, leaves)
+    }
     out: list[Parameter] = []
     for i, p in enumerate(spec.parameters):
         where = f"parameters.{i}"
@@ -233,8 +289,9 @@ def _expand(spec: SweepSpec, base: Scenario, file: str) -> list[Parameter]:
             for k in matched:
                 lo, hi = _allowed_range(k, file, f"{where}.keys")
                 v = float(numbers[k])
-                param = Parameter(k, k, None, max(lo, v - p.spread), min(hi, v + p.spread),
-                                  whole=scenario_mod.is_whole_number(k))
+                param = Parameter(
+                    k, k, None, max(lo, v - p.spread), min(hi, v + p.spread), whole=scenario_mod.is_whole_number(k)
+                )
                 for value in (param.low, param.high):
                     _check_value(base, param, value, file, f"{where}.keys")
                 out.append(param)
@@ -251,7 +308,9 @@ def _expand(spec: SweepSpec, base: Scenario, file: str) -> list[Parameter]:
         label = p.label or p.key
         name = p.key if p.scale else key
         if p.levels is not None:
-            param = Parameter(name, label, tuple(p.levels), None, None, scaled, tuple(float(numbers[k]) for k in scaled))
+            param = Parameter(
+                name, label, tuple(p.levels), None, None, scaled, tuple(float(numbers[k]) for k in scaled)
+            )
             ends = p.levels
         else:
             lo, hi = p.bounds
@@ -281,7 +340,7 @@ def overrides_for(param: Parameter, value) -> list[str]:
 
 def _toml(value, whole: bool = False) -> str:
     if whole:
-        return str(int(round(float(value))))
+        return str(round(float(value)))
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
@@ -300,17 +359,21 @@ def _check_value(base: Scenario, param: Parameter, value, file: str, where: str)
         normalise_weights(data)
         scenario_mod.validate(data, origin, file)
     except ScenarioError as exc:
-        raise ScenarioError(file, where, f"{param.label} = {value!r} does not give a valid scenario: {exc.key}: {exc.problem}") from None
+        raise ScenarioError(
+            file, where, f"{param.label} = {value!r} does not give a valid scenario: {exc.key}: {exc.problem}"
+        ) from None
 
 
 def normalise_weights(data: dict) -> None:
     """Rescale every utility's weights to sum to 1 (in place; plain scenario data)."""
+
     def tables(node):
         if isinstance(node, dict):
             if "issues" in node and "treaty" in node:
                 yield node["issues"]
             for v in node.values():
                 yield from tables(v)
+
     for issues in tables(data):
         total = sum(e["weight"] for e in issues.values() if isinstance(e, dict) and "weight" in e)
         if total > 0:
@@ -335,15 +398,25 @@ def _check_design(sweep: Sweep) -> None:
     else:
         bad = next((i for i, p in enumerate(sweep.parameters) if p.levels is not None), None)
         if bad is not None:
-            raise ScenarioError(file, f"parameters.{bad}", f"a {d.kind} design needs 'bounds' (or a 'keys' pattern with 'spread'), not 'levels'")
+            raise ScenarioError(
+                file,
+                f"parameters.{bad}",
+                f"a {d.kind} design needs 'bounds' (or a 'keys' pattern with 'spread'), not 'levels'",
+            )
     if d.kind in ("random", "latin") and d.samples is None:
         raise ScenarioError(file, "design.samples", f"required for a {d.kind} design (number of points)")
     if d.kind == "latin" and d.samples * len(sweep.parameters) > LATIN_LIMIT:
-        raise ScenarioError(file, "design.samples", f"{d.samples} points x {len(sweep.parameters)} parameters; "
-                            f"allowed for a latin design: at most {LATIN_LIMIT:,} values (each worker holds the whole "
-                            "hypercube); use a random or sobol design for more")
+        raise ScenarioError(
+            file,
+            "design.samples",
+            f"{d.samples} points x {len(sweep.parameters)} parameters; "
+            f"allowed for a latin design: at most {LATIN_LIMIT:,} values (each worker holds the whole "
+            "hypercube); use a random or sobol design for more",
+        )
     if d.kind == "morris" and d.trajectories is None:
-        raise ScenarioError(file, "design.trajectories", "required for a morris design (number of trajectories r; points = r x (D + 1))")
+        raise ScenarioError(
+            file, "design.trajectories", "required for a morris design (number of trajectories r; points = r x (D + 1))"
+        )
     if d.kind == "sobol":
         n = d.base_samples
         if n is None:

@@ -21,7 +21,7 @@ import numpy as np
 # The function whose compilation is most of the wait for each engine: the batch engine's
 # loop over many negotiations, and the move that calls every strategy in the Mesa model.
 ENTRY = {"batch": "play", "mesa": "decide"}
-COMPILE_SECONDS = "10 to 20 s"   # measured cold on a two-core machine: 7 to 20 s, by its load
+COMPILE_SECONDS = "10 to 20 s"  # measured cold on a two-core machine: 7 to 20 s, by its load
 
 
 def _dispatchers() -> Iterator:
@@ -47,7 +47,7 @@ def compiled(engine: str) -> bool | None:
         # file is missing, or written for another version of the source or of numba
         index = dispatcher._cache._cache_file._load_index()
         machine = dispatcher.targetctx.codegen().magic_tuple()
-    except Exception:   # noqa: BLE001  (numba's internals moved: say nothing rather than guess)
+    except Exception:
         return None
     return any(key[1] == machine for key in index)
 
@@ -64,9 +64,9 @@ def cache_folder() -> str | None:
 
 @dataclass
 class Step:
-    what: str            # what was compiled, and for which commands
-    compiled: int        # functions compiled (not in the cache before)
-    loaded: int          # functions loaded from the cache
+    what: str  # what was compiled, and for which commands
+    compiled: int  # functions compiled (not in the cache before)
+    loaded: int  # functions loaded from the cache
     seconds: float
 
 
@@ -86,7 +86,7 @@ def _batch() -> None:
     from dipsim.sim.run import simulate
 
     spec = with_run_settings(scenario.load("baseline"), 64, 1)
-    with tempfile.TemporaryDirectory() as folder:          # it writes its tables as it plays
+    with tempfile.TemporaryDirectory() as folder:  # it writes its tables as it plays
         simulate_scenario(spec, Path(folder), engine="batch")
     simulate(Tables.from_scenarios([spec]), np.arange(64, dtype=np.uint64), rounds=False)
     run_chunk(sweep_spec.load("pressure_vs_opposition"), 0, 64)

@@ -16,11 +16,11 @@ from dipsim.analysis.interpretation.sensitivity import morris, sobol
 @dataclass
 class SweepAnalysis:
     title: str
-    kind: str                        # the sweep's design
+    kind: str  # the sweep's design
     runs: int
-    indices: pd.DataFrame | None     # Sobol or Morris indices (sobol and morris designs only)
-    discovery: Discovery | None      # PRIM's box, if it could be found
-    notes: list[str] = field(default_factory=list)   # what was skipped, and why
+    indices: pd.DataFrame | None  # Sobol or Morris indices (sobol and morris designs only)
+    discovery: Discovery | None  # PRIM's box, if it could be found
+    notes: list[str] = field(default_factory=list)  # what was skipped, and why
 
     @property
     def order(self) -> str:
@@ -32,8 +32,10 @@ class SweepAnalysis:
         if self.indices is not None:
             for output in self.indices["output"].unique():
                 top = self.indices[self.indices["output"] == output].sort_values(self.order, ascending=False).head(5)
-                lines.append(f"  {output}: most influential " + "; ".join(
-                    f"{r.parameter} ({self.order} {getattr(r, self.order):.3f})" for r in top.itertuples()))
+                lines.append(
+                    f"  {output}: most influential "
+                    + "; ".join(f"{r.parameter} ({self.order} {getattr(r, self.order):.3f})" for r in top.itertuples())
+                )
             lines.append(f"  written: {self.kind}_indices.csv, {self.kind}_<outcome>.png")
         lines += [f"  {note}" for note in self.notes]
         if self.discovery is not None:

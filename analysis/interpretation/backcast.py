@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dipsim.sim import draws, scenario as scenario_mod
+from dipsim.analysis.experiments.summary import wilson
+from dipsim.sim import draws
+from dipsim.sim import scenario as scenario_mod
 from dipsim.sim.preferences import Tables
 from dipsim.sim.run import simulate
-
-from dipsim.analysis.experiments.summary import wilson
 
 GAIN_STEP = 0.01
 
@@ -35,7 +35,9 @@ def load_history(folder: Path | None = None) -> list:
     specs = [scenario_mod.load(f) for f in files]
     for f, s in zip(files, specs):
         if getattr(s, "history", None) is None:
-            raise scenario_mod.ScenarioError(str(f), "history", "required in a history scenario (year, event, direction, source)")
+            raise scenario_mod.ScenarioError(
+                str(f), "history", "required in a history scenario (year, event, direction, source)"
+            )
     return sorted(specs, key=lambda s: s.history.year)
 
 
@@ -49,7 +51,11 @@ def measure(spec, runs: int, seed: int, progress: Callable[[int], None] | None =
     lo, hi = wilson(k, runs)
     gains = [p.utility[0] - p.reservation[0] for p in tables.parties]
     both = (gains[0] > 0) & (gains[1] > 0)
-    islands = tables.space.choice[:, list(tables.space.issues).index("territory")] if "territory" in tables.space.issues else None
+    islands = (
+        tables.space.choice[:, list(tables.space.issues).index("territory")]
+        if "territory" in tables.space.issues
+        else None
+    )
     return {
         "year": spec.history.year,
         "event": spec.history.event,
@@ -82,14 +88,17 @@ def direction(previous: dict, current: dict) -> str:
     return "same"
 
 
-def backcast(runs: int = 20_000, seed: int = 1956, folder: Path | None = None,
-             progress: Callable[[int], None] | None = None) -> pd.DataFrame:
+def backcast(
+    runs: int = 20_000, seed: int = 1956, folder: Path | None = None, progress: Callable[[int], None] | None = None
+) -> pd.DataFrame:
     """The model's steps against history's; ``progress`` is told of runs as they finish."""
     rows = [measure(spec, runs, seed, progress) for spec in load_history(folder)]
     for i, row in enumerate(rows):
         row["model_direction"] = "start" if i == 0 else direction(rows[i - 1], row)
         row["agrees"] = None if i == 0 else row["model_direction"] == row["history_direction"]
-        row["islands_agree"] = None if row["history_islands"] is None else row["model_islands"] == row["history_islands"]
+        row["islands_agree"] = (
+            None if row["history_islands"] is None else row["model_islands"] == row["history_islands"]
+        )
     return pd.DataFrame(rows)
 
 
@@ -98,9 +107,11 @@ def backcast_text(table: pd.DataFrame) -> str:
     for _, r in table.iterrows():
         mark = "" if r["agrees"] is None else ("  agrees" if r["agrees"] else "  DISAGREES")
         hist_isl = "-" if pd.isna(r["history_islands"]) else f"{r['history_islands']:g}"
-        lines.append(f"{r['year']}  {r['history_direction']:7s}  {r['model_direction']:5s}  "
-                     f"{r['treaty_probability']:.3f} ({r['ci_low']:.3f}-{r['ci_high']:.3f})  "
-                     f"{hist_isl:>6s} / {r['model_islands']:g}        {r['russia_best_gain']:+.2f}          {r['event']}{mark}")
+        lines.append(
+            f"{r['year']}  {r['history_direction']:7s}  {r['model_direction']:5s}  "
+            f"{r['treaty_probability']:.3f} ({r['ci_low']:.3f}-{r['ci_high']:.3f})  "
+            f"{hist_isl:>6s} / {r['model_islands']:g}        {r['russia_best_gain']:+.2f}          {r['event']}{mark}"
+        )
     agree = table["agrees"].dropna()
     lines.append(f"directions agreeing with history: {int(agree.sum())} of {len(agree)}")
     return "\n".join(lines)

@@ -27,20 +27,20 @@ MAX_DIMENSIONS = 8
 
 @dataclass
 class Discovery:
-    dimensions: list[str]      # the parameters PRIM worked on
+    dimensions: list[str]  # the parameters PRIM worked on
     cutoff: float
-    share_likely: float        # of all points
-    trajectory: pd.DataFrame   # coverage, density, mass, res_dim per peeling step
-    chosen: int                # the step reported
-    rules: list[str]           # the box as readable conditions
-    limits: pd.DataFrame       # the box's bounds on every parameter
+    share_likely: float  # of all points
+    trajectory: pd.DataFrame  # coverage, density, mass, res_dim per peeling step
+    chosen: int  # the step reported
+    rules: list[str]  # the box as readable conditions
+    limits: pd.DataFrame  # the box's bounds on every parameter
     labels: dict[str, str]
 
 
 def discover(folder: Path, cutoff: float | None = None, ranking: list[str] | None = None) -> Discovery:
     """PRIM on a sweep; ``ranking``: parameters from most to least influential, if known."""
     manifest = load_manifest(folder)
-    params = [p for p in manifest["design"]["parameters"]]
+    params = list(manifest["design"]["parameters"])
     keys = [p["key"] for p in params]
     frame = read(folder, columns=["point", *keys, "treaty_chance", "error"]).to_pandas()
     frame = frame[frame["error"].isna()]
@@ -51,9 +51,11 @@ def discover(folder: Path, cutoff: float | None = None, ranking: list[str] | Non
         cutoff = float(np.quantile(rate, 0.9))
     y = (rate >= cutoff).to_numpy() & (rate > 0).to_numpy()
     if not y.any() or y.all():
-        raise SweepError(f"{folder}: with a cutoff of {cutoff:.3g}, "
-                         f"{'no' if not y.any() else 'every'} point counts as treaty-likely; allowed: a --cutoff "
-                         f"between the lowest and highest chance of a treaty at a point ({rate.min():.3f} to {rate.max():.3f})")
+        raise SweepError(
+            f"{folder}: with a cutoff of {cutoff:.3g}, "
+            f"{'no' if not y.any() else 'every'} point counts as treaty-likely; allowed: a --cutoff "
+            f"between the lowest and highest chance of a treaty at a point ({rate.min():.3f} to {rate.max():.3f})"
+        )
     numeric = [k for k in keys if pd.api.types.is_numeric_dtype(x[k]) and x[k].nunique() > 1]
     if len(numeric) > MAX_DIMENSIONS:
         if ranking is None:
@@ -64,8 +66,10 @@ def discover(folder: Path, cutoff: float | None = None, ranking: list[str] | Non
         try:
             from ema_workbench.analysis import prim
         except ModuleNotFoundError as exc:
-            raise SweepError(f"{folder}: scenario discovery needs the EMA Workbench ({exc.name} is not installed); "
-                             "allowed: install the discovery extra, pip install 'dipsim[discovery]'") from None
+            raise SweepError(
+                f"{folder}: scenario discovery needs the EMA Workbench ({exc.name} is not installed); "
+                "allowed: install the discovery extra, pip install 'dipsim[discovery]'"
+            ) from None
 
         box = prim.Prim(x[numeric].astype(float).reset_index(drop=True), y).find_box()
     trajectory = box.peeling_trajectory[["coverage", "density", "mass", "res_dim"]].reset_index(drop=True)
@@ -91,9 +95,15 @@ def discover(folder: Path, cutoff: float | None = None, ranking: list[str] | Non
 
 def discovery_text(d: Discovery) -> str:
     row = d.trajectory.loc[d.chosen]
-    lines = [f"Scenario discovery (PRIM) on {len(d.dimensions)} parameters: points with a chance of a treaty "
-             f"of {d.cutoff:.3g} or more are {d.share_likely:.1%} of the design.",
-             f"  the box (peeling step {d.chosen}): coverage {row['coverage']:.2f}, density {row['density']:.2f}, "
-             f"mass {row['mass']:.2f}",
-             "  a treaty is likely where " + (" and ".join(d.rules) if d.rules else "(no restriction found)")]
+    lines = [
+        (
+            f"Scenario discovery (PRIM) on {len(d.dimensions)} parameters: points with a chance of a treaty "
+            f"of {d.cutoff:.3g} or more are {d.share_likely:.1%} of the design."
+        ),
+        (
+            f"  the box (peeling step {d.chosen}): coverage {row['coverage']:.2f}, density {row['density']:.2f}, "
+            f"mass {row['mass']:.2f}"
+        ),
+        "  a treaty is likely where " + (" and ".join(d.rules) if d.rules else "(no restriction found)"),
+    ]
     return "\n".join(lines)

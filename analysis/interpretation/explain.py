@@ -9,17 +9,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dipsim.sim import protocol, scenario as scenario_mod
+from dipsim.analysis.experiments.sweep import renormalise_weights
+from dipsim.sim import protocol
+from dipsim.sim import scenario as scenario_mod
 from dipsim.sim.preferences import Tables, flatten
 from dipsim.sim.run import play, simulate
 from dipsim.sim.scenario import ScenarioError
 from dipsim.sim.worlds import quantiles_of, world_of
 
-from dipsim.analysis.experiments.sweep import renormalise_weights
-
 STEPS = np.array([0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0])  # utility units
 SKIP = ("run.", "negotiation.", "history.")
-SCALE = 2.0      # beliefs searched: those on a utility or probability scale (a range within -2..2)
+SCALE = 2.0  # beliefs searched: those on a utility or probability scale (a range within -2..2)
 
 
 def load_run(folder: Path, run: int):
@@ -41,9 +41,9 @@ def story(spec, seed: int) -> tuple[list[str], object]:
     label = t.labels
     data = model.datacollector.get_model_vars_dataframe()
     lines = []
-    last_offer = {p: -1 for p in ids}
+    last_offer = dict.fromkeys(ids, -1)
     pressing = 0.0
-    still: list[int] = []          # rounds in a row in which the mover repeated its offer
+    still: list[int] = []  # rounds in a row in which the mover repeated its offer
 
     def flush():
         if still:
@@ -60,9 +60,11 @@ def story(spec, seed: int) -> tuple[list[str], object]:
             flush()
             pressing = r[f"{oid}_pressure"]
             if pressing > 0:
-                lines.append(f"Round {rnd}: the {label[oid]} presses {label[t.party_ids[int(t.outside.target[0])]]} "
-                             f"(pressure {pressing:.2f}, felt {r[f'{oid}_pressure_felt']:.2f}) and speaks to both "
-                             f"publics (rhetoric {r[f'{oid}_rhetoric']:.2f}): a deal is within reach.")
+                lines.append(
+                    f"Round {rnd}: the {label[oid]} presses {label[t.party_ids[int(t.outside.target[0])]]} "
+                    f"(pressure {pressing:.2f}, felt {r[f'{oid}_pressure_felt']:.2f}) and speaks to both "
+                    f"publics (rhetoric {r[f'{oid}_rhetoric']:.2f}): a deal is within reach."
+                )
             else:
                 lines.append(f"Round {rnd}: the {label[oid]} eases off: no deal within reach.")
         offer = int(r[f"offer_{mover}"])
@@ -72,21 +74,27 @@ def story(spec, seed: int) -> tuple[list[str], object]:
         flush()
         if r["action"] == "offer":
             last_offer[mover] = offer
-            lines.append(f"Round {rnd}: {label[mover]} offers {space.label(offer)} (worth "
-                         f"{r[f'offer_{mover}_utility_{ids[0]}']:.2f} to {label[ids[0]]}, "
-                         f"{r[f'offer_{mover}_utility_{ids[1]}']:.2f} to {label[ids[1]]}"
-                         + (f", {r[f'offer_{mover}_utility_{oid}']:.2f} to the {label[oid]}" if oid else "") + ").")
+            lines.append(
+                f"Round {rnd}: {label[mover]} offers {space.label(offer)} (worth "
+                f"{r[f'offer_{mover}_utility_{ids[0]}']:.2f} to {label[ids[0]]}, "
+                f"{r[f'offer_{mover}_utility_{ids[1]}']:.2f} to {label[ids[1]]}"
+                + (f", {r[f'offer_{mover}_utility_{oid}']:.2f} to the {label[oid]}" if oid else "")
+                + ")."
+            )
         elif r["action"] == "accept":
-            lines.append(f"Round {rnd}: {label[mover]} accepts {label[other]}'s offer, "
-                         f"{space.label(int(r[f'offer_{other}']))}.")
+            lines.append(
+                f"Round {rnd}: {label[mover]} accepts {label[other]}'s offer, {space.label(int(r[f'offer_{other}']))}."
+            )
         else:
             lines.append(f"Round {rnd}: {label[mover]} walks away.")
     flush()
     for v in model.ratifications:
         votes = []
         for k, p in enumerate(ids):
-            votes.append(f"{t.public_labels[k]} {'passes' if v[f'passed_{p}'] else 'rejects'} it "
-                         f"(chance {v[f'probability_{p}']:.2f})")
+            votes.append(
+                f"{t.public_labels[k]} {'passes' if v[f'passed_{p}'] else 'rejects'} it "
+                f"(chance {v[f'probability_{p}']:.2f})"
+            )
         lines.append(f"Round {v['round']}: put to ratification: " + "; ".join(votes) + ".")
     reason = model.state.reason
     end = protocol.reason_label(reason, tuple(label[p] for p in ids))
@@ -114,7 +122,7 @@ def candidates(spec) -> list[tuple[str, float, float, float]]:
     for key, value in flatten(spec.resolved()).items():
         if not isinstance(value, (int, float)) or isinstance(value, bool) or key.startswith(SKIP):
             continue
-        if ".volatility." in key:      # it scales the random shocks: moving it reshuffles luck
+        if ".volatility." in key:  # it scales the random shocks: moving it reshuffles luck
             continue
         lo, hi = scenario_mod.range_of(key)
         if lo is None or hi is None or not -SCALE <= lo < hi <= SCALE or scenario_mod.is_whole_number(key):
@@ -131,7 +139,9 @@ def smallest_changes(spec, seed: int, top: int = 5) -> list[Change]:
     leaves = flatten(spec.resolved())
     if not params:
         return []
-    utilities = sorted({k.split(".issues.")[0] for k, *_ in params if ".utility.issues." in k and k.endswith(".weight")})
+    utilities = sorted(
+        {k.split(".issues.")[0] for k, *_ in params if ".utility.issues." in k and k.endswith(".weight")}
+    )
 
     def play_many(trials: list[tuple[int, float]]):
         n = len(trials)
@@ -147,14 +157,14 @@ def smallest_changes(spec, seed: int, top: int = 5) -> list[Change]:
         return outcomes.treaty, outcomes.package
 
     trials = []
-    for i, (key, value, lo, hi) in enumerate(params):
+    for i, (_, value, lo, hi) in enumerate(params):
         for step in STEPS:
             for sign in (-1, 1):
                 new = float(np.clip(value + sign * step, lo, hi))
                 if new != value:
                     trials.append((i, new))
     treaty, _ = play_many(trials)
-    best: dict[int, tuple[float, int]] = {}           # parameter -> (smallest change, its sign)
+    best: dict[int, tuple[float, int]] = {}  # parameter -> (smallest change, its sign)
     for (i, new), ok in zip(trials, treaty):
         change = abs(new - params[i][1])
         if ok and change < best.get(i, (np.inf, 0))[0]:
@@ -163,7 +173,7 @@ def smallest_changes(spec, seed: int, top: int = 5) -> list[Change]:
     for i in sorted(best, key=lambda i: best[i][0])[:top]:
         key, value, lo, hi = params[i]
         size, sign = best[i]
-        fail, win = 0.0, size             # bisect between a change that fails and one that works
+        fail, win = 0.0, size  # bisect between a change that fails and one that works
         for _ in range(12):
             mid = (fail + win) / 2
             ok, _ = play_many([(i, value + sign * mid)])
@@ -186,19 +196,26 @@ def world_story(spec, seed: int, top: int = 8) -> list[str]:
     lines = [f"This run's world: {len(numbers)} uncertain beliefs drawn from its seed; furthest from their middle:"]
     for j in order:
         x = numbers[j]
-        lines.append(f"  {x.path} = {drawn[x.path]:.4g} (quantile {u[j]:.2f} of its {x.dist} distribution; "
-                     f"the file's point {x.value:g})")
-    return lines + [""]
+        lines.append(
+            f"  {x.path} = {drawn[x.path]:.4g} (quantile {u[j]:.2f} of its {x.dist} distribution; "
+            f"the file's point {x.value:g})"
+        )
+    return [*lines, ""]
 
 
 def explain(folder: Path, run: int) -> str:
     spec, seed = load_run(folder, run)
-    world, _ = world_of(spec, seed)       # the run's drawn beliefs, fixed: changes are sought from there
+    world, _ = world_of(spec, seed)  # the run's drawn beliefs, fixed: changes are sought from there
     lines, model = story(world, seed)
-    text = [f"{spec.title}: run {run} (seed {seed}), replayed in the Mesa model", "", *world_story(spec, seed)] + lines
+    text = [f"{spec.title}: run {run} (seed {seed}), replayed in the Mesa model", "", *world_story(spec, seed), *lines]
     if model.state.reason != protocol.TREATY:
-        text += ["", "The smallest change to one belief that gives a treaty with the same draws "
-                     "(found by replaying the run with each belief moved, then bisecting):"]
+        text += [
+            "",
+            (
+                "The smallest change to one belief that gives a treaty with the same draws "
+                "(found by replaying the run with each belief moved, then bisecting):"
+            ),
+        ]
         changes = smallest_changes(world, seed)
         if not changes:
             text.append("  none found: no single belief, moved anywhere in its allowed range, gives a treaty.")
@@ -206,6 +223,8 @@ def explain(folder: Path, run: int) -> str:
             parts = c.key.split(".")
             issue = next((p for p in parts if p in spec.issues), None)
             about = f" (issue: {spec.issues[issue].label})" if issue else ""
-            text.append(f"  {c.key}{about}: {c.before:g} -> {c.after:.4g} ({c.after - c.before:+.4g}); "
-                        f"treaty on {model.tables.space.label(c.package)}")
+            text.append(
+                f"  {c.key}{about}: {c.before:g} -> {c.after:.4g} ({c.after - c.before:+.4g}); "
+                f"treaty on {model.tables.space.label(c.package)}"
+            )
     return "\n".join(text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dipsim.analysis.interpretation.solutions import kalai_smorodinsky, nash, pareto_frontier, utilitarian
+from dipsim.analysis.interpretation.solutions import kalai_smorodinsky, nash, utilitarian
 from dipsim.sim.preferences import Tables, ratification_probability
 
 
@@ -16,8 +16,11 @@ def solutions(tables: Tables, row: int = 0) -> dict[str, int]:
     d = (float(tables.parties[0].reservation[row]), float(tables.parties[1].reservation[row]))
     if not ((u0 >= d[0]) & (u1 >= d[1])).any():
         return {}
-    return {"Nash": nash(u0, u1, d), "Kalai-Smorodinsky": kalai_smorodinsky(u0, u1, d),
-            "utilitarian": utilitarian(u0, u1, d)}
+    return {
+        "Nash": nash(u0, u1, d),
+        "Kalai-Smorodinsky": kalai_smorodinsky(u0, u1, d),
+        "utilitarian": utilitarian(u0, u1, d),
+    }
 
 
 def ratifiable(tables: Tables, party: int, row: int = 0) -> np.ndarray:
@@ -25,4 +28,4 @@ def ratifiable(tables: Tables, party: int, row: int = 0) -> np.ndarray:
     opinion, before rhetoric and mood)."""
     p = tables.parties[party]
     share = np.clip(p.acceptance[row], 0.0, 1.0)[None]
-    return ratification_probability(share, p.threshold[row:row + 1], p.margin[row:row + 1])[0] >= 0.5
+    return ratification_probability(share, p.threshold[row : row + 1], p.margin[row : row + 1])[0] >= 0.5

@@ -15,6 +15,7 @@ import pandas as pd
 
 from dipsim.analysis.experiments.sweep import SweepError, load_manifest, read
 
+
 def outputs_of(manifest: dict) -> list[str]:
     actors = [*manifest["scenario"]["parties"], *manifest["scenario"].get("outside", {})]
     return ["treaty_chance", *[f"utility_{a}" for a in actors]]
@@ -46,14 +47,23 @@ def sobol(folder: Path) -> pd.DataFrame:
     for output in y.columns:
         values = y[output].to_numpy()
         if np.ptp(values) == 0:
-            continue       # a constant outcome has no variance to apportion
+            continue  # a constant outcome has no variance to apportion
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = salib_sobol.analyze(problem, values, calc_second_order=second, print_to_console=False,
-                                      seed=manifest["seeds"]["root"])
+            res = salib_sobol.analyze(
+                problem, values, calc_second_order=second, print_to_console=False, seed=manifest["seeds"]["root"]
+            )
         for i, name in enumerate(problem["names"]):
-            rows.append({"output": output, "parameter": name, "S1": res["S1"][i], "S1_conf": res["S1_conf"][i],
-                         "ST": res["ST"][i], "ST_conf": res["ST_conf"][i]})
+            rows.append(
+                {
+                    "output": output,
+                    "parameter": name,
+                    "S1": res["S1"][i],
+                    "S1_conf": res["S1_conf"][i],
+                    "ST": res["ST"][i],
+                    "ST_conf": res["ST_conf"][i],
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -71,10 +81,22 @@ def morris(folder: Path) -> pd.DataFrame:
     for output in y.columns:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = salib_morris.analyze(problem, x.to_numpy(dtype=float), y[output].to_numpy(),
-                                       num_levels=manifest["spec"]["design"]["levels"], print_to_console=False,
-                                       seed=manifest["seeds"]["root"])
+            res = salib_morris.analyze(
+                problem,
+                x.to_numpy(dtype=float),
+                y[output].to_numpy(),
+                num_levels=manifest["spec"]["design"]["levels"],
+                print_to_console=False,
+                seed=manifest["seeds"]["root"],
+            )
         for i, name in enumerate(problem["names"]):
-            rows.append({"output": output, "parameter": name, "mu_star": res["mu_star"][i],
-                         "mu_star_conf": res["mu_star_conf"][i], "sigma": res["sigma"][i]})
+            rows.append(
+                {
+                    "output": output,
+                    "parameter": name,
+                    "mu_star": res["mu_star"][i],
+                    "mu_star_conf": res["mu_star_conf"][i],
+                    "sigma": res["sigma"][i],
+                }
+            )
     return pd.DataFrame(rows)

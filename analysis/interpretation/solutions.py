@@ -21,7 +21,7 @@ def pareto_frontier(u1: np.ndarray, u2: np.ndarray) -> np.ndarray:
     """Indices of the outcomes no other outcome weakly improves on for both sides and
     strictly for one, ordered by u1 (ascending)."""
     u1, u2 = np.asarray(u1, float), np.asarray(u2, float)
-    order = np.lexsort((-u2, -u1))              # u1 descending, then u2 descending
+    order = np.lexsort((-u2, -u1))  # u1 descending, then u2 descending
     best_u2 = -np.inf
     keep = []
     for i in order:
@@ -31,8 +31,7 @@ def pareto_frontier(u1: np.ndarray, u2: np.ndarray) -> np.ndarray:
     return np.array(keep[::-1], dtype=np.int64)
 
 
-def nash(u1: np.ndarray, u2: np.ndarray, d: tuple[float, float] = (0.0, 0.0),
-         power: float = 0.5) -> int:
+def nash(u1: np.ndarray, u2: np.ndarray, d: tuple[float, float] = (0.0, 0.0), power: float = 0.5) -> int:
     """Nash (1950) solution; with ``power`` a != 1/2 the asymmetric (generalised) Nash
     solution of Kalai (1977) and Roth (1979): maximise (u1 - d1)^a (u2 - d2)^(1 - a)."""
     u1, u2 = np.asarray(u1, float), np.asarray(u2, float)
@@ -54,7 +53,7 @@ def kalai_smorodinsky(u1: np.ndarray, u2: np.ndarray, d: tuple[float, float] = (
     score = np.where(ok, np.minimum(g1, g2), -np.inf)
     top = score.max()
     tied = np.flatnonzero(score == top)
-    return int(tied[np.argmax(u1[tied] + u2[tied])])     # among ties, the Pareto-better one
+    return int(tied[np.argmax(u1[tied] + u2[tied])])  # among ties, the Pareto-better one
 
 
 def utilitarian(u1: np.ndarray, u2: np.ndarray, d: tuple[float, float] = (0.0, 0.0)) -> int:

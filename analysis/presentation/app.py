@@ -43,6 +43,7 @@ OFFLINE_ENVIRONMENT = {
 
 # ----------------------------------------------------------------------- the scenario
 
+
 def scenario_path(scenario: str | os.PathLike | None = None) -> Path:
     """The scenario file, absolute: a path as given (from the working directory), or a name
     as ``dipsim run`` takes it; the baseline without one."""
@@ -67,6 +68,7 @@ SPEC: Scenario = load_scenario(os.environ.get(SCENARIO_VARIABLE) or None)
 
 # ----------------------------------------------------------------------- sliders -> settings
 
+
 def _ids(spec: Scenario) -> tuple[str, str]:
     return spec.party_ids
 
@@ -89,10 +91,17 @@ def scaled_opposition(values: list[float], scale: float) -> list[float]:
     return [round(float(np.clip(top - scale * (top - v), -1.0, 1.0)), 6) for v in values]
 
 
-def settings_for(spec: Scenario, *, us_pressure: float | None = None, russian_opposition: float = 1.0,
-                 japanese_opposition: float = 1.0, japan_autonomy: float | None = None,
-                 russia_beta: float | None = None, japan_beta: float | None = None,
-                 deadline: int | None = None) -> dict[str, object]:
+def settings_for(
+    spec: Scenario,
+    *,
+    us_pressure: float | None = None,
+    russian_opposition: float = 1.0,
+    japanese_opposition: float = 1.0,
+    japan_autonomy: float | None = None,
+    russia_beta: float | None = None,
+    japan_beta: float | None = None,
+    deadline: int | None = None,
+) -> dict[str, object]:
     """The scenario key paths the sliders set (only those that differ from the scenario)."""
     out: dict[str, object] = {}
     first, second = _ids(spec)
@@ -108,7 +117,8 @@ def settings_for(spec: Scenario, *, us_pressure: float | None = None, russian_op
         now = spec.parties[pressed].autonomy
         if now is None or float(japan_autonomy) != now.value:
             out[f"parties.{pressed}.autonomy.value" if now is not None else f"parties.{pressed}.autonomy"] = (
-                float(japan_autonomy) if now is not None else {"value": float(japan_autonomy), "source": "dipsim app"})
+                float(japan_autonomy) if now is not None else {"value": float(japan_autonomy), "source": "dipsim app"}
+            )
     for pid, beta in ((first, russia_beta), (second, japan_beta)):
         strategy = spec.parties[pid].strategy
         if beta is not None and strategy.kind == "time_dependent" and float(beta) != strategy.beta:
@@ -138,14 +148,29 @@ class AppModel(NegotiationModel):
 
     spec: Scenario = SPEC
 
-    def __init__(self, *, us_pressure: float | None = None, russian_opposition: float = 1.0,
-                 japanese_opposition: float = 1.0, japan_autonomy: float | None = None,
-                 russia_beta: float | None = None, japan_beta: float | None = None,
-                 deadline: int | None = None, seed: int | str | None = None):
+    def __init__(
+        self,
+        *,
+        us_pressure: float | None = None,
+        russian_opposition: float = 1.0,
+        japanese_opposition: float = 1.0,
+        japan_autonomy: float | None = None,
+        russia_beta: float | None = None,
+        japan_beta: float | None = None,
+        deadline: int | None = None,
+        seed: int | str | None = None,
+    ):
         spec = type(self).spec
-        settings = settings_for(spec, us_pressure=us_pressure, russian_opposition=russian_opposition,
-                                japanese_opposition=japanese_opposition, japan_autonomy=japan_autonomy,
-                                russia_beta=russia_beta, japan_beta=japan_beta, deadline=deadline)
+        settings = settings_for(
+            spec,
+            us_pressure=us_pressure,
+            russian_opposition=russian_opposition,
+            japanese_opposition=japanese_opposition,
+            japan_autonomy=japan_autonomy,
+            russia_beta=russia_beta,
+            japan_beta=japan_beta,
+            deadline=deadline,
+        )
         super().__init__(spec, rng=seed_of(spec.run.seed if seed is None else seed), **settings)
         self.applied = scenario_mod.with_settings(spec, settings) if settings else spec
         self.opposition = (float(russian_opposition), float(japanese_opposition))
@@ -159,30 +184,66 @@ def model_params(spec: Scenario) -> dict[str, dict]:
     params: dict[str, dict] = {}
     outside = spec.outside_power
     if outside is not None and outside[1].active:
-        params["us_pressure"] = {"type": "SliderFloat", "label": f"{outside[1].label} pressure (most)",
-                                 "value": outside[1].pressure.max.value, "min": 0.0, "max": 1.0, "step": 0.05}
-    params["russian_opposition"] = {"type": "SliderFloat", "label": f"{publics[first]} opposition (x polled)",
-                                    "value": 1.0, "min": 0.0, "max": 1.5, "step": 0.05}
-    params["japanese_opposition"] = {"type": "SliderFloat", "label": f"{publics[second]} opposition (x polled)",
-                                     "value": 1.0, "min": 0.0, "max": 1.5, "step": 0.05}
+        params["us_pressure"] = {
+            "type": "SliderFloat",
+            "label": f"{outside[1].label} pressure (most)",
+            "value": outside[1].pressure.max.value,
+            "min": 0.0,
+            "max": 1.0,
+            "step": 0.05,
+        }
+    params["russian_opposition"] = {
+        "type": "SliderFloat",
+        "label": f"{publics[first]} opposition (x polled)",
+        "value": 1.0,
+        "min": 0.0,
+        "max": 1.5,
+        "step": 0.05,
+    }
+    params["japanese_opposition"] = {
+        "type": "SliderFloat",
+        "label": f"{publics[second]} opposition (x polled)",
+        "value": 1.0,
+        "min": 0.0,
+        "max": 1.5,
+        "step": 0.05,
+    }
     pressed = _pressed(spec)
     if pressed is not None:
         autonomy = spec.parties[pressed].autonomy
-        params["japan_autonomy"] = {"type": "SliderFloat", "label": f"{labels[pressed]}'s autonomy",
-                                    "value": autonomy.value if autonomy is not None else 0.0,
-                                    "min": 0.0, "max": 1.0, "step": 0.05}
+        params["japan_autonomy"] = {
+            "type": "SliderFloat",
+            "label": f"{labels[pressed]}'s autonomy",
+            "value": autonomy.value if autonomy is not None else 0.0,
+            "min": 0.0,
+            "max": 1.0,
+            "step": 0.05,
+        }
     for key, pid in (("russia_beta", first), ("japan_beta", second)):
         strategy = spec.parties[pid].strategy
         if strategy.kind == "time_dependent":
-            params[key] = {"type": "SliderFloat", "label": f"{labels[pid]}'s concession exponent beta",
-                           "value": _default(strategy.beta, 0.1, 5.0), "min": 0.1, "max": 5.0, "step": 0.1}
-    params["deadline"] = {"type": "SliderInt", "label": "Deadline (rounds)",
-                          "value": int(_default(spec.negotiation.deadline, 5, 60)), "min": 5, "max": 60, "step": 1}
+            params[key] = {
+                "type": "SliderFloat",
+                "label": f"{labels[pid]}'s concession exponent beta",
+                "value": _default(strategy.beta, 0.1, 5.0),
+                "min": 0.1,
+                "max": 5.0,
+                "step": 0.1,
+            }
+    params["deadline"] = {
+        "type": "SliderInt",
+        "label": "Deadline (rounds)",
+        "value": int(_default(spec.negotiation.deadline, 5, 60)),
+        "min": 5,
+        "max": 60,
+        "step": 1,
+    }
     params["seed"] = {"type": "InputText", "label": "Seed", "value": str(spec.run.seed)}
     return params
 
 
 # ----------------------------------------------------------------------- what the page shows
+
 
 def state_html(model: AppModel) -> str:
     """The round, who moved and what happened, the standing offers, how it ended, and the
@@ -207,8 +268,9 @@ def state_html(model: AppModel) -> str:
                 items.append(f"<li>{e(labels[pid])}'s offer: none yet</li>")
                 continue
             worth = ", ".join(f"{e(labels[a])} {last[f'offer_{pid}_utility_{a}'][-1]:.2f}" for a in actors)
-            items.append(f"<li>{e(labels[pid])}'s offer (package {pkg}): {e(tables.space.label(pkg))}; "
-                         f"worth to {worth}</li>")
+            items.append(
+                f"<li>{e(labels[pid])}'s offer (package {pkg}): {e(tables.space.label(pkg))}; worth to {worth}</li>"
+            )
         out.append(f"<ul>{''.join(items)}</ul>")
     reason = st.reason
     if reason == protocol.ONGOING:
@@ -223,8 +285,10 @@ def state_html(model: AppModel) -> str:
     outside = a.outside_power
     if outside is not None and outside[1].active:
         parts.append(f"{e(outside[1].label)} pressure at most {outside[1].pressure.max.value:.2f}")
-    parts.append(f"public opposition x{model.opposition[0]:.2f} ({e(labels[ids[0]])}), "
-                 f"x{model.opposition[1]:.2f} ({e(labels[ids[1]])})")
+    parts.append(
+        f"public opposition x{model.opposition[0]:.2f} ({e(labels[ids[0]])}), "
+        f"x{model.opposition[1]:.2f} ({e(labels[ids[1]])})"
+    )
     pressed = _pressed(a)
     if pressed is not None and a.parties[pressed].autonomy is not None:
         parts.append(f"{e(labels[pressed])}'s autonomy {a.parties[pressed].autonomy.value:.2f}")
@@ -261,8 +325,7 @@ def offers_figure(model: AppModel) -> Figure:
         for j, a in enumerate(actors):
             column = f"offer_{p}_utility_{a}"
             if column in df:
-                ax.plot(df["round"], df[column], color=colour(a, j), marker="o", ms=3, lw=1.6,
-                        label=f"to {labels[a]}")
+                ax.plot(df["round"], df[column], color=colour(a, j), marker="o", ms=3, lw=1.6, label=f"to {labels[a]}")
         ax.set_title(f"{labels[p]}'s standing offer, worth", fontsize=10)
         _rounds_axis(ax, model)
     axes[0].set_ylabel("utility (utility units)")
@@ -282,11 +345,21 @@ def actions_figure(model: AppModel) -> Figure:
     fig = Figure(figsize=(8, 3.4), dpi=90, layout="constrained")
     left, right = fig.subplots(1, 2)
     if oid:
-        for column, style, what in ((f"{oid}_pressure", "-", "pressure"), (f"{oid}_pressure_felt", ":", "pressure felt"),
-                                    (f"{oid}_rhetoric", "--", "rhetoric")):
+        for column, style, what in (
+            (f"{oid}_pressure", "-", "pressure"),
+            (f"{oid}_pressure_felt", ":", "pressure felt"),
+            (f"{oid}_rhetoric", "--", "rhetoric"),
+        ):
             if column in df:
-                left.plot(df["round"], df[column], color=colour(oid, 2), ls=style, marker="o", ms=3,
-                          label=f"{labels[oid]}: {what}")
+                left.plot(
+                    df["round"],
+                    df[column],
+                    color=colour(oid, 2),
+                    ls=style,
+                    marker="o",
+                    ms=3,
+                    label=f"{labels[oid]}: {what}",
+                )
     left.set_title(f"{labels[oid]}'s moves" if oid else "no outside power", fontsize=10)
     left.set_ylim(-0.05, 1.05)
     left.set_ylabel("level (0 to 1)")
@@ -296,8 +369,15 @@ def actions_figure(model: AppModel) -> Figure:
         for q, style in zip(ids, ("-", "--")):
             column = f"public_{p}_accepts_{q}_offer"
             if column in df:
-                right.plot(df["round"], df[column], color=public, ls=style, marker="o", ms=3,
-                           label=f"{tables.public_labels[k]}, {labels[q]}'s offer")
+                right.plot(
+                    df["round"],
+                    df[column],
+                    color=public,
+                    ls=style,
+                    marker="o",
+                    ms=3,
+                    label=f"{tables.public_labels[k]}, {labels[q]}'s offer",
+                )
     right.set_title("share of each public accepting each offer", fontsize=10)
     right.set_ylim(-0.05, 1.05)
     _rounds_axis(right, model)
@@ -382,24 +462,44 @@ def make_page(spec: Scenario = SPEC):
 
     AppModel.spec = spec
     first = AppModel()
-    return SolaraViz(first, components=[State, Offers, OutcomeSpace, Actions],
-                     model_params=model_params(spec), name=f"dipsim: {spec.name}", play_interval=300)
+    return SolaraViz(
+        first,
+        components=[State, Offers, OutcomeSpace, Actions],
+        model_params=model_params(spec),
+        name=f"dipsim: {spec.name}",
+        play_interval=300,
+    )
 
 
 # ----------------------------------------------------------------------- serving it
 
-def server_command(scenario: str | os.PathLike | None = None, host: str = "127.0.0.1",
-                   port: int = 8765) -> tuple[list[str], dict[str, str]]:
+
+def server_command(
+    scenario: str | os.PathLike | None = None, host: str = "127.0.0.1", port: int = 8765
+) -> tuple[list[str], dict[str, str]]:
     """The command that serves the app and its environment (scenario, offline settings)."""
     import importlib.util
 
     missing = [m for m in ("solara", "solara_assets", "altair") if importlib.util.find_spec(m) is None]
     if missing:
-        raise ModuleNotFoundError(f"the app needs the 'app' extra ({', '.join(missing)} missing): "
-                                  "pip install -e '.[app]'")
+        raise ModuleNotFoundError(
+            f"the app needs the 'app' extra ({', '.join(missing)} missing): pip install -e '.[app]'"
+        )
     path = load_scenario_path(scenario)
-    command = [sys.executable, "-m", "solara", "run", str(APP_FILE), "--host", host, "--port", str(port),
-               "--no-open", "--production", "--no-check-version"]
+    command = [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        str(APP_FILE),
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--no-open",
+        "--production",
+        "--no-check-version",
+    ]
     env = {**os.environ, **OFFLINE_ENVIRONMENT, SCENARIO_VARIABLE: str(path)}
     return command, env
 

@@ -38,15 +38,21 @@ def spread(kind: str | None, value: float, low=None, high=None, sd=None, n=None,
 
 def _belief(name: str, b, indent: str = "    ") -> list[str]:
     drawn = spread(b.dist, b.value, b.low, b.high, b.sd, b.n, type(b).bounds)
-    return [f"{indent}{name} = {b.value:g}" + (f"  ({drawn})" if drawn else ""), _wrap(f"source: {b.source}", indent + "    ")]
+    return [
+        f"{indent}{name} = {b.value:g}" + (f"  ({drawn})" if drawn else ""),
+        _wrap(f"source: {b.source}", indent + "    "),
+    ]
 
 
 def _spreads(entry, options, indent: str) -> list[str]:
     """One line per uncertain value of a table of option values."""
     lines = []
+
+    def at(values, k):
+        return None if values is None else values[k]
+
     for k, (option, v) in enumerate(zip(options, entry.values)):
-        pick = lambda xs: None if xs is None else xs[k]  # noqa: E731
-        drawn = spread(entry.dist, v, pick(entry.low), pick(entry.high), pick(entry.sd), entry.n, type(entry).bounds)
+        drawn = spread(entry.dist, v, at(entry.low, k), at(entry.high, k), at(entry.sd, k), entry.n, type(entry).bounds)
         if drawn:
             lines.append(f"{indent}    {option}: {drawn}")
     return lines
@@ -101,15 +107,23 @@ def describe(s) -> str:
 
 def describe_expected_utility(s) -> str:
     d = s.dimension
-    lines = [f"{s.title}  [{s.name}]: valid (Bueno de Mesquita's expected utility model)",
-             _wrap(" ".join(s.description.split()), "  "), ""]
+    lines = [
+        f"{s.title}  [{s.name}]: valid (Bueno de Mesquita's expected utility model)",
+        _wrap(" ".join(s.description.split()), "  "),
+        "",
+    ]
     if s.sources:
         lines.append("Sources:")
         lines += [_wrap(f"{k}: {v}", "  ") for k, v in s.sources.items()]
         lines.append("")
-    lines += [f"Dimension: {d.label}, {d.low:g} to {d.high:g}", _wrap(f"source: {d.source}", "    "),
-              f"Rounds: {s.settings.rounds}; probability denominator: {s.settings.probability_denominator}",
-              _wrap(f"source: {s.settings.source}", "    "), "", "Stakeholders (position, capability, salience):"]
+    lines += [
+        f"Dimension: {d.label}, {d.low:g} to {d.high:g}",
+        _wrap(f"source: {d.source}", "    "),
+        f"Rounds: {s.settings.rounds}; probability denominator: {s.settings.probability_denominator}",
+        _wrap(f"source: {s.settings.source}", "    "),
+        "",
+        "Stakeholders (position, capability, salience):",
+    ]
     for key, st in s.stakeholders.items():
         lines.append(f"  {st.label} [{key}]: {st.position:g}, {st.capability:g}, {st.salience:g}")
         lines.append(_wrap(f"source: {st.source}", "      "))
@@ -127,8 +141,10 @@ def describe_bargaining(s: Scenario) -> str:
         lines.append("")
     n = s.negotiation
     lines += [
-        f"Negotiation: up to {n.deadline} rounds; {s.parties[n.opener].label} opens; "
-        f"ratification {'on' if n.ratification else 'off'}; after a failed ratification: {n.after_failed_ratification}",
+        (
+            f"Negotiation: up to {n.deadline} rounds; {s.parties[n.opener].label} opens; "
+            f"ratification {'on' if n.ratification else 'off'}; after a failed ratification: {n.after_failed_ratification}"
+        ),
         _wrap(f"source: {n.source}", "    "),
         f"Run: seed {s.run.seed}, {s.run.runs} runs",
         "",
@@ -138,11 +154,14 @@ def describe_bargaining(s: Scenario) -> str:
         lines.append(f"  {name} ({issue.label}): {', '.join(issue.options)}")
     for pid, p in s.parties.items():
         st = p.strategy
-        lines += ["", f"{p.label} [{pid}]",
-                  f"  strategy: {describe_strategy(st.kind, st.beta, st.tolerance, st.discount)}"
-                  + (f"; walks away after {st.patience} offers without improvement" if st.patience else ""),
-                  _wrap(f"source: {st.source}", "      "),
-                  *_belief("anticipation of ratification", p.anticipation, "  ")]
+        lines += [
+            "",
+            f"{p.label} [{pid}]",
+            f"  strategy: {describe_strategy(st.kind, st.beta, st.tolerance, st.discount)}"
+            + (f"; walks away after {st.patience} offers without improvement" if st.patience else ""),
+            _wrap(f"source: {st.source}", "      "),
+            *_belief("anticipation of ratification", p.anticipation, "  "),
+        ]
         if p.autonomy is not None:
             lines += _belief("autonomy", p.autonomy, "  ")
         if p.autonomy_growth is not None:
@@ -160,14 +179,19 @@ def describe_bargaining(s: Scenario) -> str:
     power = s.outside_power
     if power:
         oid, o = power
-        lines += ["", f"{o.label} [{oid}]: outside the table, acts on {s.parties[o.acts_on].label}"
-                  + ("" if o.active else " (inactive)"),
-                  *_belief("response (alarm per unit of threat)", o.response, "  "),
-                  *_belief("goodwill cost of a round of full pressure", o.goodwill_cost, "  "),
-                  "  utility:", *_utility(o.utility, s),
-                  *_belief("maximum pressure", o.pressure.max, "  "),
-                  "    shift in the target's utility at full pressure:", *_effects(o.pressure.shift, s, "      "),
-                  *_belief("maximum rhetoric", o.rhetoric.max, "  ")]
+        lines += [
+            "",
+            f"{o.label} [{oid}]: outside the table, acts on {s.parties[o.acts_on].label}"
+            + ("" if o.active else " (inactive)"),
+            *_belief("response (alarm per unit of threat)", o.response, "  "),
+            *_belief("goodwill cost of a round of full pressure", o.goodwill_cost, "  "),
+            "  utility:",
+            *_utility(o.utility, s),
+            *_belief("maximum pressure", o.pressure.max, "  "),
+            "    shift in the target's utility at full pressure:",
+            *_effects(o.pressure.shift, s, "      "),
+            *_belief("maximum rhetoric", o.rhetoric.max, "  "),
+        ]
         for pid, effects in o.rhetoric.effects.items():
             lines.append(f"    change in the {s.parties[pid].public.label}'s acceptance at full rhetoric:")
             lines += _effects(effects, s, "      ")

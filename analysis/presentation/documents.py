@@ -52,7 +52,7 @@ def _plain(value):
         return [_plain(v) for v in value]
     if isinstance(value, Path):
         return str(value)
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):   # a numpy scalar
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # a numpy scalar
         value = value.item()
     if isinstance(value, float) and math.isnan(value):
         return None
@@ -78,16 +78,20 @@ def bargaining_entry(scenario, summary: dict, labels: dict[str, str]) -> dict:
         "mean_end_round": summary["mean_end_round"],
         "treaty_packages": _counts(summary["treaty_packages"], "package"),
         "agreed_packages": _counts(summary["agreed_packages"], "package"),
-        "utilities": {a: {"label": labels.get(a, a), "mean": m, "ci_low": lo, "ci_high": hi}
-                      for a, (m, lo, hi) in summary["utilities"].items()},
+        "utilities": {
+            a: {"label": labels.get(a, a), "mean": m, "ci_low": lo, "ci_high": hi}
+            for a, (m, lo, hi) in summary["utilities"].items()
+        },
         "reasons": _counts(summary["reasons"], "reason"),
         "worlds": {
             "chance_mean": summary["chance_mean"],
             "chance_median": summary["chance_median"],
             "chance_interval": list(summary["chance_interval"]),
             "without_deal": summary["worlds_without_deal"],
-            "doubts": [{"belief": r.belief, "rho": r.rho, "ci_low": r.low, "ci_high": r.high, "worlds": int(r.n)}
-                       for r in summary["doubts"].itertuples()],
+            "doubts": [
+                {"belief": r.belief, "rho": r.rho, "ci_low": r.low, "ci_high": r.high, "worlds": int(r.n)}
+                for r in summary["doubts"].itertuples()
+            ],
         },
     }
 
@@ -97,17 +101,33 @@ def expected_utility_entry(spec, table: pd.DataFrame) -> dict:
         "name": spec.name,
         "title": spec.title,
         "protocol": "expected_utility",
-        "rounds": [{"round": int(r["round"]), "mean": r["mean"], "median": r["median"], "forecast": r["forecast"],
-                    "positions": {k: r[k] for k in spec.stakeholders}} for _, r in table.iterrows()],
+        "rounds": [
+            {
+                "round": int(r["round"]),
+                "mean": r["mean"],
+                "median": r["median"],
+                "forecast": r["forecast"],
+                "positions": {k: r[k] for k in spec.stakeholders},
+            }
+            for _, r in table.iterrows()
+        ],
     }
 
 
 def check_document(spec, file: Path) -> dict:
-    return document("check", file=file, valid=True, scenario=spec.resolved(), beliefs=beliefs(spec),
-                    sources=dict(spec.sources))
+    return document(
+        "check", file=file, valid=True, scenario=spec.resolved(), beliefs=beliefs(spec), sources=dict(spec.sources)
+    )
 
 
 def backcast_document(table: pd.DataFrame, runs: int, seed: int, out: Path) -> dict:
     agree = table["agrees"].dropna()
-    return document("backcast", runs=runs, seed=seed, out=out, steps=table.to_dict("records"),
-                    agreeing=int(agree.sum()), compared=len(agree))
+    return document(
+        "backcast",
+        runs=runs,
+        seed=seed,
+        out=out,
+        steps=table.to_dict("records"),
+        agreeing=int(agree.sum()),
+        compared=len(agree),
+    )

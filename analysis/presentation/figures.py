@@ -30,10 +30,17 @@ def scenario_plots(result: ScenarioResult, folder: Path) -> list[Path]:
     return [
         *doubts,
         plots.offers_plot(bands, list(t.party_ids), result.actors, labels, title, folder / "offers.png"),
-        plots.actions_plot(bands, list(t.party_ids), t.outside_id, labels, public_labels, title,
-                           folder / "actions.png"),
-        plots.terms_plot(result.stats, list(t.space.issues), {k: v.label for k, v in s.issues.items()},
-                         {k: v.options for k, v in s.issues.items()}, title, folder / "terms.png"),
+        plots.actions_plot(
+            bands, list(t.party_ids), t.outside_id, labels, public_labels, title, folder / "actions.png"
+        ),
+        plots.terms_plot(
+            result.stats,
+            list(t.space.issues),
+            {k: v.label for k, v in s.issues.items()},
+            {k: v.options for k, v in s.issues.items()},
+            title,
+            folder / "terms.png",
+        ),
         plots.reasons_plot(result.stats, title, folder / "reasons.png"),
         outcome_space_plot(t, title, folder / "outcome_space.png", result.stats.agreed_counts()),
     ]
@@ -46,7 +53,9 @@ def comparison_plots(results: list[ScenarioResult], folder: Path) -> list[Path]:
     first = results[0]
     written = [plots.treaty_probability_plot(stats, folder / "treaty_probability.png")]
     for i, (issue, spec) in enumerate(first.scenario.issues.items()):
-        written.append(plots.outcome_shares_plot(stats, issue, spec.options, spec.label, i, folder / f"terms_{issue}.png"))
+        written.append(
+            plots.outcome_shares_plot(stats, issue, spec.options, spec.label, i, folder / f"terms_{issue}.png")
+        )
     written.append(plots.utilities_plot(stats, first.actors, dict(first.tables.labels), folder / "utilities.png"))
     return written
 

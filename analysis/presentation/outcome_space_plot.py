@@ -14,8 +14,13 @@ from dipsim.analysis.presentation.plots import ACTOR_COLOURS, _save, colour, fig
 from dipsim.sim.preferences import Tables
 
 
-def draw(ax, tables: Tables, row: int = 0, agreed: dict[int, tuple[int, int]] | None = None,
-         offers: dict[str, int] | None = None) -> None:
+def draw(
+    ax,
+    tables: Tables,
+    row: int = 0,
+    agreed: dict[int, tuple[int, int]] | None = None,
+    offers: dict[str, int] | None = None,
+) -> None:
     """Draw the outcome space on an axis. ``agreed``: package -> (treaties, agreed but not
     ratified) over runs; ``offers``: party id -> the package it has standing."""
     ids = tables.party_ids
@@ -34,26 +39,57 @@ def draw(ax, tables: Tables, row: int = 0, agreed: dict[int, tuple[int, int]] | 
     for k, pid in enumerate(ids):
         ok = ratifiable(tables, k, row)
         public = ACTOR_COLOURS.get(f"public_{pid}", colour(f"public_{pid}", k + 3))
-        ax.scatter(u0[ok], u1[ok], s=70 + 40 * k, facecolors="none", edgecolors=public, lw=1.2, zorder=3,
-                   label=f"{tables.public_labels[k]} would likely ratify")
+        ax.scatter(
+            u0[ok],
+            u1[ok],
+            s=70 + 40 * k,
+            facecolors="none",
+            edgecolors=public,
+            lw=1.2,
+            zorder=3,
+            label=f"{tables.public_labels[k]} would likely ratify",
+        )
     markers = {"Nash": "*", "Kalai-Smorodinsky": "D", "utilitarian": "^"}
     for name, k in solutions(tables, row).items():
-        ax.scatter([u0[k]], [u1[k]], marker=markers[name], s=170, color="white", edgecolors="black", lw=1.3,
-                   zorder=6, label=f"{name} solution")
+        ax.scatter(
+            [u0[k]],
+            [u1[k]],
+            marker=markers[name],
+            s=170,
+            color="white",
+            edgecolors="black",
+            lw=1.3,
+            zorder=6,
+            label=f"{name} solution",
+        )
     if agreed:
         total = max(sum(t + n for t, n in agreed.values()), 1)
         for k, (treaties, rejected) in agreed.items():
             size = 80 + 900 * (treaties + rejected) / total
             ax.scatter([u0[k]], [u1[k]], s=size, facecolors="none", edgecolors="#CC79A7", lw=2, zorder=4)
-            ax.annotate(f"{treaties} treaties, {rejected} rejected", (u0[k], u1[k]), xytext=(8, -14),
-                        textcoords="offset points", fontsize=7, color="#CC79A7")
+            ax.annotate(
+                f"{treaties} treaties, {rejected} rejected",
+                (u0[k], u1[k]),
+                xytext=(8, -14),
+                textcoords="offset points",
+                fontsize=7,
+                color="#CC79A7",
+            )
         ax.scatter([], [], s=120, facecolors="none", edgecolors="#CC79A7", lw=2, label="where runs ended (size: runs)")
     if offers:
         for k, pid in enumerate(ids):
             x = offers.get(pid, -1)
             if x >= 0:
-                ax.scatter([u0[x]], [u1[x]], marker="P", s=160, color=colour(pid, k), edgecolors="white", zorder=7,
-                           label=f"{tables.labels[pid]}'s offer")
+                ax.scatter(
+                    [u0[x]],
+                    [u1[x]],
+                    marker="P",
+                    s=160,
+                    color=colour(pid, k),
+                    edgecolors="white",
+                    zorder=7,
+                    label=f"{tables.labels[pid]}'s offer",
+                )
     ax.set_xlabel(f"{tables.labels[ids[0]]}'s utility (utility units)")
     ax.set_ylabel(f"{tables.labels[ids[1]]}'s utility (utility units)")
     ax.grid(alpha=0.25)

@@ -17,15 +17,15 @@ from dipsim.analysis.experiments.summary import RunStats, wilson
 
 OKABE_ITO = ["#D55E00", "#0072B2", "#009E73", "#E69F00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"]
 ACTOR_COLOURS = {
-    "russia": "#D55E00",        # vermillion
-    "japan": "#0072B2",         # blue
-    "usa": "#009E73",           # bluish green
+    "russia": "#D55E00",  # vermillion
+    "japan": "#0072B2",  # blue
+    "usa": "#009E73",  # bluish green
     "public_russia": "#E69F00",  # orange
     "public_japan": "#56B4E9",  # sky blue
 }
 NEUTRAL = "#7f7f7f"
-OUTCOME = "#000000"      # the treaty, in plots that are not about one actor
-AGREED = "#b0b0b0"       # agreed by the governments, not ratified
+OUTCOME = "#000000"  # the treaty, in plots that are not about one actor
+AGREED = "#b0b0b0"  # agreed by the governments, not ratified
 
 
 def colour(actor: str, order: int = 0) -> str:
@@ -34,7 +34,7 @@ def colour(actor: str, order: int = 0) -> str:
 
 # Settings for writing the files, applied only while saving (matplotlib.rc_context), so that
 # importing or using these modules leaves matplotlib's global settings and backend alone.
-SAVING = {"svg.hashsalt": "dipsim"}   # the same SVG for the same figure
+SAVING = {"svg.hashsalt": "dipsim"}  # the same SVG for the same figure
 
 
 def figure(nrows: int = 1, ncols: int = 1, **kwargs):
@@ -70,8 +70,14 @@ def _band(ax, q: pd.DataFrame, label: str, col: str) -> None:
     ax.fill_between(q.index, q[0.1], q[0.9], color=col, alpha=0.2, lw=0, label=f"{label} (10-90%)")
 
 
-def offers_plot(bands: dict[str, pd.DataFrame], party_ids: list[str], actors: list[str], labels: dict[str, str],
-                title: str, path: Path) -> Path:
+def offers_plot(
+    bands: dict[str, pd.DataFrame],
+    party_ids: list[str],
+    actors: list[str],
+    labels: dict[str, str],
+    title: str,
+    path: Path,
+) -> Path:
     """Each side's standing offer, valued by every actor, round by round."""
     fig, axes = figure(1, len(party_ids), figsize=(6 * len(party_ids), 4.2), sharey=True)
     for ax, p in zip(np.atleast_1d(axes), party_ids):
@@ -86,8 +92,15 @@ def offers_plot(bands: dict[str, pd.DataFrame], party_ids: list[str], actors: li
     return _save(fig, path)
 
 
-def actions_plot(bands: dict[str, pd.DataFrame], party_ids: list[str], outside: str | None, labels: dict[str, str],
-                 public_labels: dict[str, str], title: str, path: Path) -> Path:
+def actions_plot(
+    bands: dict[str, pd.DataFrame],
+    party_ids: list[str],
+    outside: str | None,
+    labels: dict[str, str],
+    public_labels: dict[str, str],
+    title: str,
+    path: Path,
+) -> Path:
     """The outside power's pressure and rhetoric, and each public's acceptance of each
     side's standing offer, round by round."""
     fig, axes = figure(1, 1 + len(party_ids), figsize=(5.2 * (1 + len(party_ids)), 4.2))
@@ -117,8 +130,14 @@ def actions_plot(bands: dict[str, pd.DataFrame], party_ids: list[str], outside: 
     return _save(fig, path)
 
 
-def terms_plot(stats: RunStats, issues: list[str], issue_labels: dict[str, str],
-               options: dict[str, list[str]], title: str, path: Path) -> Path:
+def terms_plot(
+    stats: RunStats,
+    issues: list[str],
+    issue_labels: dict[str, str],
+    options: dict[str, list[str]],
+    title: str,
+    path: Path,
+) -> Path:
     """Share of runs ending with each option of each issue: in a treaty, or agreed by the
     governments but not ratified."""
     fig, axes = figure(1, len(issues), figsize=(4.2 * len(issues), 4.2))
@@ -157,8 +176,11 @@ def reasons_plot(stats: RunStats, title: str, path: Path) -> Path:
     ax.set_xlim(0, 1.15)
     ax.set_xlabel("share of runs")
     ax.set_ylabel("how the run ended")
-    ax.legend(handles=[Patch(color=OUTCOME, label="treaty"), Patch(color=NEUTRAL, label="no treaty")],
-              fontsize=8, loc="lower right")
+    ax.legend(
+        handles=[Patch(color=OUTCOME, label="treaty"), Patch(color=NEUTRAL, label="no treaty")],
+        fontsize=8,
+        loc="lower right",
+    )
     ax.set_title(f"{title}\nhow the runs ended ({stats.runs} runs)")
     ax.grid(axis="x", alpha=0.3)
     return _save(fig, path)
@@ -188,8 +210,16 @@ def treaty_probability_plot(stats: dict[str, RunStats], path: Path) -> Path:
     x = np.arange(len(names))
     ax.bar(x, rates, color=OUTCOME, alpha=0.8, label="treaty rate")
     ax.errorbar(x, rates, yerr=[lows, highs], fmt="none", ecolor="black", capsize=4, label="95% CI (Wilson)")
-    ax.errorbar(x + 0.25, medians, yerr=[np.subtract(medians, p05), np.subtract(p95, medians)], fmt="D",
-                color=OKABE_ITO[5], ms=5, capsize=3, label="chance over worlds: median, 5-95%")
+    ax.errorbar(
+        x + 0.25,
+        medians,
+        yerr=[np.subtract(medians, p05), np.subtract(p95, medians)],
+        fmt="D",
+        color=OKABE_ITO[5],
+        ms=5,
+        capsize=3,
+        label="chance over worlds: median, 5-95%",
+    )
     ax.set_xticks(x, names, rotation=25, ha="right")
     ax.set_ylabel("probability of a ratified treaty")
     ax.set_xlabel("scenario")
@@ -201,8 +231,14 @@ def treaty_probability_plot(stats: dict[str, RunStats], path: Path) -> Path:
     for i, name in enumerate(names):
         chance = np.sort(np.concatenate(stats[name].chances)) if stats[name].chances else np.zeros(0)
         if chance.size:
-            right.step(chance, np.arange(1, chance.size + 1) / chance.size, where="post", lw=1.6,
-                       color=OKABE_ITO[i % len(OKABE_ITO)], label=name)
+            right.step(
+                chance,
+                np.arange(1, chance.size + 1) / chance.size,
+                where="post",
+                lw=1.6,
+                color=OKABE_ITO[i % len(OKABE_ITO)],
+                label=name,
+            )
     right.set_xlabel("chance of a treaty in a world (that both publics ratify)")
     right.set_ylabel("share of worlds with at most this chance")
     right.set_xlim(left=0)
@@ -234,14 +270,15 @@ def doubts_plot(table: pd.DataFrame, title: str, path: Path, top: int = 15) -> P
     return _save(fig, path)
 
 
-def outcome_shares_plot(stats: dict[str, RunStats], issue: str, options: list[str], issue_label: str,
-                        issue_index: int, path: Path) -> Path:
+def outcome_shares_plot(
+    stats: dict[str, RunStats], issue: str, options: list[str], issue_label: str, issue_index: int, path: Path
+) -> Path:
     """Stacked shares of runs by the option the governments agreed on: solid where the
     treaty was ratified, hatched where a public rejected it; grey where nothing was agreed."""
     from matplotlib.patches import Patch
 
     names = list(stats)
-    cmap = matplotlib.colormaps["viridis"]   # ordered options, perceptually uniform, no grey
+    cmap = matplotlib.colormaps["viridis"]  # ordered options, perceptually uniform, no grey
     cols = [cmap(v) for v in np.linspace(0.05, 0.95, len(options))]
     fig, ax = figure(figsize=(max(7, 1.4 * len(names)), 4.8))
     x = np.arange(len(names))
@@ -256,16 +293,20 @@ def outcome_shares_plot(stats: dict[str, RunStats], issue: str, options: list[st
     def share(name: str, rows: pd.Series) -> float:
         return counts[name].loc[rows, "runs"].sum() / stats[name].runs
 
-    agreed = {n: c["agreed_label"].str.split(" / ").str[issue_index].where(c["agreed_package"] >= 0)
-              for n, c in counts.items()}
+    agreed = {
+        n: c["agreed_label"].str.split(" / ").str[issue_index].where(c["agreed_package"] >= 0)
+        for n, c in counts.items()
+    }
     for opt, c in zip(options, cols):
         stack(np.array([share(n, counts[n][f"terms_{issue}"] == opt) for n in names]), color=c)
         rejected = [share(n, (agreed[n] == opt) & ~counts[n]["treaty"]) for n in names]
         stack(np.array(rejected), color=c, alpha=0.35, hatch="//", edgecolor=c)
     stack(np.array([share(n, counts[n]["agreed_package"] < 0) for n in names]), color="#d9d9d9")
     handles = [Patch(color=c, label=o) for o, c in zip(options, cols)]
-    handles += [Patch(facecolor="white", edgecolor="black", hatch="//", label="hatched: agreed, not ratified"),
-                Patch(color="#d9d9d9", label="no agreement")]
+    handles += [
+        Patch(facecolor="white", edgecolor="black", hatch="//", label="hatched: agreed, not ratified"),
+        Patch(color="#d9d9d9", label="no agreement"),
+    ]
     ax.set_xticks(x, names, rotation=25, ha="right")
     ax.set_ylabel("share of runs")
     ax.set_xlabel("scenario")
@@ -284,8 +325,15 @@ def utilities_plot(stats: dict[str, RunStats], actors: list[str], labels: dict[s
         ci = [stats[n].utility(a) for n in names]
         means = np.array([s[0] for s in ci])
         err = np.array([[s[0] - s[1] for s in ci], [s[2] - s[0] for s in ci]])
-        ax.bar(x + (j - (len(actors) - 1) / 2) * width, means, width, color=colour(a, j),
-               yerr=err, capsize=3, label=labels[a])
+        ax.bar(
+            x + (j - (len(actors) - 1) / 2) * width,
+            means,
+            width,
+            color=colour(a, j),
+            yerr=err,
+            capsize=3,
+            label=labels[a],
+        )
     ax.set_xticks(x, names, rotation=25, ha="right")
     ax.set_ylabel("mean utility of the outcome (utility units)")
     ax.set_xlabel("scenario")
@@ -302,15 +350,26 @@ def positions_plot(table: pd.DataFrame, spec, path: Path) -> Path:
     markers = "osD^v<>p"
     for j, (key, st) in enumerate(spec.stakeholders.items()):
         # eight colour-blind-safe colours; beyond eight, a dashed line and another marker
-        ax.plot(table["round"], table[key], color=OKABE_ITO[j % 8], ls="-" if j < 8 else "--",
-                marker=markers[j % 8], ms=4, lw=1.2, alpha=0.8, label=st.label)
+        ax.plot(
+            table["round"],
+            table[key],
+            color=OKABE_ITO[j % 8],
+            ls="-" if j < 8 else "--",
+            marker=markers[j % 8],
+            ms=4,
+            lw=1.2,
+            alpha=0.8,
+            label=st.label,
+        )
     ax.plot(table["round"], table["mean"], color="black", lw=2.5, ls="--", label="weighted mean")
     ax.plot(table["round"], table["forecast"], color="black", lw=3, label="forecast (pairwise winner)")
     ax.plot(table["round"], table["median"], color="#bbbbbb", lw=1.5, ls=":", label="weighted median")
     ax.set_xlabel("round")
     ax.set_ylabel(spec.dimension.label)
-    ax.set_ylim(spec.dimension.low - 0.05 * (spec.dimension.high - spec.dimension.low),
-                spec.dimension.high + 0.05 * (spec.dimension.high - spec.dimension.low))
+    ax.set_ylim(
+        spec.dimension.low - 0.05 * (spec.dimension.high - spec.dimension.low),
+        spec.dimension.high + 0.05 * (spec.dimension.high - spec.dimension.low),
+    )
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, bbox_to_anchor=(1.01, 1), loc="upper left")
     ax.set_title(f"{spec.title}\npositions by round")
@@ -328,8 +387,15 @@ def backcast_plot(table: pd.DataFrame, path: Path) -> Path:
     top = max(0.05, float(table["ci_high"].max()) * 1.45)
     for i, r in table.iterrows():
         colour = "#000000" if r["agrees"] in (True, None) else "#CC79A7"
-        ax.text(i, top * 0.97, f"history {arrows[r['history_direction']]}\nmodel {arrows[r['model_direction']]}",
-                ha="center", va="top", fontsize=8, color=colour)
+        ax.text(
+            i,
+            top * 0.97,
+            f"history {arrows[r['history_direction']]}\nmodel {arrows[r['model_direction']]}",
+            ha="center",
+            va="top",
+            fontsize=8,
+            color=colour,
+        )
     ax.set_xticks(x, table["year"].astype(str))
     ax.set_ylim(0, top)
     ax.set_xlabel("year")
@@ -338,7 +404,9 @@ def backcast_plot(table: pd.DataFrame, path: Path) -> Path:
     ax.grid(alpha=0.3)
     ax.set_title("Treaty prospects: directions (black agrees, purple disagrees)")
     ax = axes[1]
-    ax.plot(x, table["history_islands"], "s--", color="#CC79A7", ms=13, mfc="none", mew=2, label="history: islands on offer")
+    ax.plot(
+        x, table["history_islands"], "s--", color="#CC79A7", ms=13, mfc="none", mew=2, label="history: islands on offer"
+    )
     ax.plot(x, table["model_islands"], "o-", color=OUTCOME, label="model: most islands in a package both accept")
     ax.set_xticks(x, table["year"].astype(str))
     ax.set_ylim(-0.2, 4.2)

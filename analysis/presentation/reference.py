@@ -14,12 +14,14 @@ a table, and every table a key.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from dipsim.analysis.experiments.output import OutputError
 from dipsim.analysis.experiments.sweep_spec import SweepSpec
@@ -53,8 +55,9 @@ def write(out: Path, force: bool, readme: Path | None = None) -> list[Path]:
         raise OutputError(f"{out}: exists and is not a folder; choose another --out")
     existing = [t.name for t in targets if t.exists()]
     if existing and not force:
-        raise OutputError(f"{out}: already holds {', '.join(existing)}; pass --force to replace them, "
-                          "or choose another --out")
+        raise OutputError(
+            f"{out}: already holds {', '.join(existing)}; pass --force to replace them, or choose another --out"
+        )
     old = new = None
     if readme is not None:
         try:
@@ -91,10 +94,8 @@ def _write_files(folder: Path, texts: dict[Path, str]) -> None:
         for tmp in temporary:
             tmp.unlink(missing_ok=True)
         for made in reversed(created):
-            try:
+            with contextlib.suppress(OSError):
                 made.rmdir()
-            except OSError:
-                pass
         raise OutputError(f"{folder}: cannot be written: {exc.strerror or exc}") from None
 
 
@@ -115,8 +116,11 @@ class Row:
 
 
 HEADER = "| Key | Type | Range | Default | Meaning |\n|---|---|---|---|---|"
-BLOCK = re.compile(r"<!-- reference table: (?P<file>[\w.-]+)(?:, keys under (?P<under>\S+))? -->\n"
-                   r"(?P<body>.*?)<!-- end of reference table -->", re.S)
+BLOCK = re.compile(
+    r"<!-- reference table: (?P<file>[\w.-]+)(?:, keys under (?P<under>\S+))? -->\n"
+    r"(?P<body>.*?)<!-- end of reference table -->",
+    re.S,
+)
 # Words for the patterns the models use; any other is shown as it is.
 PATTERNS = {r"\S": "not blank", r"^[A-Za-z0-9_.-]+$": "letters, digits, `_`, `.` and `-`"}
 KINDS = {"string": "text", "integer": "whole number", "number": "number", "boolean": "true or false"}
@@ -143,8 +147,9 @@ def _key(node: dict, key: str, required: bool) -> Iterator[Row]:
     elif "properties" in node:
         yield from _keys(node, key + ".")
     elif isinstance(entries, dict) and entries.get("type") != "object":
-        yield Row(f"{key}.{_names(node, key)[0]}", KINDS[entries["type"]], _range(entries), default,
-                  _meaning(node, key))
+        yield Row(
+            f"{key}.{_names(node, key)[0]}", KINDS[entries["type"]], _range(entries), default, _meaning(node, key)
+        )
     elif isinstance(entries, dict):
         yield Row(key, "table", _count(node, "minProperties", "maxProperties"), default, _meaning(node, key))
         yield from _entries(entries, key, _names(node, key))
@@ -178,8 +183,10 @@ def _meaning(node: dict, key: str) -> str:
 
 def _names(node: dict, key: str) -> list[str]:
     if KEYED_BY not in node:
-        raise ValueError(f"{key}: a table keyed by names; say how its keys are written "
-                         "(json_schema_extra=_keyed_by(...) in sim/scenario.py)")
+        raise ValueError(
+            f"{key}: a table keyed by names; say how its keys are written "
+            "(json_schema_extra=_keyed_by(...) in sim/scenario.py)"
+        )
     return node[KEYED_BY]
 
 
@@ -242,8 +249,8 @@ def _count(node: dict, least: str, most: str) -> str:
 
 def _default(node: dict) -> str:
     value = node.get("default")
-    if value is None or isinstance(value, (dict, list)):     # an empty table or list (or a table of defaults,
-        return "none"                                        # whose keys have rows of their own)
+    if value is None or isinstance(value, (dict, list)):  # an empty table or list (or a table of defaults,
+        return "none"  # whose keys have rows of their own)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
@@ -286,13 +293,16 @@ def with_tables(text: str, documents: dict[str, dict] | None = None) -> str:
         for row in rows(schema):
             fits = [u for u in unders if u == "" or row.key.startswith(u + ".")]
             if not fits:
-                raise ReadmeError(f"{file}: key {row.key} has no reference table; add one for keys under a "
-                                  f"path above it (there are: {', '.join(unders)})")
+                raise ReadmeError(
+                    f"{file}: key {row.key} has no reference table; add one for keys under a "
+                    f"path above it (there are: {', '.join(unders)})"
+                )
             tables[(file, max(fits, key=len))].append(row)
     for (file, under), found in tables.items():
         if not found:
-            raise ReadmeError(f"the reference table of {file} for keys under {under} lists nothing: {file} has "
-                              "no such keys")
+            raise ReadmeError(
+                f"the reference table of {file} for keys under {under} lists nothing: {file} has no such keys"
+            )
     missing = [f for f in documents if not any(f == file for file, _ in tables)]
     if missing:
         raise ReadmeError(f"no reference table of {', '.join(missing)}")

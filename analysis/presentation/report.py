@@ -15,13 +15,27 @@ from pathlib import Path
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from dipsim.analysis.presentation.describe import beliefs
 from dipsim.sim import scenario as scenario_mod
 from dipsim.sim.scenario import ScenarioError
 
-from dipsim.analysis.presentation.describe import beliefs
-
-PLOT_ORDER = ("offers", "actions", "terms", "reasons", "outcome_space", "treaty_probability", "terms_", "utilities",
-              "heatmap", "response", "sobol_", "morris_", "prim_tradeoff", "positions", "backcast")
+PLOT_ORDER = (
+    "offers",
+    "actions",
+    "terms",
+    "reasons",
+    "outcome_space",
+    "treaty_probability",
+    "terms_",
+    "utilities",
+    "heatmap",
+    "response",
+    "sobol_",
+    "morris_",
+    "prim_tradeoff",
+    "positions",
+    "backcast",
+)
 
 
 @dataclass
@@ -44,8 +58,9 @@ class Section:
         self.blocks.append({"kind": "table", "columns": list(frame.columns), "rows": rows})
 
     def figure(self, path: Path, caption: str):
-        self.blocks.append({"kind": "figure", "caption": caption,
-                            "data": base64.b64encode(path.read_bytes()).decode("ascii")})
+        self.blocks.append(
+            {"kind": "figure", "caption": caption, "data": base64.b64encode(path.read_bytes()).decode("ascii")}
+        )
 
 
 def _cell(v, digits):
@@ -56,9 +71,16 @@ def _cell(v, digits):
 
 def beliefs_table(spec) -> pd.DataFrame:
     """Every table of the scenario that carries a source: where it is, its numbers, its source."""
-    return pd.DataFrame([{"setting": b["key"],
-                          "values": ", ".join(f"{k} = {_show(v)}" for k, v in b.items() if k not in ("key", "source")),
-                          "source": b["source"]} for b in beliefs(spec)])
+    return pd.DataFrame(
+        [
+            {
+                "setting": b["key"],
+                "values": ", ".join(f"{k} = {_show(v)}" for k, v in b.items() if k not in ("key", "source")),
+                "source": b["source"],
+            }
+            for b in beliefs(spec)
+        ]
+    )
 
 
 def _show(v):
@@ -71,8 +93,9 @@ def _show(v):
 
 def _plots(folder: Path) -> list[Path]:
     pngs = sorted(folder.glob("*.png"))
-    rank = {p: next((i for i, prefix in enumerate(PLOT_ORDER) if p.stem.startswith(prefix)), len(PLOT_ORDER))
-            for p in pngs}
+    rank = {
+        p: next((i for i, prefix in enumerate(PLOT_ORDER) if p.stem.startswith(prefix)), len(PLOT_ORDER)) for p in pngs
+    }
     return sorted(pngs, key=lambda p: (rank[p], p.name))
 
 
@@ -159,25 +182,45 @@ def _comparison(folder: Path):
 
 
 def _sweep(folder: Path, stage: Callable[[str], None]):
-    from dipsim.analysis.presentation.sweep_plots import write_analysis
     from dipsim.analysis.experiments.sweep import read
+    from dipsim.analysis.presentation.sweep_plots import write_analysis
 
     manifest = json.loads((folder / "manifest.json").read_text())
     spec = manifest["spec"]
     about = Section("The sweep", "sweep")
     about.text(" ".join(spec["description"].split()))
     d = manifest["design"]
-    about.text(f"Design: {d['kind']}, {d['points']} points x {d['replications']} replications = {d['runs']} runs; "
-               f"root seed {manifest['seeds']['root']}; batch engine; dipsim {manifest['version']}.")
-    about.table(pd.DataFrame([{"parameter": p["key"], "label": p["label"],
-                               "levels or bounds": _show(p["levels"] if p["levels"] else p["bounds"])}
-                              for p in d["parameters"]]))
+    about.text(
+        f"Design: {d['kind']}, {d['points']} points x {d['replications']} replications = {d['runs']} runs; "
+        f"root seed {manifest['seeds']['root']}; batch engine; dipsim {manifest['version']}."
+    )
+    about.table(
+        pd.DataFrame(
+            [
+                {
+                    "parameter": p["key"],
+                    "label": p["label"],
+                    "levels or bounds": _show(p["levels"] if p["levels"] else p["bounds"]),
+                }
+                for p in d["parameters"]
+            ]
+        )
+    )
     stage("reading the runs")
     runs = read(folder, columns=["treaty", "treaty_chance", "error"]).to_pandas()
     ok = runs[runs["error"].isna()]
-    about.table(pd.DataFrame([{"runs": len(runs), "failed runs": int(runs["error"].notna().sum()),
-                               "treaty rate": float(ok["treaty"].mean()),
-                               "mean chance of a treaty": float(ok["treaty_chance"].mean())}]))
+    about.table(
+        pd.DataFrame(
+            [
+                {
+                    "runs": len(runs),
+                    "failed runs": int(runs["error"].notna().sum()),
+                    "treaty rate": float(ok["treaty"].mean()),
+                    "mean chance of a treaty": float(ok["treaty_chance"].mean()),
+                }
+            ]
+        )
+    )
     from dipsim.analysis.presentation.sweep_plots import plot_sweep
 
     stage("drawing the sweep's plots")
@@ -206,8 +249,20 @@ def _expected_utility(folder: Path, spec):
         s.table(pd.read_csv(folder / "rounds.csv"))
     for png in _plots(folder):
         s.figure(png, _caption(png))
-    s.table(pd.DataFrame([{"stakeholder": st.label, "position": st.position, "capability": st.capability,
-                           "salience": st.salience, "source": st.source} for st in spec.stakeholders.values()]))
+    s.table(
+        pd.DataFrame(
+            [
+                {
+                    "stakeholder": st.label,
+                    "position": st.position,
+                    "capability": st.capability,
+                    "salience": st.salience,
+                    "source": st.source,
+                }
+                for st in spec.stakeholders.values()
+            ]
+        )
+    )
     return spec.title, "expected utility model (dipsim run)", [s]
 
 
@@ -216,9 +271,12 @@ def write_report(folder: Path, stage: Callable[[str], None] = _silent) -> Path:
     stage("reading the results")
     title, kind, sections = build(folder, stage)
     stage("writing the page")
-    env = Environment(loader=PackageLoader("dipsim.analysis.presentation", "templates"), autoescape=select_autoescape(["html", "j2"]))
+    env = Environment(
+        loader=PackageLoader("dipsim.analysis.presentation", "templates"), autoescape=select_autoescape(["html", "j2"])
+    )
     html = env.get_template("report.html.j2").render(
-        title=title, kind=kind, version=version("dipsim"), folder=str(folder), sections=sections)
+        title=title, kind=kind, version=version("dipsim"), folder=str(folder), sections=sections
+    )
     out = folder / "report.html"
     tmp = out.with_suffix(".tmp")
     tmp.write_text(html, encoding="utf-8")

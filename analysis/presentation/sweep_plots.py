@@ -3,9 +3,8 @@ with its 95% band for every swept parameter."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,8 +15,8 @@ from dipsim.analysis.interpretation.analyze import SweepAnalysis, analyze_sweep
 from dipsim.analysis.interpretation.discovery import Discovery
 from dipsim.analysis.presentation.plots import OUTCOME, _save, figure
 
-BINS = 10           # bins per continuous parameter
-PANELS = 24         # response curves per figure
+BINS = 10  # bins per continuous parameter
+PANELS = 24  # response curves per figure
 
 
 def plot_sweep(folder: Path, pairs: list[tuple[str, ...]]) -> list[Path]:
@@ -40,8 +39,11 @@ def plot_sweep(folder: Path, pairs: list[tuple[str, ...]]) -> list[Path]:
     for i, (x, y) in enumerate(pairs):
         written.append(heat_map(frame, x, y, labels, grid, title, folder / f"heatmap_{i + 1}.png"))
     for page, start in enumerate(range(0, len(keys), PANELS)):
-        written.append(response_curves(frame, keys[start:start + PANELS], labels, grid, title,
-                                       folder / f"response_{page + 1}.png"))
+        written.append(
+            response_curves(
+                frame, keys[start : start + PANELS], labels, grid, title, folder / f"response_{page + 1}.png"
+            )
+        )
     return written
 
 
@@ -62,12 +64,25 @@ def heat_map(frame: pd.DataFrame, x: str, y: str, labels: dict, grid: bool, titl
     table = table.reindex(index=ly, columns=lx)
     counts = frame.groupby([gy, gx], observed=True)["treaty"].size().unstack().reindex(index=ly, columns=lx)
     fig, ax = figure(figsize=(1.0 * len(lx) + 3.5, 0.6 * len(ly) + 2.5))
-    im = ax.imshow(table.to_numpy(dtype=float), origin="lower", cmap="viridis", vmin=0,
-                   vmax=max(0.05, float(np.nanmax(table.to_numpy(dtype=float)))), aspect="auto")
+    im = ax.imshow(
+        table.to_numpy(dtype=float),
+        origin="lower",
+        cmap="viridis",
+        vmin=0,
+        vmax=max(0.05, float(np.nanmax(table.to_numpy(dtype=float)))),
+        aspect="auto",
+    )
     for (r, c), v in np.ndenumerate(table.to_numpy(dtype=float)):
         if not np.isnan(v):
-            ax.text(c, r, f"{v:.2f}", ha="center", va="center", fontsize=7,
-                    color="white" if v < 0.6 * im.norm.vmax else "black")
+            ax.text(
+                c,
+                r,
+                f"{v:.2f}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if v < 0.6 * im.norm.vmax else "black",
+            )
     ax.set_xticks(range(len(lx)), [_fmt(v) for v in lx], rotation=45, ha="right")
     ax.set_yticks(range(len(ly)), [_fmt(v) for v in ly])
     ax.set_xlabel(labels[x] + ("" if grid else " (bin centre)"))
@@ -99,10 +114,11 @@ def response_curves(frame: pd.DataFrame, keys: list[str], labels: dict, grid: bo
         ax.set_ylim(0, max(0.05, float(np.nanmax(band[:, 1])) * 1.1))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    for ax in list(axes.flat)[len(keys):]:
+    for ax in list(axes.flat)[len(keys) :]:
         ax.axis("off")
-    fig.suptitle(f"{title}: response of the treaty probability to each parameter"
-                 + ("" if grid else " (ten equal-count bins)"))
+    fig.suptitle(
+        f"{title}: response of the treaty probability to each parameter" + ("" if grid else " (ten equal-count bins)")
+    )
     return _save(fig, path)
 
 
@@ -111,7 +127,7 @@ def _fmt(v) -> str:
 
 
 def _short(text: str, width: int = 48) -> str:
-    return text if len(text) <= width else "..." + text[-(width - 3):]
+    return text if len(text) <= width else "..." + text[-(width - 3) :]
 
 
 def _replot_run(folder: Path) -> list[Path]:
@@ -163,8 +179,16 @@ def tradeoff_plot(d: Discovery, title: str, path: Path) -> Path:
     bar.set_label("parameters restricted by the box")
     ax.plot(t["coverage"], t["density"], color="#999999", lw=0.8, zorder=1, label="peeling trajectory")
     c = t.loc[d.chosen]
-    ax.scatter([c["coverage"]], [c["density"]], s=200, facecolors="none", edgecolors="#CC79A7", lw=2, zorder=3,
-               label="box reported")
+    ax.scatter(
+        [c["coverage"]],
+        [c["density"]],
+        s=200,
+        facecolors="none",
+        edgecolors="#CC79A7",
+        lw=2,
+        zorder=3,
+        label="box reported",
+    )
     ax.set_xlabel("coverage (share of treaty-likely points inside the box)")
     ax.set_ylabel("density (share of points in the box that are treaty-likely)")
     ax.set_xlim(0, 1.02)
@@ -172,10 +196,20 @@ def tradeoff_plot(d: Discovery, title: str, path: Path) -> Path:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower left")
     rules = "\n".join(textwrap.fill(r, 70, subsequent_indent="    ") for r in d.rules) or "(no restriction)"
-    ax.text(0.98, 0.97, "box reported: a treaty is likely where\n" + rules, transform=ax.transAxes, ha="right",
-            va="top", fontsize=7, family="monospace", bbox={"facecolor": "white", "edgecolor": "#999999", "alpha": 0.9})
-    ax.set_title(f"{title}\nPRIM scenario discovery: chance of a treaty >= {d.cutoff:.3g} "
-                 f"({len(d.dimensions)} parameters)")
+    ax.text(
+        0.98,
+        0.97,
+        "box reported: a treaty is likely where\n" + rules,
+        transform=ax.transAxes,
+        ha="right",
+        va="top",
+        fontsize=7,
+        family="monospace",
+        bbox={"facecolor": "white", "edgecolor": "#999999", "alpha": 0.9},
+    )
+    ax.set_title(
+        f"{title}\nPRIM scenario discovery: chance of a treaty >= {d.cutoff:.3g} ({len(d.dimensions)} parameters)"
+    )
     return _save(fig, path)
 
 
@@ -184,8 +218,9 @@ def analysis_plots(analysis: SweepAnalysis, folder: Path) -> list[Path]:
     written = []
     if analysis.indices is not None:
         for output in analysis.indices["output"].unique():
-            written.append(indices_plot(analysis.indices, output, analysis.title,
-                                        folder / f"{analysis.kind}_{output}.png"))
+            written.append(
+                indices_plot(analysis.indices, output, analysis.title, folder / f"{analysis.kind}_{output}.png")
+            )
     if analysis.discovery is not None:
         written.append(tradeoff_plot(analysis.discovery, analysis.title, folder / "prim_tradeoff.png"))
     return written

@@ -17,8 +17,7 @@ STRATEGY_INDEX = {s.name: i for i, s in enumerate(STRATEGIES)}
 # respond()'s compiled code includes the rules it calls, but numba's cache notices edits
 # to this file only (see sim.kernels on deleting stale caches).
 @njit(**LEAN)
-def respond(kind, round_, deadline, own, other, gaining, own_offer, other_offer, beta, tolerance, d_own, d_other,
-            top):
+def respond(kind, round_, deadline, own, other, gaining, own_offer, other_offer, beta, tolerance, d_own, d_other, top):
     """The answer of the strategy numbered ``kind`` (see sim.strategies.base for the arguments)."""
     args = (round_, deadline, own, other, gaining, own_offer, other_offer, beta, tolerance, d_own, d_other, top)
     if kind == 0:
@@ -35,7 +34,7 @@ assert [type(s).rule for s in STRATEGIES] == [time_dependent, zeuthen, hardliner
 
 
 def describe(kind: str, beta: float | None = None, tolerance: float = 0.0, discount: float = 1.0) -> str:
-    if kind == "time_dependent":
+    if kind == "time_dependent" and beta is not None:
         return f"time-dependent, {family(beta)} (beta = {beta:g})"
     if kind == "hardliner":
         return f"hardliner (tolerance = {tolerance:g})"

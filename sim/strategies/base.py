@@ -29,15 +29,15 @@ from .. import kernels
 
 @dataclass(frozen=True)
 class View:
-    round: int                 # 1-based round number
-    deadline: np.ndarray       # (runs,) last round
-    own_gain: np.ndarray       # (runs, packages) gain over the status quo; -inf if excluded
-    other_gain: np.ndarray     # (runs, packages) the same for the other side
-    own_offer: np.ndarray      # (runs,) this side's standing offer, or -1
-    other_offer: np.ndarray    # (runs,) the other side's standing offer, or -1
-    beta: np.ndarray           # (runs,) concession exponent (time-dependent)
-    tolerance: np.ndarray      # (runs,) hardliner's tolerance
-    own_discount: np.ndarray | None = None    # (runs,) per-round discount factors
+    round: int  # 1-based round number
+    deadline: np.ndarray  # (runs,) last round
+    own_gain: np.ndarray  # (runs, packages) gain over the status quo; -inf if excluded
+    other_gain: np.ndarray  # (runs, packages) the same for the other side
+    own_offer: np.ndarray  # (runs,) this side's standing offer, or -1
+    other_offer: np.ndarray  # (runs,) the other side's standing offer, or -1
+    beta: np.ndarray  # (runs,) concession exponent (time-dependent)
+    tolerance: np.ndarray  # (runs,) hardliner's tolerance
+    own_discount: np.ndarray | None = None  # (runs,) per-round discount factors
     other_discount: np.ndarray | None = None  # (equilibrium strategy; 1 = patient)
 
     @property
@@ -49,10 +49,16 @@ class View:
         """(runs,) this side's best gain on offer, or 0 if it gains from nothing."""
         return kernels.top_gain(np.ascontiguousarray(self.own_gain, dtype=float))
 
-    def rows(self, mask: np.ndarray) -> "View":
+    def rows(self, mask: np.ndarray) -> View:
         return View(
-            self.round, self.deadline[mask], self.own_gain[mask], self.other_gain[mask],
-            self.own_offer[mask], self.other_offer[mask], self.beta[mask], self.tolerance[mask],
+            self.round,
+            self.deadline[mask],
+            self.own_gain[mask],
+            self.other_gain[mask],
+            self.own_offer[mask],
+            self.other_offer[mask],
+            self.beta[mask],
+            self.tolerance[mask],
             None if self.own_discount is None else self.own_discount[mask],
             None if self.other_discount is None else self.other_discount[mask],
         )
@@ -60,14 +66,14 @@ class View:
 
 @dataclass(frozen=True)
 class Decision:
-    accept: np.ndarray         # (runs,) bool: accept the other side's standing offer
-    offer: np.ndarray          # (runs,) package offered when not accepting
+    accept: np.ndarray  # (runs,) bool: accept the other side's standing offer
+    offer: np.ndarray  # (runs,) package offered when not accepting
 
 
 class Strategy(ABC):
     name: ClassVar[str]
     properties: ClassVar[dict]
-    rule: ClassVar[Callable]   # the compiled rule for one run (see the module's docstring)
+    rule: ClassVar[Callable]  # the compiled rule for one run (see the module's docstring)
 
     def respond(self, view: View) -> Decision:
         """Accept the other side's standing offer, or name the package to offer, for every run."""
@@ -81,10 +87,19 @@ class Strategy(ABC):
         accept, offer = np.zeros(n, bool), np.empty(n, np.int64)
         gaining = np.empty(own.shape[1], np.int64)
         for r in range(n):
-            listed = gaining[:kernels.gaining_row(own[r], gaining)]
+            listed = gaining[: kernels.gaining_row(own[r], gaining)]
             accept[r], offer[r] = type(self).rule(
-                view.round, int(view.deadline[r]), own[r], other[r], listed, int(view.own_offer[r]),
-                int(view.other_offer[r]), float(view.beta[r]), float(view.tolerance[r]),
-                float(d_own[r]), float(d_other[r]), float(top[r]),
+                view.round,
+                int(view.deadline[r]),
+                own[r],
+                other[r],
+                listed,
+                int(view.own_offer[r]),
+                int(view.other_offer[r]),
+                float(view.beta[r]),
+                float(view.tolerance[r]),
+                float(d_own[r]),
+                float(d_other[r]),
+                float(top[r]),
             )
         return Decision(accept, offer)

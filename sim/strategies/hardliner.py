@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 from numba import njit
 
@@ -25,7 +27,7 @@ def hardliner(round_, deadline, own, other, gaining, own_offer, other_offer, bet
 
 class Hardliner(Strategy):
     name = "hardliner"
-    properties = {
+    properties: ClassVar[dict] = {
         "stochastic": False,
         "concedes": "never",
         "parameters": ("tolerance",),

@@ -20,6 +20,8 @@ It assumes no deadline (the infinite game); the protocol's deadline should be fa
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 from numba import njit
 
@@ -68,7 +70,7 @@ def rubinstein(round_, deadline, own, other, gaining, own_offer, other_offer, be
 
 class Rubinstein(Strategy):
     name = "rubinstein"
-    properties = {
+    properties: ClassVar[dict] = {
         "stochastic": False,
         "concedes": "not at all: offers the equilibrium package at once",
         "parameters": ("discount",),

@@ -13,6 +13,8 @@ trade-off of Faratin, Sierra and Jennings (2002), here with complete information
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 from numba import njit
 
@@ -29,7 +31,7 @@ def family(beta: float) -> str:
 @njit(**LEAN)
 def target(round_, deadline, beta, top):
     """The gain demanded in this round, from the best gain on offer ``top``."""
-    span = max(deadline - 2, 1)      # rounds 1 .. T-1: the last answerable offer
+    span = max(deadline - 2, 1)  # rounds 1 .. T-1: the last answerable offer
     elapsed = (min(round_ - 1, span) / span) ** (1.0 / beta)
     return top * (1.0 - elapsed)
 
@@ -51,7 +53,7 @@ def time_dependent(round_, deadline, own, other, gaining, own_offer, other_offer
 
 class TimeDependent(Strategy):
     name = "time_dependent"
-    properties = {
+    properties: ClassVar[dict] = {
         "stochastic": False,
         "concedes": "with time, by the exponent beta",
         "parameters": ("beta",),
@@ -63,5 +65,6 @@ class TimeDependent(Strategy):
     def target(view: View) -> np.ndarray:
         """Each run's demand in this round (see the module's docstring)."""
         top = view.own_top
-        return np.array([target(view.round, int(d), float(b), float(t))
-                         for d, b, t in zip(view.deadline, view.beta, top)])
+        return np.array(
+            [target(view.round, int(d), float(b), float(t)) for d, b, t in zip(view.deadline, view.beta, top)]
+        )

@@ -12,6 +12,8 @@ concession ends at a package of maximal Nash product (Rosenschein and Zlotkin 19
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 from numba import njit
 
@@ -48,25 +50,25 @@ def best_above(own, other, gaining, floor):
 
 @njit(**LEAN)
 def zeuthen(round_, deadline, own, other, gaining, own_offer, other_offer, beta, tolerance, d_own, d_other, top):
-    opening = best_above(own, other, gaining, -np.inf)           # its best among packages both gain from
-    own_standing = own_offer >= 0 and nash(own, other, own_offer) > 0     # (> 0 exactly where both gain)
+    opening = best_above(own, other, gaining, -np.inf)  # its best among packages both gain from
+    own_standing = own_offer >= 0 and nash(own, other, own_offer) > 0  # (> 0 exactly where both gain)
     their_standing = other_offer >= 0 and nash(own, other, other_offer) > 0
     mine = own_offer if own_standing else opening
     theirs = value_of(own, other_offer)
     accept = their_standing and at_least(theirs, value_of(own, mine))
     if own_standing and their_standing:
         their_nash = nash(own, other, other_offer)
-        if at_least(their_nash, nash(own, other, mine)):   # its risk is the smaller (or equal): it concedes
+        if at_least(their_nash, nash(own, other, mine)):  # its risk is the smaller (or equal): it concedes
             concession = best_above(own, other, gaining, their_nash)
             if concession < 0:
-                return True, mine                       # nothing left to concede: it accepts
+                return True, mine  # nothing left to concede: it accepts
             return accept, concession
     return accept, mine
 
 
 class Zeuthen(Strategy):
     name = "zeuthen"
-    properties = {
+    properties: ClassVar[dict] = {
         "stochastic": False,
         "concedes": "when its risk of conflict is the smaller",
         "parameters": (),
