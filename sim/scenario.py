@@ -815,36 +815,68 @@ def with_settings(scenario: Scenario, settings: dict[str, Any]) -> Scenario:
 def set_value(raw: dict, origin: dict, path: list[str], value: Any, where: str) -> None:
     """Set one key path in the raw data. A bare number given for a ``{value, source}``
     belief replaces its value. The nearest enclosing table with a source records the
-    change, so the printed sources say what was changed and where."""
+    change, so the printed sources say what was changed and where. A number set is fixed:
+    an uncertain belief's distribution is dropped, and an entry of an uncertain list gets
+    no width (set a distribution after the value to give it one)."""
     node: Any = raw
+    parent: Any = None
     sourced: dict | None = raw if "source" in raw else None
     created: tuple | None = None
     for i, part in enumerate(path[:-1]):
         if isinstance(node, dict) and part not in node and created is None:
             created = tuple(_loc_part(p) for p in path[: i + 1])
-        node = _step(node, part, path[: i + 1], where)
+        parent, node = node, _step(node, part, path[: i + 1], where)
         if isinstance(node, dict) and "source" in node:
             sourced = node
     last = path[-1]
+    fixed = ""
     if isinstance(node, list):
         index = _list_index(node, last, path, where)
         before = node[index]
         node[index] = value
+        if isinstance(parent, dict) and path[-2] == "values":
+            fixed = _fix(parent, index, value, path, where)
     elif isinstance(node, dict):
         before = node.get(last)
         if isinstance(before, dict) and "value" in before and not isinstance(value, dict):
             sourced, before = before, before["value"]
             sourced["value"] = value
+            fixed = _fix(sourced, None, value, path, where)
         else:
             node[last] = value
+            if last in ("value", "values"):
+                fixed = _fix(node, None, value, path, where)
     else:
         raise ScenarioError(where, ".".join(path), f"{'.'.join(path[:-1])} is a single value, not a table")
     if sourced is not None and isinstance(sourced.get("source"), str) and before is not None:
         how = "on the command line" if where.startswith(COMMAND_LINE) else f"by {where}"
-        sourced["source"] += f" [{'.'.join(path)} set {how}: was {before}]"
+        sourced["source"] += f" [{'.'.join(path)} set {how}: was {before}{fixed}]"
     loc = created or tuple(_loc_part(p) for p in path)
     origin.pop(loc, None)
     origin[loc] = where
+
+
+def _fix(table: dict, entry: int | None, value: Any, path: list[str], where: str) -> str:
+    """Make a number just set fixed (see set_value); a note for its source, empty if it
+    was fixed already."""
+    kind = table.get("dist")
+    if kind in (None, "fixed"):
+        return ""
+    if entry is None:  # a belief's value, or a whole list
+        for key in DISTRIBUTION_KEYS:
+            table.pop(key, None)
+        return f", drawn from a {kind} distribution, now fixed"
+    if kind == "beta":
+        raise ScenarioError(
+            where,
+            ".".join(path),
+            "the values of a beta list are drawn together; allowed: set the "
+            'whole `values` list, or set `dist = "fixed"` first',
+        )
+    for key in ("low", "high"):
+        if isinstance(table.get(key), list) and entry < len(table[key]):
+            table[key][entry] = value
+    return f", drawn from a {kind} distribution, now fixed"
 
 
 def _step(node: Any, part: str, path: list[str], where: str) -> Any:

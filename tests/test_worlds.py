@@ -311,3 +311,23 @@ def test_a_scenario_whose_beliefs_are_all_fixed_writes_todays_files_byte_for_byt
     for table in ("runs.parquet", "rounds.parquet"):
         assert (tmp_path / "plain" / table).read_bytes() == (tmp_path / "fixed" / table).read_bytes()
     assert not (tmp_path / "plain" / "doubts.png").exists()
+
+
+def test_a_number_set_is_fixed_and_its_source_says_it_was_drawn():
+    from dipsim.sim import scenario as sc
+
+    spec = sc.load(
+        "baseline",
+        [*UNCERTAIN, "parties.japan.utility.reservation=0.45", "parties.russia.public.effects.territory.values.2=-0.9"],
+    )
+    r = spec.parties["japan"].utility.reservation
+    assert r.value == 0.45 and r.dist is None and "triangular distribution, now fixed" in r.source
+    paths = {x.path for x in sc.uncertain(spec)}
+    assert "parties.japan.utility.reservation.value" not in paths
+    assert "parties.russia.public.effects.territory.values.2" not in paths
+    assert "parties.russia.public.effects.territory.values.1" in paths  # its neighbours stay uncertain
+    beta = ['parties.japan.utility.issues.economy.dist="beta"', "parties.japan.utility.issues.economy.n=100"]
+    with pytest.raises(sc.ScenarioError, match="drawn together"):
+        sc.load("baseline", [*beta, "parties.japan.utility.issues.economy.values.1=0.5"])
+    whole = sc.load("baseline", [*beta, "parties.japan.utility.issues.economy.values=[0, 0.5, 0.7, 1]"])
+    assert whole.parties["japan"].utility.issues["economy"].dist is None
