@@ -873,9 +873,9 @@ def _fix(table: dict, entry: int | None, value: Any, path: list[str], where: str
             "the values of a beta list are drawn together; allowed: set the "
             'whole `values` list, or set `dist = "fixed"` first',
         )
-    for key in ("low", "high"):
+    for key, width in (("low", value), ("high", value), ("sd", 0.0)):  # no width: the value itself
         if isinstance(table.get(key), list) and entry < len(table[key]):
-            table[key][entry] = value
+            table[key][entry] = width
     return f", drawn from a {kind} distribution, now fixed"
 
 
