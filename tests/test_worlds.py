@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 
 from dipsim.sim import draws, worlds
 
+from .conftest import point_scenario
+
 SEEDS = draws.run_seeds(7, 0, np.arange(20_000))
 
 
@@ -96,7 +98,7 @@ def test_each_run_plays_its_own_world_the_same_in_both_engines():
     from dipsim.sim.preferences import Tables
     from dipsim.sim.run import play, simulate
 
-    spec = sc.load("baseline", UNCERTAIN)
+    spec = point_scenario("baseline", UNCERTAIN)
     seeds = draws.run_seeds(3, 0, np.arange(40))
     tables, drawn = Tables.for_seeds(spec, seeds)
     assert set(drawn) == {"parties.japan.utility.reservation.value", "parties.russia.public.base.value",
@@ -120,8 +122,8 @@ def test_fixed_or_zero_width_distributions_are_todays_scenario():
     from dipsim.sim.preferences import Tables
     from dipsim.sim.run import simulate
 
-    plain = sc.load("baseline")
-    pinned = sc.load("baseline", ['parties.japan.utility.reservation.dist="fixed"',
+    plain = point_scenario("baseline")
+    pinned = point_scenario("baseline", ['parties.japan.utility.reservation.dist="fixed"',
                                 'parties.russia.public.effects.territory.dist="uniform"',
                                 "parties.russia.public.effects.territory.low=[0.0, -0.60, -0.68, -0.75, -0.80]",
                                 "parties.russia.public.effects.territory.high=[0.0, -0.60, -0.68, -0.75, -0.80]"])
