@@ -1141,6 +1141,11 @@ class Uncertain:
     high: float
     sd: float | None = None
     n: int | None = None
+    key: str = ""  # whose quantile it takes: its own path; a list's entries share the list's
+
+    @property
+    def quantile_key(self) -> str:
+        return self.key or self.path
 
 
 def numbers_with_distributions(s: BaseModel, loc: tuple = ()):
@@ -1197,7 +1202,8 @@ def uncertain(s: BaseModel) -> list[Uncertain]:
                 a, b = (lo if a is None else a), (hi if b is None else b)
             if a is None or b is None or b - a <= 0 or (kind == "normal" and sd == 0):
                 continue  # no width: the value itself (checked: uniform and triangular give both ends)
-            out.append(Uncertain(path, kind, v, a, b, sd, item.n))
+            key = "" if isinstance(item, _Belief) else _key((*loc, "values"))
+            out.append(Uncertain(path, kind, v, a, b, sd, item.n, key))
     return out
 
 
@@ -1251,6 +1257,9 @@ def _check_distributions(s: BaseModel, where) -> None:
             if isinstance(item, _Values) and field in given and len(given[field]) != len(values):
                 fail(field, f"found {len(given[field])} numbers; allowed: one per value ({len(values)})")
         if kind == "beta":
+            outside = [v for v in ([item.value] if isinstance(item, _Belief) else item.values) if not 0 <= v <= 1]
+            if outside:
+                fail("dist", f"found 'beta' for {outside[0]!r}; allowed: a beta only for a share, from 0 to 1")
             if lo > 0 or hi < 1:
                 fail(
                     "dist",

@@ -9,7 +9,8 @@ the value, ``sd``, truncated to low and high, which default to the field's range
 
 A run draws its world before it plays: each belief takes the quantile ``u`` of its
 distribution, where ``u`` is a uniform number addressed by the run's seed and the
-belief's key path (sim.draws.quantiles). So the same seed gives the same world whatever
+belief's key path (sim.draws.quantiles). The entries of a list of option values share
+one quantile, the list's: its level is uncertain, not the order of its options. So the same seed gives the same world whatever
 else is drawn, in either engine; and two scenarios that share a belief draw the same
 quantile of it in run k (common random numbers): where they give it the same
 distribution they play the same world, and where they give it different ones they
@@ -119,9 +120,12 @@ def draw(numbers: list, seeds: np.ndarray, columns: dict[str, np.ndarray] | None
     numbers = [x for x in numbers if x.path not in columns]
     if not numbers:
         return {}
-    u = quantiles_of(seeds, [x.path for x in numbers])
+    keys = list(dict.fromkeys(x.quantile_key for x in numbers))
+    u = quantiles_of(seeds, keys)
+    column = {k: j for j, k in enumerate(keys)}
     out = {}
-    for j, x in enumerate(numbers):
+    for x in numbers:
+        j = column[x.quantile_key]
         get = _parameters(x.path, columns)
         low, high = get("low", x.low), get("high", x.high)
         out[x.path] = inverse_cdf(

@@ -47,13 +47,26 @@ def perturbed(data, direction, rng=None):
     if rng is None and not isinstance(direction, str):
         rng = np.random.default_rng(direction)
     if isinstance(data, dict):
-        return {k: perturbed(v, direction, rng) for k, v in data.items()}
+        return _around_value({k: perturbed(v, direction, rng) for k, v in data.items()})
     if isinstance(data, list):
         return [perturbed(v, direction, rng) for v in data]
     if not isinstance(data, float):
         return data
     sign = {"up": 1.0, "down": -1.0}[direction] if rng is None else float(rng.choice([-1.0, 1.0]))
     return data * (1.0 - RELATIVE) if data == 1.0 else data * (1.0 + sign * RELATIVE)
+
+
+def _around_value(table: dict) -> dict:
+    """A belief's range still holds its value after both moved (where they were equal,
+    as at a fixed value of a list or a mode at an end, they may have moved apart)."""
+    for key, pick in (("low", min), ("high", max)):
+        if key not in table:
+            continue
+        if "value" in table:
+            table[key] = pick(table[key], table["value"])
+        elif "values" in table:
+            table[key] = [pick(b, v) for b, v in zip(table[key], table["values"])]
+    return table
 
 
 # --------------------------------------------------------------------------- the rules themselves

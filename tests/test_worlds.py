@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 
 from dipsim.sim import draws, worlds
 
+from .conftest import point_scenario
+
 SEEDS = draws.run_seeds(7, 0, np.arange(20_000))
 
 
@@ -105,11 +107,10 @@ UNCERTAIN = [
 
 
 def test_each_run_plays_its_own_world_the_same_in_both_engines():
-    from dipsim.sim import scenario as sc
     from dipsim.sim.preferences import Tables
     from dipsim.sim.run import play, simulate
 
-    spec = sc.load("baseline", UNCERTAIN)
+    spec = point_scenario("baseline", UNCERTAIN)
     seeds = draws.run_seeds(3, 0, np.arange(40))
     tables, drawn = Tables.for_seeds(spec, seeds)
     assert set(drawn) == {
@@ -138,8 +139,8 @@ def test_fixed_or_zero_width_distributions_are_todays_scenario():
     from dipsim.sim.preferences import Tables
     from dipsim.sim.run import simulate
 
-    plain = sc.load("baseline")
-    pinned = sc.load(
+    plain = point_scenario("baseline")
+    pinned = point_scenario(
         "baseline",
         [
             'parties.japan.utility.reservation.dist="fixed"',
@@ -166,10 +167,9 @@ def test_one_uncertain_public_gives_the_closed_form_mean_chance():
     publics' acceptances (threshold 0.5 and margin 0.5 make the chance the share
     accepting), each moved by its mood (mean 0, independent of the world). Its mean over
     worlds is then (E[base] + Russia's effects) x (Japan's acceptance), by hand."""
-    from dipsim.sim import scenario as sc
     from dipsim.sim.run import simulate
 
-    spec = sc.load(
+    spec = point_scenario(
         "us_disengages",
         [
             "parties.russia.anticipation.value=0",
@@ -210,7 +210,7 @@ def test_treaties_split_into_worlds_and_votes_by_the_law_of_total_variance():
     from dipsim.sim import scenario as sc
     from dipsim.sim.run import simulate
 
-    spec = sc.load("japan_accepts_1956", UNCERTAIN)
+    spec = sc.load("japan_accepts_1956")  # with the ranges its file gives
     out, _ = simulate(spec, draws.run_seeds(17, 0, np.arange(8000)), rounds=False)
     t, c = out.treaty.astype(float), out.chance
     n = t.size
@@ -228,11 +228,18 @@ def test_common_random_numbers_give_two_scenarios_the_same_world_for_a_shared_be
     from dipsim.sim.preferences import Tables
 
     seeds = draws.run_seeds(2018, 0, np.arange(500))
-    a = Tables.for_seeds(sc.load("baseline", UNCERTAIN), seeds)[1]
-    b = Tables.for_seeds(sc.load("us_disengages", UNCERTAIN), seeds)[1]
-    assert set(a) == set(b) and all(np.array_equal(a[k], b[k]) for k in a)
+    base, other = sc.load("baseline"), sc.load("us_disengages")
+    a, b = Tables.for_seeds(base, seeds)[1], Tables.for_seeds(other, seeds)[1]
+    alike = {x.path for x in sc.uncertain(base)} & {x.path for x in sc.uncertain(other)}
+    alike = {
+        p
+        for p in alike
+        if next(x for x in sc.uncertain(base) if x.path == p) == next(x for x in sc.uncertain(other) if x.path == p)
+    }
+    assert len(alike) > 30 and all(np.array_equal(a[k], b[k]) for k in alike)
+    a = Tables.for_seeds(point_scenario("baseline", UNCERTAIN), seeds)[1]
     # the same quantile of a belief the two scenarios give different distributions
-    wider = Tables.for_seeds(sc.load("baseline", [*UNCERTAIN, "outside.usa.response.high=20"]), seeds)[1]
+    wider = Tables.for_seeds(point_scenario("baseline", [*UNCERTAIN, "outside.usa.response.high=20"]), seeds)[1]
     u = (a["outside.usa.response.value"] - 0) / 10
     assert np.allclose((wider["outside.usa.response.value"] - 0) / 20, u)
 
@@ -248,8 +255,9 @@ def test_runs_tables_carry_each_world_and_summaries_its_spread(tmp_path):
 
     import pandas as pd
 
+    from dipsim.sim import scenario as sc
+
     dipsim = str(Path(sys.executable).parent / "dipsim")
-    sets = [a for s in UNCERTAIN for a in ("--set", s)]
 
     def compare(out, *extra):
         done = subprocess.run(
@@ -264,7 +272,6 @@ def test_runs_tables_carry_each_world_and_summaries_its_spread(tmp_path):
                 str(out),
                 "--json",
                 "--quiet",
-                *sets,
                 *extra,
             ],
             capture_output=True,
@@ -277,33 +284,44 @@ def test_runs_tables_carry_each_world_and_summaries_its_spread(tmp_path):
     base = pd.read_parquet(tmp_path / "crn" / "baseline" / "runs.parquet")
     other = pd.read_parquet(tmp_path / "crn" / "us_disengages" / "runs.parquet")
     drawn = [c for c in base.columns if "." in c]
-    assert "parties.japan.utility.reservation.value" in drawn and len(drawn) == 7
-    assert base[drawn].equals(other[drawn])  # common random numbers: the same worlds
+    assert "parties.japan.utility.reservation.value" in drawn and len(drawn) == len(sc.uncertain(sc.load("baseline")))
+    shared = [c for c in drawn if c in other.columns and c.startswith("parties.japan.utility.")]
+    assert shared and base[shared].equals(other[shared])  # common random numbers: the same worlds
     worlds = doc["scenarios"][1]["worlds"]
     assert 0 < worlds["chance_interval"][0] <= worlds["chance_median"] <= worlds["chance_interval"][1]
     assert abs(worlds["chance_mean"] - other["treaty_chance"].mean()) < 1e-12
-    assert {d["belief"] for d in worlds["doubts"]} == set(drawn)
+    assert {d["belief"] for d in worlds["doubts"]} == {c for c in other.columns if "." in c}
     summary = pd.read_csv(tmp_path / "crn" / "summary.csv").set_index("scenario")
     assert summary.loc["baseline", "worlds_without_deal"] == (base["reason"] == "no package acceptable to both").mean()
     independent = compare(tmp_path / "own", "--no-crn")
     seeds = [s["seed"] for s in independent["scenarios"]]
     assert seeds[0] != seeds[1]
     mine = pd.read_parquet(tmp_path / "own" / "baseline" / "runs.parquet")
-    assert not mine[drawn].equals(base[drawn])
+    assert not mine[shared].equals(base[shared])
     assert (tmp_path / "crn" / "baseline" / "doubts.png").exists()
 
 
 def test_a_scenario_whose_beliefs_are_all_fixed_writes_todays_files_byte_for_byte(tmp_path):
+    """The baseline with no distributions (its point values), and the same with some of its
+    beliefs saying "fixed": the same files, byte for byte, and no column of drawn values."""
     import subprocess
     import sys
     from pathlib import Path
 
+    import tomli_w
+
+    from dipsim.sim import scenario as sc
+
+    from .conftest import point
+
     dipsim = str(Path(sys.executable).parent / "dipsim")
+    point_file = tmp_path / "point.toml"
+    point_file.write_bytes(tomli_w.dumps(point(sc.load("baseline").resolved())).encode())
     fixed = ['parties.japan.utility.reservation.dist="fixed"', 'outside.usa.response.dist="fixed"']
     for name, sets in (("plain", []), ("fixed", fixed)):
         args = [a for s in sets for a in ("--set", s)]
         done = subprocess.run(
-            [dipsim, "run", "baseline", "--runs", "300", "--out", str(tmp_path / name), "--quiet", *args],
+            [dipsim, "run", str(point_file), "--runs", "300", "--out", str(tmp_path / name), "--quiet", *args],
             capture_output=True,
             text=True,
         )
@@ -316,7 +334,7 @@ def test_a_scenario_whose_beliefs_are_all_fixed_writes_todays_files_byte_for_byt
 def test_a_number_set_is_fixed_and_its_source_says_it_was_drawn():
     from dipsim.sim import scenario as sc
 
-    spec = sc.load(
+    spec = point_scenario(
         "baseline",
         [*UNCERTAIN, "parties.japan.utility.reservation=0.45", "parties.russia.public.effects.territory.values.2=-0.9"],
     )
@@ -328,6 +346,6 @@ def test_a_number_set_is_fixed_and_its_source_says_it_was_drawn():
     assert "parties.russia.public.effects.territory.values.1" in paths  # its neighbours stay uncertain
     beta = ['parties.japan.utility.issues.economy.dist="beta"', "parties.japan.utility.issues.economy.n=100"]
     with pytest.raises(sc.ScenarioError, match="drawn together"):
-        sc.load("baseline", [*beta, "parties.japan.utility.issues.economy.values.1=0.5"])
-    whole = sc.load("baseline", [*beta, "parties.japan.utility.issues.economy.values=[0, 0.5, 0.7, 1]"])
+        point_scenario("baseline", [*beta, "parties.japan.utility.issues.economy.values.1=0.5"])
+    whole = point_scenario("baseline", [*beta, "parties.japan.utility.issues.economy.values=[0, 0.5, 0.7, 1]"])
     assert whole.parties["japan"].utility.issues["economy"].dist is None

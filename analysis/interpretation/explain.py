@@ -190,7 +190,7 @@ def world_story(spec, seed: int, top: int = 8) -> list[str]:
     numbers = scenario_mod.uncertain(spec)
     if not numbers:
         return []
-    u = quantiles_of(np.array([seed], dtype=np.uint64), [x.path for x in numbers])[0]
+    u = quantiles_of(np.array([seed], dtype=np.uint64), [x.quantile_key for x in numbers])[0]
     _, drawn = world_of(spec, seed)
     order = np.argsort(-np.abs(u - 0.5), kind="stable")[:top]
     lines = [f"This run's world: {len(numbers)} uncertain beliefs drawn from its seed; furthest from their middle:"]
