@@ -45,17 +45,24 @@ def is_belief_column(column: str) -> bool:
 
 def doubts(worlds: pd.DataFrame, outcome: str = "treaty_chance", z: float = Z95) -> pd.DataFrame:
     """Which uncertain beliefs move the chance of a treaty most, from the drawn worlds
-    themselves (given-data sensitivity): each belief's Spearman rank correlation with the
-    world's chance of a treaty, with a 95% interval (Fisher's z with Bonett and Wright's
+    themselves (given-data sensitivity): each belief's (each list's) Spearman rank
+    correlation with the world's chance of a treaty, with a 95% interval (Fisher's z with Bonett and Wright's
     variance, 2000), strongest first. A belief whose worlds all give the same chance, or
     a chance that is the same in every world, gets no correlation (NaN)."""
     import pandas as pd
 
-    beliefs = [c for c in worlds.columns if is_belief_column(c)]
+    # the entries of a list share the list's quantile (sim.worlds), so they rank the worlds
+    # alike: one column speaks for the list, named by the list's key path
+    groups: dict[str, str] = {}
+    for c in worlds.columns:
+        if is_belief_column(c):
+            table, _, entry = c.rpartition(".values.")
+            groups.setdefault(f"{table}.values" if entry.isdigit() else c, c)
+    beliefs = list(groups)
     n = len(worlds)
     if not beliefs or n < 10:
         return pd.DataFrame(columns=["belief", "rho", "low", "high", "n"])
-    ranks = worlds[[*beliefs, outcome]].rank()
+    ranks = worlds[[*groups.values(), outcome]].rank().rename(columns={v: k for k, v in groups.items()})
     with np.errstate(invalid="ignore", divide="ignore"):
         rho = ranks[beliefs].corrwith(ranks[outcome]).to_numpy(dtype=float)
         half = z * np.sqrt((1 + rho**2 / 2) / (n - 3))
