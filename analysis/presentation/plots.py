@@ -241,7 +241,7 @@ def treaty_probability_plot(stats: dict[str, RunStats], path: Path) -> Path:
             )
     right.set_xlabel("chance of a treaty in a world (that both publics ratify)")
     right.set_ylabel("share of worlds with at most this chance")
-    right.set_xlim(left=0)
+    right.set_xlim(left=-0.02 * max(right.get_xlim()[1], 0.05))  # a scenario whose worlds all fail: at 1 from 0
     right.set_ylim(0, 1.02)
     right.grid(alpha=0.3)
     right.legend(fontsize=8, loc="lower right")
