@@ -22,7 +22,7 @@ from pathlib import Path
 
 STAMP = "dipsim-engine.stamp"
 HERE = Path(__file__).resolve().parent
-COMPILED = re.compile(r"^from numba import .*\bnjit\b", re.M)
+COMPILED = re.compile(r"^from numba import .*\b(njit|vectorize)\b", re.M)
 
 
 def sources() -> list[Path]:

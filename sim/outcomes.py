@@ -60,6 +60,8 @@ def empty_votes() -> dict[str, np.ndarray]:
 def concat(parts: list[dict[str, np.ndarray]], template: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     if not parts:
         return template
+    if len(parts) == 1:  # one chunk: its columns as they are (a copy costs a tenth of a run's time)
+        return {k: parts[0][k] for k in template}
     return {k: np.concatenate([p[k] for p in parts]) for k in template}
 
 
