@@ -7,7 +7,9 @@ figures with each other rather than across days):
     world its seed draws (its uncertain beliefs drawn, its tables made, then played), in
     chunks of runs as `dipsim run` plays them;
   - the same with every run in one world, the scenario's point values (one table for all);
-  - the batch engine with outcomes only, one world.
+  - the batch engine with outcomes only, one world;
+  - the batch engine with the round record, a world per run, on private_reservations
+    (Japan's reservation private: Russia's belief read and updated every round).
 The last line, ``negotiations_per_second``, is what `dipsim run` does (batch, rounds
 recorded, a world per run). Usage: python benchmarks/bench_run.py [--runs N]
 """
@@ -65,6 +67,9 @@ def main() -> None:
     worlds = worlds_rate(base, seeds, 3)
     batch_rounds = rate(tables, seeds, "batch", True, 3)
     batch_outcomes = rate(tables, seeds, "batch", False, 3)
+    private = scenario.load(ROOT / "scenarios" / "private_reservations.toml")
+    worlds_rate(private, seeds[:200], 1)
+    private_worlds = worlds_rate(private, seeds, 3)
     uncertain = len(scenario.uncertain(base))
     print(
         f"baseline: {base.negotiation.deadline}-round deadline, {tables.space.size} packages, "
@@ -74,6 +79,10 @@ def main() -> None:
     print(f"batch_engine_outcomes_only_per_second: {batch_outcomes:.0f}   ({args.runs} runs, one world)")
     print(f"batch_engine_with_rounds_one_world_per_second: {batch_rounds:.0f}   ({args.runs} runs)")
     print(f"batch_engine_with_rounds_a_world_per_run_per_second: {worlds:.0f}   ({args.runs} runs)")
+    print(
+        f"private_information_a_world_per_run_per_second: {private_worlds:.0f}   ({args.runs} runs of "
+        "private_reservations: Japan's reservation private, Russia bargaining on its belief)"
+    )
     print(f"batch_with_rounds_vs_mesa_model: {worlds / mesa:.1f}x")
     print(f"negotiations_per_second: {worlds:.0f}")
 

@@ -18,7 +18,14 @@ class Government(mesa.Agent):
         """This round's answer: (walk reason or ONGOING, accept, offer)."""
         m, k, st = self.model, self.index, self.model.state
         own, other = m.rows[k], m.rows[1 - k]
-        return protocol.decide(m.steps, own, other, m.rows[3], 0, k, st.ints, st.reals, st.packages, st.gaining)
+        return protocol.decide(
+            m.steps, own, other, m.rows[3], 0, k, st.ints, st.reals, st.packages, st.gaining, st.belief
+        )
+
+    def learn(self, action: int, offer: int) -> None:
+        """The other side's lesson from this government's answer (where its reservation is private)."""
+        m, k, st = self.model, self.index, self.model.state
+        protocol.learn(k, action, offer, m.rows[k], 0, st.ints, st.packages, st.belief)
 
 
 class Public(mesa.Agent):

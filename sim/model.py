@@ -80,6 +80,7 @@ class NegotiationModel(mesa.Model):
         who = int(protocol.mover(t, neg.opener[0]))
         walk, accept, offer = self.governments[who].step()
         action = protocol.action_of(walk, accept)
+        self.governments[who].learn(action, offer)
         (prob0, passed0), (prob1, passed1) = (np.nan, False), (np.nan, False)
         if action == protocol.ACCEPT:
             package = int(protocol.agreed(st.ints, who))
@@ -112,7 +113,21 @@ class NegotiationModel(mesa.Model):
         )
         values = np.empty((1, protocol.RECORD))
         protocol.record(
-            st.tables, who, action, alarm, pressure, rhetoric, felt, st.ints, st.reals, st.packages, values[0]
+            st.tables,
+            p0,
+            p1,
+            0,
+            who,
+            action,
+            alarm,
+            pressure,
+            rhetoric,
+            felt,
+            st.ints,
+            st.reals,
+            st.packages,
+            st.belief,
+            values[0],
         )
         self._report = {name: _scalar(v[0]) for name, v in protocol.record_columns(self.tables, values).items()}
         self._report["round"] = t

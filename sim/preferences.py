@@ -46,6 +46,10 @@ class PartyTables:
     tolerance: np.ndarray  # (runs,) hardliner's tolerance
     discount: np.ndarray  # (runs,) per-round discount factor (equilibrium strategy)
     patience: np.ndarray  # (runs,) offers without improvement before walking away
+    private: np.ndarray  # (runs,) bool: the reservation is known only to this party
+    types: np.ndarray  # (runs, types) the values the other side thinks the reservation might take
+    prior: np.ndarray  # (runs, types) the other side's prior over them (one type at the reservation: none)
+    noise: np.ndarray  # (runs,) the chance, as the other side sees it, of turning down an offer it gains from
 
     utility = _package_values("utility_terms", "(runs, packages) the treaty's value and its terms' weighted values")
     acceptance = _package_values("acceptance_terms", "(runs, packages) the share of this public accepting")
@@ -154,10 +158,24 @@ class Tables:
         def party(pid: str) -> PartyTables:
             at = f"parties.{pid}"
             kind = get.scalar(f"{at}.strategy.kind", object)
+            reservation = get.scalar(f"{at}.utility.reservation.value")
+            private = base.parties[pid].private
+            if private is None:  # complete information: one type, the reservation itself
+                hidden, types, prior, noise = (
+                    np.zeros(runs, bool),
+                    reservation[:, None],
+                    np.ones((runs, 1)),
+                    np.zeros(runs),
+                )
+            else:
+                n, belief = len(private.reservation.types), f"{at}.private.reservation"
+                hidden = np.ones(runs, bool)
+                types, prior = get.vector(f"{belief}.types", n), get.vector(f"{belief}.prior", n)
+                noise = get.scalar(f"{belief}.noise")
             return PartyTables(
                 space=space,
                 utility_terms=additive(f"{at}.utility.issues", get.scalar(f"{at}.utility.treaty.value"), True),
-                reservation=get.scalar(f"{at}.utility.reservation.value"),
+                reservation=reservation,
                 anticipation=get.scalar(f"{at}.anticipation.value"),
                 acceptance_terms=additive(f"{at}.public.effects", get.scalar(f"{at}.public.base.value"), False),
                 volatility=get.scalar(f"{at}.public.volatility.value"),
@@ -169,6 +187,10 @@ class Tables:
                 tolerance=get.scalar(f"{at}.strategy.tolerance"),
                 discount=get.scalar(f"{at}.strategy.discount"),
                 patience=get.scalar(f"{at}.strategy.patience", np.int64),
+                private=hidden,
+                types=types,
+                prior=prior,
+                noise=noise,
             )
 
         power = base.outside_power

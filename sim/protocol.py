@@ -23,7 +23,7 @@ from numba import njit
 from .draws import MOOD, RATIFY, draw
 from .kernels import LEAN, additive_row, exceeds, gaining_row, top_row, value_of
 from .preferences import Tables, bargaining_gain, clip01, pressed, ratify_chance, swayed
-from .strategies import respond
+from .strategies import BAYESIAN, respond
 
 # Why a run ended. Codes 3-4 and 5-6 add the index of the party concerned.
 ONGOING = -1
@@ -63,11 +63,19 @@ TOP = 6  # TOP + k: party k's best gain on offer
 FELT = 8  # the pressure felt the assessment was made for
 RHETORIC = 9  # the rhetoric the assessment was made for
 N_REALS = 10
-# How every package looks this round (``packages``, 6 rows): each party's utility,
+# How every package looks this round (``packages``, 9 rows): each party's utility,
 # each public's opinion before mood (not clipped), each government's negotiating gain
-# (-inf for a package a public rejected). With them, ``gaining`` (2, packages): the
-# numbers of the packages each government gains from, in order, the first GAINING + k.
-UTILITY, OPINION, GAIN = 0, 2, 4
+# (-inf for a package a public rejected), the chance both publics ratify as the
+# governments anticipate it; and, as the mover believes them where the other side's
+# reservation is private (or its strategy reads them), the other side's gain and the
+# chance it accepts. With them, ``gaining`` (2, packages): the numbers of the packages
+# each government gains from, in order, the first GAINING + k.
+UTILITY, OPINION, GAIN, BOTH, BELIEVED, ACCEPTS = 0, 2, 4, 6, 7, 8
+N_PACKAGE_ROWS = 9
+
+# What each side believes of the other's reservation (``belief``, 3 rows): row k, the
+# other side's posterior over party k's types (PartyRows.types), as many entries as
+# party k has types; row 2, scratch for an update.
 
 # A run's package tables (``tables``, 8 rows), expanded from their terms as it starts:
 T_UTILITY = 0  # T_UTILITY + k: party k's utility of each package, before pressure
@@ -78,7 +86,7 @@ T_SHIFT = 7  # change in the pressed party's utility per unit of pressure felt
 N_TABLES = 8  # (and one more row, scratch for expanding them)
 
 # The per-round record, one value per slot (see round_columns for the names).
-RECORD = 20
+RECORD = 22
 
 
 def reason_label(code: int, party_labels: tuple[str, str]) -> str:
@@ -115,6 +123,16 @@ def start(ints, reals, rejected):
     reals[:] = 0.0
     reals[BEST_SEEN] = reals[BEST_SEEN + 1] = -np.inf
     rejected[:] = False
+
+
+@njit(cache=True, nogil=True, inline="always")
+def start_beliefs(p0, p1, r, belief):
+    """Each side's prior over the other's reservation, before the first round."""
+    belief[:] = 0.0
+    for q in range(p0.prior.shape[1]):
+        belief[0, q] = p0.prior[r, q]
+    for q in range(p1.prior.shape[1]):
+        belief[1, q] = p1.prior[r, q]
 
 
 @njit(**LEAN)
@@ -186,10 +204,12 @@ def assess(p0, p1, o, neg, r, tables, felt, rhetoric, rejected, packages):
     threshold0, margin0, threshold1, margin1 = p0.threshold[r], p0.margin[r], p1.threshold[r], p1.margin[r]
     reservation0, anticipation0 = p0.reservation[r], p0.anticipation[r]
     reservation1, anticipation1 = p1.reservation[r], p1.anticipation[r]
+    chances = packages[BOTH]
     acceptable = False
     for j in range(packages.shape[1]):
         chance = ratify_chance(clip01(v0[j]), threshold0, margin0) * ratify_chance(clip01(v1[j]), threshold1, margin1)
         both = chance if ratifies else 1.0
+        chances[j] = both
         a = bargaining_gain(u0[j], reservation0, anticipation0, both)
         b = bargaining_gain(u1[j], reservation1, anticipation1, both)
         out = rejected[j]
@@ -242,16 +262,88 @@ def top(ints, reals, packages, k):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def decide(round_, own, other, neg, r, who, ints, reals, packages, gaining):
+def believe(party, r, k, packages, weights, own_gain):
+    """How party k's side of every package looks to the other side, which holds the
+    posterior ``weights`` over party k's types (PartyRows.types) where its reservation is
+    private: its gain at the posterior mean of the reservation (row BELIEVED) and the
+    chance that it accepts, the weight of the types that gain from the package (row
+    ACCEPTS); a package a public rejected gains nothing and is never accepted. Under
+    complete information, its gain and 1 or 0. Returns whether the believer, whose own
+    gains are ``own_gain``, sees a package that leaves it better off and that the other
+    side may accept."""
+    u, both, gain = packages[UTILITY + k], packages[BOTH], packages[GAIN + k]
+    believed, accepts = packages[BELIEVED], packages[ACCEPTS]
+    hidden = party.private[r]
+    anticipation, types = party.anticipation[r], party.types[r]
+    mean = 0.0
+    for q in range(types.shape[0]):
+        mean += weights[q] * types[q]
+    acceptable = False
+    for j in range(u.shape[0]):
+        if gain[j] == -np.inf or not hidden:
+            believed[j] = gain[j]
+            accepts[j] = 1.0 if exceeds(gain[j], 0.0) else 0.0
+        else:
+            believed[j] = bargaining_gain(u[j], mean, anticipation, both[j])
+            chance = 0.0
+            for q in range(types.shape[0]):
+                if exceeds(bargaining_gain(u[j], types[q], anticipation, both[j]), 0.0):
+                    chance += weights[q]
+            accepts[j] = chance
+        acceptable |= exceeds(own_gain[j], 0.0) & (accepts[j] > 0.0)
+    return acceptable
+
+
+@njit(cache=True, nogil=True, inline="always")
+def learn(who, action, offer, mover, r, ints, packages, belief):
+    """The other side's posterior over the mover's types after the mover's answer, by
+    Bayes' rule, where the mover's reservation is private (Zeng and Sycara 1998). An offer
+    made rules out the types that would not gain from it (no strategy offers a package it
+    does not gain from); the standing offer turned down weighs each type that would have
+    gained from it by ``noise``, the chance of turning down a gain (0: rules it out). On a
+    divisible issue with a uniform prior, the posterior after a rejected x is uniform
+    above x. Evidence that no type explains leaves the posterior as it was."""
+    if not mover.private[r] or action != OFFER or offer < 0:
+        return
+    weights, likes = belief[who], belief[2]
+    types, anticipation, noise = mover.types[r], mover.anticipation[r], mover.noise[r]
+    u, both = packages[UTILITY + who], packages[BOTH]
+    turned_down = ints[STANDING + 1 - who]
+    total = 0.0
+    for q in range(types.shape[0]):
+        like = 1.0 if exceeds(bargaining_gain(u[offer], types[q], anticipation, both[offer]), 0.0) else 0.0
+        if turned_down >= 0 and exceeds(
+            bargaining_gain(u[turned_down], types[q], anticipation, both[turned_down]), 0.0
+        ):
+            like *= noise
+        likes[q] = weights[q] * like
+        total += likes[q]
+    if total > 0.0:
+        for q in range(types.shape[0]):
+            weights[q] = likes[q] / total
+
+
+@njit(cache=True, nogil=True, inline="always")
+def decide(round_, own, other, neg, r, who, ints, reals, packages, gaining, belief):
     """The moving side's answer: (walk reason or ONGOING, accept, offer). ``own`` and
     ``other`` are the mover's and the other side's PartyRows. A side walks away when no
-    package leaves both better off than no agreement, or when its patience with unimproved
-    offers has run out and its strategy would not accept the offer standing; otherwise its
-    strategy accepts or counters. In the last round no counter-offer could be answered,
-    so the mover accepts any standing offer that leaves it better off than no agreement."""
+    package leaves both better off than no agreement (where the other's reservation is
+    private: none that leaves it better off and that the other may accept, as it
+    believes), or when its patience with unimproved offers has run out and its strategy
+    would not accept the offer standing; otherwise its strategy accepts or counters,
+    reading the other side's gain as it believes it (sim.protocol.believe). In the last
+    round no counter-offer could be answered, so the mover accepts any standing offer
+    that leaves it better off than no agreement."""
     own_gain, other_gain = packages[GAIN + who], packages[GAIN + 1 - who]
     own_offer, other_offer = ints[STANDING + who], ints[STANDING + 1 - who]
     kind = own.strategy[r]
+    acceptable = ints[ACCEPTABLE] != 0
+    if other.private[r] or kind == BAYESIAN:
+        believed = believe(other, r, 1 - who, packages, belief[1 - who], own_gain)
+        if other.private[r]:
+            acceptable, other_gain = believed, packages[BELIEVED]
+        if kind == BAYESIAN:
+            other_gain = packages[ACCEPTS]
     known = top(ints, reals, packages, who) if kind == 0 else 0.0  # only time-dependent concession uses it
     deadline = neg.deadline[r]
     accept, offer = respond(
@@ -273,7 +365,7 @@ def decide(round_, own, other, neg, r, who, ints, reals, packages, gaining):
         accept = True
     patience = own.patience[r]
     impatient = patience > 0 and ints[STALE + who] >= patience and not accept
-    if not ints[ACCEPTABLE]:
+    if not acceptable:
         walk = NO_ACCEPTABLE_PACKAGE
     elif impatient:
         walk = WALKED_AWAY + who
@@ -375,11 +467,12 @@ def _reopen(package, ints, reals, rejected, packages, gaining):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def record(tables, who, action, alarm, pressure, rhetoric, felt, ints, reals, packages, out):
+def record(tables, p0, p1, r, who, action, alarm, pressure, rhetoric, felt, ints, reals, packages, belief, out):
     """This round's record (``out``, RECORD slots): the mover and its action; each standing
     offer and its utility to each party (this round's, with pressure) and to the outside
     power; the outside power's alarm, pressure, pressure felt and rhetoric; each public's
-    mood and its acceptance today of each standing offer."""
+    mood and its acceptance today of each standing offer; what the other side expects
+    each party's reservation to be (its posterior mean, after this round's lesson)."""
     out[0], out[1] = who, action
     for k in range(2):
         offer = ints[STANDING + k]
@@ -393,6 +486,12 @@ def record(tables, who, action, alarm, pressure, rhetoric, felt, ints, reals, pa
         out[14 + 3 * k] = mood
         for j in range(2):
             out[15 + 3 * k + j] = acceptance_today(packages, mood, ints[STANDING + j], k)
+    for k in range(2):
+        types = p0.types[r] if k == 0 else p1.types[r]
+        mean = 0.0
+        for q in range(types.shape[0]):
+            mean += belief[k, q] * types[q]
+        out[20 + k] = mean
 
 
 # --------------------------------------------------------------------------- many runs
@@ -412,8 +511,9 @@ def play(p0, p1, o, neg, counts, shared, seeds, keep_records, ints_out, reals_ou
     for k in counts:
         size *= k
     ints, reals = np.empty(N_INTS, np.int64), np.empty(N_REALS)
-    rejected, packages, tables = np.empty(size, np.bool_), np.empty((6, size)), np.empty((N_TABLES + 1, size))
-    gaining = np.empty((2, size), np.int64)
+    rejected, tables = np.empty(size, np.bool_), np.empty((N_TABLES + 1, size))
+    packages, gaining = np.empty((N_PACKAGE_ROWS, size)), np.empty((2, size), np.int64)
+    belief = np.empty((3, max(p0.types.shape[1], p1.types.shape[1])))
     _play(
         p0,
         p1,
@@ -435,6 +535,7 @@ def play(p0, p1, o, neg, counts, shared, seeds, keep_records, ints_out, reals_ou
         packages,
         tables,
         gaining,
+        belief,
     )
 
 
@@ -460,6 +561,7 @@ def _play(
     packages,
     tables,
     gaining,
+    belief,
 ):
     """:func:`play`, given the arrays of one run's state to reuse from run to run."""
     if shared:
@@ -470,6 +572,7 @@ def _play(
             expand(p0, p1, o, r, counts, tables)
         seed = seeds[i]
         start(ints, reals, rejected)
+        start_beliefs(p0, p1, r, belief)
         t = 0
         while ints[REASON] == ONGOING:
             t += 1
@@ -481,10 +584,14 @@ def _play(
             refresh(p0, p1, o, neg, r, tables, felt, rhetoric, ints, reals, rejected, packages, gaining)
             who = mover(t, neg.opener[r])
             if who == 0:
-                walk, accept, offer = decide(t, p0, p1, neg, r, who, ints, reals, packages, gaining)
+                walk, accept, offer = decide(t, p0, p1, neg, r, who, ints, reals, packages, gaining, belief)
             else:
-                walk, accept, offer = decide(t, p1, p0, neg, r, who, ints, reals, packages, gaining)
+                walk, accept, offer = decide(t, p1, p0, neg, r, who, ints, reals, packages, gaining, belief)
             action = action_of(walk, accept)
+            if who == 0:
+                learn(who, action, offer, p0, r, ints, packages, belief)
+            else:
+                learn(who, action, offer, p1, r, ints, packages, belief)
             prob0 = prob1 = np.nan
             passed0 = passed1 = False
             if action == ACCEPT:
@@ -514,7 +621,23 @@ def _play(
             )
             actions[i, t - 1] = action
             if keep_records:
-                record(tables, who, action, alarm, pressure, rhetoric, felt, ints, reals, packages, records[i, t - 1])
+                record(
+                    tables,
+                    p0,
+                    p1,
+                    r,
+                    who,
+                    action,
+                    alarm,
+                    pressure,
+                    rhetoric,
+                    felt,
+                    ints,
+                    reals,
+                    packages,
+                    belief,
+                    records[i, t - 1],
+                )
         for q in range(N_INTS):  # (row assignments would need the runtime)
             ints_out[i, q] = ints[q]
         for q in range(N_REALS):
@@ -534,9 +657,12 @@ class RunState:
         self.tables = np.empty((N_TABLES + 1, size))
         expand(*rows[:3], 0, counts, self.tables)
         self.ints, self.reals = np.empty(N_INTS, np.int64), np.empty(N_REALS)
-        self.rejected, self.packages = np.empty(size, bool), np.empty((6, size))
+        self.rejected, self.packages = np.empty(size, bool), np.empty((N_PACKAGE_ROWS, size))
         self.gaining = np.empty((2, size), np.int64)
+        p0, p1 = rows[:2]
+        self.belief = np.empty((3, max(p0.types.shape[1], p1.types.shape[1])))
         start(self.ints, self.reals, self.rejected)
+        start_beliefs(p0, p1, 0, self.belief)
 
     offers = property(lambda self: self.ints[STANDING : STANDING + 2].copy(), doc="each party's standing offer")
     reason = property(lambda self: int(self.ints[REASON]))
@@ -576,6 +702,9 @@ def _record_slots(tables: Tables) -> dict[str, int]:
         slots[f"public_{p}_mood"] = 14 + 3 * k
         for j, q in enumerate(ids):
             slots[f"public_{p}_accepts_{q}_offer"] = 15 + 3 * k + j
+    for k, p in enumerate(ids):
+        if tables.parties[k].private.any():  # columns only where a reservation is private
+            slots[f"{ids[1 - k]}_expects_{p}_reservation"] = 20 + k
     return slots
 
 

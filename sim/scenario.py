@@ -314,7 +314,7 @@ class Utility(_Strict):
 
 
 class Strategy(_Strict):
-    kind: Literal["time_dependent", "zeuthen", "hardliner", "rubinstein"] = Field(
+    kind: Literal["time_dependent", "zeuthen", "hardliner", "rubinstein", "bayesian"] = Field(
         description=('The bargaining strategy (see "Strategies" in scenarios/README.md).')
     )
     beta: Annotated[float, Field(ge=0.01, le=100)] | None = Field(
@@ -335,11 +335,12 @@ class Strategy(_Strict):
     discount: Annotated[float, Field(gt=0, le=1)] = Field(
         1.0,
         description=(
-            "Rubinstein only: the factor by which this side discounts an agreement one round later. The strategy "
-            "plays the stationary equilibrium of alternating offers (Rubinstein 1982) on the outcome space: it "
-            "proposes the package best for itself among those giving the other side at least its discounted value "
-            "as proposer, and accepts any offer worth at least its own discounted value as proposer. Both sides' "
-            "factors are common knowledge. Ignored by the other kinds."
+            "Rubinstein and bayesian: the factor by which this side discounts an agreement one round later. "
+            "Rubinstein plays the stationary equilibrium of alternating offers (Rubinstein 1982) on the outcome "
+            "space: it proposes the package best for itself among those giving the other side at least its "
+            "discounted value as proposer, and accepts any offer worth at least its own discounted value as "
+            "proposer; both sides' factors are common knowledge. Bayesian accepts an offer worth at least its "
+            "discounted expected gain from offering. Ignored by the other kinds."
         ),
     )
     patience: Annotated[int, Field(ge=0, le=1000)] = Field(
@@ -380,6 +381,45 @@ class Public(_Strict):
     )
 
 
+MAX_TYPES = 201  # types in a prior over another side's reservation
+
+
+class TypePrior(_Strict):
+    """What the other side believes of a party's reservation when it is private: a
+    discrete prior over types (values the reservation might take), updated by Bayes'
+    rule as the talks go on."""
+
+    types: Annotated[list[Annotated[float, Field(ge=-1.0, le=2.0)]], Field(min_length=1, max_length=MAX_TYPES)] = Field(
+        description=(
+            "The values the other side thinks the reservation might take (each -1 to 2, the reservation's "
+            f"range; 1 to {MAX_TYPES} of them)."
+        )
+    )
+    prior: list[Annotated[float, Field(ge=0.0, le=1.0)]] = Field(
+        description=(
+            "The other side's prior probability of each type, in the order of `types`; they sum to 1 (within "
+            "1e-6). One type with probability 1 at the reservation's value is complete information."
+        )
+    )
+    noise: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        0.0,
+        description=(
+            "The chance, as the other side sees it, that this party turns down an offer it gains from (a strategy "
+            "that holds out early does). 0: a rejected offer rules out every type that would have gained from it."
+        ),
+    )
+    source: Text = Field(description="Where the types and the prior come from.")
+
+
+class Private(_Strict):
+    reservation: TypePrior = Field(
+        description=(
+            "The party's reservation (its value of no treaty) is known only to itself; the other side holds this "
+            "prior over it."
+        )
+    )
+
+
 class Party(_Strict):
     label: Text = Field(description='Display name, e.g. "Russia".')
     strategy: Strategy = Field(description='How the government bargains (see "Strategies" in scenarios/README.md).')
@@ -415,6 +455,15 @@ class Party(_Strict):
             "The domestic audience that ratifies. The share accepting a package today is clip(base + sum of effects "
             "+ rhetoric x rhetoric effects + mood, 0, 1)."
         )
+    )
+    private: Private | None = Field(
+        None,
+        description=(
+            "Private information (leave out for complete information, where each side knows the other's "
+            "utility of every package and its reservation). With it, the other side knows this party's utilities "
+            "but not its reservation: it holds a prior over it and learns from the offers this party makes and "
+            'turns down ("Private information" in scenarios/README.md).'
+        ),
     )
 
 
@@ -985,6 +1034,8 @@ def _check_rules(s: Scenario, where) -> None:
     for pid, party in s.parties.items():
         _check_utility(party.utility, ("parties", pid, "utility"), issues, where)
         _check_effects(party.public.effects, ("parties", pid, "public", "effects"), issues, where)
+        if party.private is not None:
+            _check_prior(party.private.reservation, ("parties", pid, "private", "reservation"), where)
         if party.strategy.kind == "time_dependent" and party.strategy.beta is None:
             loc = ("parties", pid, "strategy", "beta")
             raise ScenarioError(where(loc), _key(loc), "required for kind 'time_dependent' (0.01 to 100)")
@@ -1010,6 +1061,20 @@ def _check_rules(s: Scenario, where) -> None:
             loc = (*base, "rhetoric", "effects", pid)
             raise ScenarioError(where(loc), _key(loc), f"unknown party {pid!r}; allowed: {', '.join(s.parties)}")
         _check_effects(effects, (*base, "rhetoric", "effects", pid), issues, where)
+
+
+def _check_prior(belief: TypePrior, loc: tuple, where) -> None:
+    if len(belief.prior) != len(belief.types):
+        key = (*loc, "prior")
+        raise ScenarioError(
+            where(key),
+            _key(key),
+            f"found {len(belief.prior)} probabilities; allowed: one per type ({len(belief.types)})",
+        )
+    total = sum(belief.prior)
+    if abs(total - 1.0) > 1e-6:
+        key = (*loc, "prior")
+        raise ScenarioError(where(key), _key(key), f"probabilities sum to {total:.6g}; allowed: they must sum to 1")
 
 
 def _key(loc: tuple) -> str:

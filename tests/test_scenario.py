@@ -117,7 +117,7 @@ def test_errors_name_file_key_found_and_allowed(tmp_path):
         (
             {"parties": {"japan": {"strategy": {"kind": "tit_for_tat"}}}},
             "parties.japan.strategy.kind",
-            "allowed: 'time_dependent', 'zeuthen', 'hardliner' or 'rubinstein'",
+            "allowed: 'time_dependent', 'zeuthen', 'hardliner', 'rubinstein' or 'bayesian'",
         ),
         ({"outside": {"usa": {"acts_on": "china"}}}, "outside.usa.acts_on", "allowed: russia, japan"),
     ]

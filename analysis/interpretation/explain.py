@@ -53,9 +53,32 @@ def story(spec, seed: int) -> tuple[list[str], object]:
             lines.append(f"In {span}, {subject}.")
             still.clear()
 
+    beliefs = {
+        (believer, party): f"{believer}_expects_{party}_reservation"
+        for believer, party in (ids, ids[::-1])
+        if f"{believer}_expects_{party}_reservation" in data
+    }
+    expected = {
+        pair: float(np.dot(t.parties[ids.index(pair[1])].prior[0], t.parties[ids.index(pair[1])].types[0]))
+        for pair in beliefs
+    }
+    for (believer, party), mean in expected.items():
+        lines.append(
+            f"{label[party]}'s reservation is its own: {label[believer]} expects it to be {mean:.3f} "
+            f"(it is {t.parties[ids.index(party)].reservation[0]:.3f})."
+        )
+
     for _, r in data.iterrows():
         rnd, mover = int(r["round"]), r["mover"]
         other = ids[1 - ids.index(mover)]
+        for pair, column in beliefs.items():
+            if abs(r[column] - expected[pair]) > 5e-4:
+                flush()
+                expected[pair] = float(r[column])
+                lines.append(
+                    f"Round {rnd}: from {label[pair[1]]}'s move, {label[pair[0]]} now expects its reservation "
+                    f"to be {expected[pair]:.3f}."
+                )
         if oid and r[f"{oid}_pressure"] != pressing:
             flush()
             pressing = r[f"{oid}_pressure"]
@@ -123,6 +146,8 @@ def candidates(spec) -> list[tuple[str, float, float, float]]:
         if not isinstance(value, (int, float)) or isinstance(value, bool) or key.startswith(SKIP):
             continue
         if ".volatility." in key:  # it scales the random shocks: moving it reshuffles luck
+            continue
+        if ".private." in key:  # a prior's entries move together (they sum to 1)
             continue
         lo, hi = scenario_mod.range_of(key)
         if lo is None or hi is None or not -SCALE <= lo < hi <= SCALE or scenario_mod.is_whole_number(key):

@@ -8,7 +8,11 @@ offer)``, where the gains are the run's (packages,) arrays (gain over the status
 -inf for an excluded package: complete information, as Zeuthen's and the
 time-dependent tactics assume), ``gaining`` lists in order the packages this side gains
 from (no strategy offers another, so its searches go over these only) and the offers
-are package numbers or -1. A rule compares computed values only through sim.kernels'
+are package numbers or -1. A strategy that ``reads = "acceptance"`` gets, in place of
+the other side's gain, the chance that the other side accepts each package as this side
+believes it (sim.strategies.bayesian). Where the other side's reservation is private,
+``other_gain`` is its gain as this side expects it (at the mean of its posterior,
+sim.protocol). A rule compares computed values only through sim.kernels'
 ``exceeds``, ``at_least`` and ``beats`` (equal up to ``sim.kernels.TIE``). The engines
 call the rule inside their compiled round (sim.strategies.respond picks it by the
 strategy's number); ``respond(view)`` applies it to every run of a :class:`View`, for
@@ -39,6 +43,8 @@ class View:
     tolerance: np.ndarray  # (runs,) hardliner's tolerance
     own_discount: np.ndarray | None = None  # (runs,) per-round discount factors
     other_discount: np.ndarray | None = None  # (equilibrium strategy; 1 = patient)
+    other_accepts: np.ndarray | None = None  # (runs, packages) believed chance the other side accepts;
+    #                                          None: 1 where its gain is above zero (complete information)
 
     @property
     def runs(self) -> int:
@@ -61,7 +67,15 @@ class View:
             self.tolerance[mask],
             None if self.own_discount is None else self.own_discount[mask],
             None if self.other_discount is None else self.other_discount[mask],
+            None if self.other_accepts is None else self.other_accepts[mask],
         )
+
+    @property
+    def accepts(self) -> np.ndarray:
+        """(runs, packages) the chance the other side accepts each package, as this side believes it."""
+        if self.other_accepts is not None:
+            return np.asarray(self.other_accepts, dtype=float)
+        return (np.asarray(self.other_gain, dtype=float) - kernels.TIE > 0).astype(float)
 
 
 @dataclass(frozen=True)
@@ -74,6 +88,7 @@ class Strategy(ABC):
     name: ClassVar[str]
     properties: ClassVar[dict]
     rule: ClassVar[Callable]  # the compiled rule for one run (see the module's docstring)
+    reads: ClassVar[str] = "gain"  # what it reads of the other side: its "gain", or its chance of "acceptance"
 
     def respond(self, view: View) -> Decision:
         """Accept the other side's standing offer, or name the package to offer, for every run."""
@@ -82,7 +97,7 @@ class Strategy(ABC):
         d_own = ones if view.own_discount is None else view.own_discount
         d_other = ones if view.other_discount is None else view.other_discount
         own = np.ascontiguousarray(view.own_gain, dtype=float)
-        other = np.ascontiguousarray(view.other_gain, dtype=float)
+        other = np.ascontiguousarray(view.accepts if self.reads == "acceptance" else view.other_gain, dtype=float)
         top = view.own_top
         accept, offer = np.zeros(n, bool), np.empty(n, np.int64)
         gaining = np.empty(own.shape[1], np.int64)
