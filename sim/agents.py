@@ -60,5 +60,13 @@ class OutsidePower(mesa.Agent):
         m, ints = self.model, self.model.state.ints
         p0, p1, o, _ = m.rows
         return protocol.outside_move(
-            m.steps, p0, p1, o, 0, m.state.tables, ints[protocol.STANDING], ints[protocol.STANDING + 1]
+            m.steps,
+            p0,
+            p1,
+            o,
+            0,
+            m.state.tables,
+            m.state.packages,
+            ints[protocol.STANDING],
+            ints[protocol.STANDING + 1],
         )

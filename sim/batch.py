@@ -32,7 +32,7 @@ def simulate(
     shared = tables.runs == 1
     if not shared and tables.runs != n:
         raise ValueError("give one seed per run")
-    horizon = int(tables.deadline.max())
+    horizon = tables.horizon
     rows, counts = tables.compiled(), tables.space.counts
     ints, reals = np.empty((n, protocol.N_INTS), np.int64), np.empty((n, protocol.N_REALS))
     path = np.full((n, horizon), np.nan)

@@ -69,7 +69,7 @@ class NegotiationModel(mesa.Model):
         if self.outside_power is not None:
             alarm, pressure, rhetoric, felt = self.outside_power.step()
         else:
-            alarm, pressure, rhetoric, felt = protocol.outside_move(t, p0, p1, o, 0, st.tables, -1, -1)
+            alarm, pressure, rhetoric, felt = protocol.outside_move(t, p0, p1, o, 0, st.tables, st.packages, -1, -1)
         st.reals[protocol.PRESSURE_TOTAL] += pressure
         self.pressure_path.append(float(pressure))
         for public in self.publics:

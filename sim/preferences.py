@@ -71,6 +71,8 @@ class OutsideTables:
     rhetoric_max: np.ndarray  # (runs,)
     autonomy: np.ndarray  # (runs,) the target's autonomy in round 1
     autonomy_growth: np.ndarray  # (runs,) per round
+    smooth: np.ndarray  # (runs,) bool: alarm 1 - exp(-response x excess) rather than clipped linear
+    expected: np.ndarray  # (runs,) bool: threat weighted by the chance the offer is ratified
 
     utility = _package_values("utility_terms", "(runs, packages) the treaty's value and its terms' weighted values")
     shift = _package_values("shift_terms", "(runs, packages) change in the target's utility per unit of pressure felt")
@@ -83,7 +85,9 @@ def _arrays(kind) -> list[str]:
 # The compiled engine's views of the tables: one field per array, named as in the tables.
 PartyRows = namedtuple("PartyRows", _arrays(PartyTables))  # type: ignore[misc]
 OutsideRows = namedtuple("OutsideRows", _arrays(OutsideTables))  # type: ignore[misc]
-NegotiationRows = namedtuple("NegotiationRows", ["deadline", "opener", "ratification", "continue_after_failure"])
+NegotiationRows = namedtuple(
+    "NegotiationRows", ["deadline", "opener", "ratification", "continue_after_failure", "stall", "deadline_spread"]
+)
 
 
 @dataclass(frozen=True)
@@ -99,10 +103,17 @@ class Tables:
     opener: np.ndarray  # (runs,) 0 or 1
     ratification: np.ndarray  # (runs,) bool
     continue_after_failure: np.ndarray  # (runs,) bool
+    stall: np.ndarray  # (runs,) bool: talks with no zone of agreement go on
+    deadline_spread: np.ndarray  # (runs,) int: the last round is drawn from deadline -/+ this
 
     @property
     def runs(self) -> int:
         return self.deadline.shape[0]
+
+    @property
+    def horizon(self) -> int:
+        """The last round any run can reach."""
+        return int((self.deadline + self.deadline_spread).max())
 
     @classmethod
     def from_scenarios(cls, scenarios: list[Scenario]) -> Tables:
@@ -209,6 +220,8 @@ class Tables:
                 zero,
                 zero,
                 zero,
+                np.zeros(runs, bool),
+                np.zeros(runs, bool),
             )
         else:
             oid, o = power
@@ -228,6 +241,8 @@ class Tables:
                 rhetoric_max=get.scalar(f"{at}.rhetoric.max.value"),
                 autonomy=get.scalar(f"{target}.autonomy.value"),
                 autonomy_growth=get.scalar(f"{target}.autonomy_growth.value"),
+                smooth=get.scalar(f"{at}.alarm", object) == "smooth",
+                expected=get.scalar(f"{at}.threat", object) == "expected",
             )
         opener = get.scalar("negotiation.opener", object)
         return cls(
@@ -242,6 +257,8 @@ class Tables:
             opener=_index_of(opener, ids),
             ratification=get.scalar("negotiation.ratification", bool),
             continue_after_failure=get.scalar("negotiation.after_failed_ratification", object) == "continue",
+            stall=get.scalar("negotiation.when_no_zone", object) == "stall",
+            deadline_spread=get.scalar("negotiation.deadline_spread", np.int64),
         )
 
     def select(self, rows: np.ndarray) -> Tables:
@@ -274,6 +291,8 @@ class Tables:
             opener=f(self.opener),
             ratification=f(self.ratification),
             continue_after_failure=f(self.continue_after_failure),
+            stall=f(self.stall),
+            deadline_spread=f(self.deadline_spread),
         )
 
 

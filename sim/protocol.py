@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .draws import MOOD, RATIFY, draw
+from .draws import LAST_ROUND, MOOD, RATIFY, draw
 from .kernels import LEAN, additive_row, exceeds, gaining_row, top_row, value_of
 from .preferences import Tables, bargaining_gain, clip01, pressed, ratify_chance, swayed
 from .strategies import BAYESIAN, respond
@@ -53,7 +53,8 @@ ACCEPTABLE = 8  # 1 if some package leaves both governments better off
 ASSESSED = 9  # 1 once the packages have been assessed
 TOP_KNOWN = 10  # TOP_KNOWN + k: 1 while party k's best gain (TOP + k) is up to date
 GAINING = 12  # GAINING + k: how many packages party k gains from (listed in ``gaining[k]``)
-N_INTS = 14
+LAST = 14  # the run's last round: the deadline, or drawn around it where it is uncertain
+N_INTS = 15
 # Reals (``reals``):
 BEST_SEEN = 0  # BEST_SEEN + k: best gain party k saw in the other side's offers
 MOOD_OF = 2  # MOOD_OF + k: public k's mood
@@ -126,6 +127,17 @@ def start(ints, reals, rejected):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def last_round(neg, r, seed):
+    """The run's last round: the deadline or, where the negotiators know only that it lies
+    within deadline -/+ spread, a round drawn uniformly from those by the run's seed."""
+    spread = neg.deadline_spread[r]
+    if spread == 0:
+        return neg.deadline[r]
+    u = draw(seed, 0, LAST_ROUND)
+    return neg.deadline[r] - spread + min(int(u * (2 * spread + 1)), 2 * spread)
+
+
+@njit(cache=True, nogil=True, inline="always")
 def start_beliefs(p0, p1, r, belief):
     """Each side's prior over the other's reservation, before the first round."""
     belief[:] = 0.0
@@ -150,15 +162,17 @@ def expand(p0, p1, o, r, counts, tables):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def outside_move(round_, p0, p1, o, r, tables, offer0, offer1):
+def outside_move(round_, p0, p1, o, r, tables, packages, offer0, offer1):
     """The outside power's rule: (alarm, pressure, rhetoric, pressure felt). It watches the
     standing offers of both sides; its threat is what the worse of them for it would cost
     it against the status quo, counting only offers within reach: both governments prefer
     them to no agreement by their own preferences, before any pressure (so its own
     pressure does not talk it out of pressing). Talks going nowhere cost it nothing. It
     presses once the threat exceeds the goodwill one round of full pressure costs it, its
-    alarm rising by `response` per unit beyond (L11, L19, L25). Pressure is felt less the
-    more autonomous the target is (L15, L17)."""
+    alarm rising by `response` per unit beyond (L11, L19, L25), linearly up to full alarm
+    or, if the scenario says so, smoothly (1 - exp(-response x excess)); the threat may
+    count the chance that both publics ratify the offer, as last assessed. Pressure is
+    felt less the more autonomous the target is (L15, L17)."""
     threat = 0.0
     for package in (offer0, offer1):
         if (
@@ -166,8 +180,15 @@ def outside_move(round_, p0, p1, o, r, tables, offer0, offer1):
             and exceeds(tables[T_UTILITY, package], p0.reservation[r])
             and exceeds(tables[T_UTILITY + 1, package], p1.reservation[r])
         ):
-            threat = max(threat, 0.0, o.reservation[r] - tables[T_OUTSIDE, package])
-    alarm = clip01(o.response[r] * (threat - o.goodwill_cost[r])) if o.active[r] else 0.0
+            cost = max(0.0, o.reservation[r] - tables[T_OUTSIDE, package])
+            threat = max(threat, cost * packages[BOTH, package] if o.expected[r] else cost)
+    excess = threat - o.goodwill_cost[r]
+    if not o.active[r]:
+        alarm = 0.0
+    elif o.smooth[r]:
+        alarm = 1.0 - np.exp(-o.response[r] * excess) if excess > 0.0 else 0.0
+    else:
+        alarm = clip01(o.response[r] * excess)
     autonomy = clip01(o.autonomy[r] + o.autonomy_growth[r] * (round_ - 1))
     pressure = o.pressure_max[r] * alarm
     return alarm, pressure, o.rhetoric_max[r] * alarm, pressure * (1.0 - autonomy)
@@ -330,7 +351,9 @@ def decide(round_, own, other, neg, r, who, ints, reals, packages, gaining, beli
     package leaves both better off than no agreement (where the other's reservation is
     private: none that leaves it better off and that the other may accept, as it
     believes), or when its patience with unimproved offers has run out and its strategy
-    would not accept the offer standing; otherwise its strategy accepts or counters,
+    would not accept the offer standing (where the scenario says talks with no zone stall,
+    only the second); otherwise its strategy accepts or counters (in stalled talks a side
+    that gains from no package withdraws its offer: it has none standing),
     reading the other side's gain as it believes it (sim.protocol.believe). In the last
     round no counter-offer could be answered, so the mover accepts any standing offer
     that leaves it better off than no agreement."""
@@ -361,11 +384,11 @@ def decide(round_, own, other, neg, r, who, ints, reals, packages, gaining, beli
         other.discount[r],
         known,
     )
-    if round_ >= deadline and exceeds(value_of(own_gain, other_offer), 0.0):
-        accept = True
+    if round_ >= deadline + neg.deadline_spread[r] and exceeds(value_of(own_gain, other_offer), 0.0):
+        accept = True  # the last round, as far as the mover knows
     patience = own.patience[r]
     impatient = patience > 0 and ints[STALE + who] >= patience and not accept
-    if not acceptable:
+    if not acceptable and not neg.stall[r]:
         walk = NO_ACCEPTABLE_PACKAGE
     elif impatient:
         walk = WALKED_AWAY + who
@@ -409,7 +432,7 @@ def settle(
     """Carry out the mover's answer: a walk-out ends the run; an accepted package, put to
     both publics (probabilities and votes given), ends it as a treaty or a failed
     ratification, or talks go on without that package if the scenario says so; an offer
-    stands. A run still going at its deadline ends there."""
+    stands. A run still going at its last round (ints[LAST]) ends there."""
     if action == WALK:
         _end(ints, round_, walk)
     elif action == ACCEPT:
@@ -420,7 +443,7 @@ def settle(
         ints[ATTEMPTS] += 1
         if passed0 and passed1:
             _end(ints, round_, TREATY)
-        elif neg.continue_after_failure[r] and round_ < neg.deadline[r]:
+        elif neg.continue_after_failure[r] and round_ < ints[LAST]:
             _reopen(package, ints, reals, rejected, packages, gaining)
         elif not passed0 and not passed1:
             _end(ints, round_, RATIFICATION_FAILED_BOTH)
@@ -428,7 +451,7 @@ def settle(
             _end(ints, round_, RATIFICATION_FAILED + (0 if not passed0 else 1))
     else:
         _record_offer(who, offer, ints, reals, packages)
-    if ints[REASON] == ONGOING and round_ >= neg.deadline[r]:
+    if ints[REASON] == ONGOING and round_ >= ints[LAST]:
         _end(ints, round_, DEADLINE)
 
 
@@ -440,9 +463,13 @@ def _end(ints, round_, reason):
 
 @njit(cache=True, nogil=True, inline="always")
 def _record_offer(who, offer, ints, reals, packages):
-    """The mover's counter-offer stands; the receiver notes whether it improved (by more than TIE)."""
+    """The mover's counter-offer stands; the receiver notes whether it improved (by more than TIE).
+    In stalled talks a side that gains from no package has none standing (-1), which improves nothing."""
     ints[STANDING + who] = offer
     receiver = 1 - who
+    if offer < 0:
+        ints[STALE + receiver] += 1
+        return
     gain = packages[GAIN + receiver, offer]
     if exceeds(gain, reals[BEST_SEEN + receiver]):
         reals[BEST_SEEN + receiver] = gain
@@ -572,11 +599,14 @@ def _play(
             expand(p0, p1, o, r, counts, tables)
         seed = seeds[i]
         start(ints, reals, rejected)
+        ints[LAST] = last_round(neg, r, seed)
         start_beliefs(p0, p1, r, belief)
         t = 0
         while ints[REASON] == ONGOING:
             t += 1
-            alarm, pressure, rhetoric, felt = outside_move(t, p0, p1, o, r, tables, ints[STANDING], ints[STANDING + 1])
+            alarm, pressure, rhetoric, felt = outside_move(
+                t, p0, p1, o, r, tables, packages, ints[STANDING], ints[STANDING + 1]
+            )
             reals[PRESSURE_TOTAL] += pressure
             path[i, t - 1] = pressure
             reals[MOOD_OF] = mood_step(reals[MOOD_OF], p0.volatility[r], seed, t, 0)
@@ -662,6 +692,7 @@ class RunState:
         p0, p1 = rows[:2]
         self.belief = np.empty((3, max(p0.types.shape[1], p1.types.shape[1])))
         start(self.ints, self.reals, self.rejected)
+        self.ints[LAST] = last_round(rows[3], 0, self.seed)
         start_beliefs(p0, p1, 0, self.belief)
 
     offers = property(lambda self: self.ints[STANDING : STANDING + 2].copy(), doc="each party's standing offer")

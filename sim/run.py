@@ -52,7 +52,7 @@ def simulate(
 
 def _simulate_mesa(tables: Tables, seeds: np.ndarray, rounds: bool, progress) -> tuple[Outcomes, dict | None]:
     n = seeds.shape[0]
-    horizon = int(tables.deadline.max())
+    horizon = tables.horizon
     ends: dict[str, np.ndarray] = {
         name: np.zeros(n, np.int64) for name in ("reason", "end_round", "package", "attempts")
     }

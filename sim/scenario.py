@@ -176,8 +176,17 @@ class Negotiation(_Strict):
     deadline: Annotated[int, Field(ge=1, le=1000)] = Field(
         description=(
             'Last round (T). Talks still open after it end as "deadline reached". It is also the T in the '
-            "time-dependent target."
+            "time-dependent target. With `deadline_spread`, the middle of the last rounds possible."
         )
+    )
+    deadline_spread: Annotated[int, Field(ge=0)] = Field(
+        0,
+        description=(
+            "0: the negotiators know the last round. s > 0: each run's last round is drawn from its seed, "
+            "uniformly from deadline - s to deadline + s (s below the deadline); the negotiators know only that, so "
+            "they plan with `deadline` and take any gain as in a last round only in round deadline + s, the last "
+            "one possible."
+        ),
     )
     opener: Text = Field(
         description=(
@@ -197,6 +206,16 @@ class Negotiation(_Strict):
             'What happens after a public rejects a package. `"end"`: the run ends ("ratification failed in '
             '..."). `"continue"`: that package is struck off for the rest of the run, both standing offers are '
             "cleared and patience is reset. Talks then go on, unless the round was the deadline."
+        ),
+    )
+    when_no_zone: Literal["end", "stall"] = Field(
+        "end",
+        description=(
+            "What happens on a round in which no package leaves both governments better off than no agreement (as "
+            'the mover sees it). `"end"`: the talks end ("no package acceptable to both"). `"stall"`: they go on; '
+            "the mover offers a package it gains from (none if there is none) and accepts nothing it does not gain from. "
+            "Talks then end at the deadline, by a walk-out (`patience`) or with an agreement, and the outside "
+            "power's pressure, the publics' moods and the sides' beliefs may open a zone of agreement again."
         ),
     )
     source: Text = Field(description="Source of the settings in this table.")
@@ -523,6 +542,22 @@ class Outside(_Strict):
             "Utility it loses per round of full pressure. It presses only when a threat exceeds this cost. Reported "
             "results subtract goodwill_cost x (pressure summed over rounds) from its utility."
         )
+    )
+    alarm: Literal["linear", "smooth"] = Field(
+        "linear",
+        description=(
+            'How alarm rises with the threat beyond the goodwill cost, x = max(0, threat - goodwill_cost). `"linear"`: '
+            'clip(response x x, 0, 1), full once x reaches 1 / response. `"smooth"`: 1 - exp(-response x x), the '
+            "same slope at 0, never quite full: no threshold beyond which every threat looks alike."
+        ),
+    )
+    threat: Literal["certain", "expected"] = Field(
+        "certain",
+        description=(
+            'What an offer within reach threatens. `"certain"`: what it would cost the power against the status quo. '
+            '`"expected"`: that cost times the chance that both publics ratify the offer, as the governments last '
+            "assessed it, so that a deal one public will almost surely reject alarms it little."
+        ),
     )
     pressure: Pressure = Field(description="What alarm does to the party it acts on.")
     rhetoric: Rhetoric = Field(description="What alarm does to both publics.")
@@ -1025,6 +1060,13 @@ def _check_rules(s: Scenario, where) -> None:
             raise ScenarioError(where(("issues",)), "issues", "option names must differ within an issue")
     if n_packages > MAX_PACKAGES:
         raise ScenarioError(where(("issues",)), "issues", f"{n_packages} packages; allowed: at most {MAX_PACKAGES}")
+    if s.negotiation.deadline_spread >= s.negotiation.deadline:
+        raise ScenarioError(
+            where(("negotiation", "deadline_spread")),
+            "negotiation.deadline_spread",
+            f"found {s.negotiation.deadline_spread}; allowed: 0 to {s.negotiation.deadline - 1} (below the deadline, "
+            "so that the earliest last round is round 1 or later)",
+        )
     if s.negotiation.opener not in s.parties:
         raise ScenarioError(
             where(("negotiation", "opener")),

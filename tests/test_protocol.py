@@ -38,7 +38,9 @@ def test_usa_rule(baseline_tables):
     run = protocol.RunState(rows, t.space.counts, 0)
 
     def move(offer0, offer1):
-        alarm, pressure, rhetoric, felt = protocol.outside_move(1, *rows[:3], 0, run.tables, offer0, offer1)
+        alarm, pressure, rhetoric, felt = protocol.outside_move(
+            1, *rows[:3], 0, run.tables, run.packages, offer0, offer1
+        )
         return SimpleNamespace(alarm=alarm, pressure=pressure, rhetoric=rhetoric, effective=felt)
 
     none = move(-1, -1)

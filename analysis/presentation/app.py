@@ -306,7 +306,7 @@ def _frame(model: AppModel):
 
 
 def _rounds_axis(ax, model: AppModel) -> None:
-    ax.set_xlim(0, model.applied.negotiation.deadline + 0.5)
+    ax.set_xlim(0, model.applied.negotiation.deadline + model.applied.negotiation.deadline_spread + 0.5)
     ax.set_xlabel("round")
     ax.grid(alpha=0.3)
 

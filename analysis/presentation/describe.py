@@ -142,8 +142,15 @@ def describe_bargaining(s: Scenario) -> str:
     n = s.negotiation
     lines += [
         (
-            f"Negotiation: up to {n.deadline} rounds; {s.parties[n.opener].label} opens; "
+            (
+                f"Negotiation: up to {n.deadline} rounds"
+                if not n.deadline_spread
+                else f"Negotiation: {n.deadline - n.deadline_spread} to {n.deadline + n.deadline_spread} rounds "
+                "(each run's drawn; the negotiators do not know which)"
+            )
+            + f"; {s.parties[n.opener].label} opens; "
             f"ratification {'on' if n.ratification else 'off'}; after a failed ratification: {n.after_failed_ratification}"
+            + ("; with no zone of agreement the talks stall" if n.when_no_zone == "stall" else "")
         ),
         _wrap(f"source: {n.source}", "    "),
         f"Run: seed {s.run.seed}, {s.run.runs} runs",

@@ -1,0 +1,205 @@
+"""Time, stalls and the outsider: talks that stall rather than end when no zone of
+agreement is left, a last round the negotiators know only as a range, and an outside
+power whose alarm rises smoothly and whose threat counts the chance a deal is ratified.
+Each is a switch in the scenario file; off, the talks are those of before, run for run."""
+
+import copy
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from dipsim.sim import draws, protocol
+from dipsim.sim import scenario as sc
+from dipsim.sim.preferences import Tables
+from dipsim.sim.run import simulate
+
+from .conftest import make, point
+from .test_engines import assert_same
+from .test_private import ultimatum
+
+N = 1000
+
+
+def _seeds(n=N, root=5):
+    return draws.run_seeds(root, 0, np.arange(n))
+
+
+# --------------------------------------------------------------------------- stalls
+
+
+def test_stalled_talks_keep_every_agreement_and_find_more(baseline):
+    """Run for run on the same seeds and worlds: a run that agreed a package when talks with
+    no zone ended agrees the same package in the same round when they stall (it never met a
+    round without a zone before), and rounds up to an ending for want of a zone are
+    identical. Stalling only adds rounds to runs that would have ended."""
+    stall = sc.load(sc.find_scenario("baseline"), ["negotiation.when_no_zone=stall"])
+    seeds = _seeds()
+    end, _ = simulate(baseline, seeds)
+    go_on, _ = simulate(stall, seeds)
+    agreed = end.attempts > 0
+    assert agreed.sum() > 50 and (end.reason == protocol.NO_ACCEPTABLE_PACKAGE).sum() > 300
+    assert np.array_equal(end.agreed[agreed], go_on.agreed[agreed])
+    first_vote = {int(r): int(t) for r, t in zip(*np.unique(end.votes["run"], return_index=True))}
+    for run in np.flatnonzero(agreed)[:200]:
+        mine = go_on.votes["run"] == run
+        assert go_on.votes["round"][mine][0] == end.votes["round"][first_vote[run]]
+    assert not (go_on.reason == protocol.NO_ACCEPTABLE_PACKAGE).any()  # stalled talks never end for that
+    assert (go_on.attempts > 0).sum() > agreed.sum()  # and some of them reach an agreement later
+    nothing = end.reason == protocol.NO_ACCEPTABLE_PACKAGE
+    assert (go_on.end_round[nothing] >= end.end_round[nothing]).all()
+
+
+def test_a_treaty_impossible_by_construction_stays_impossible_when_talks_stall():
+    hard = sc.load(sc.find_scenario("russian_hardline_public"), ["negotiation.when_no_zone=stall"])
+    out, _ = simulate(hard, _seeds(300))
+    assert (out.reason == protocol.TREATY).sum() == 0
+    assert not (out.reason == protocol.NO_ACCEPTABLE_PACKAGE).any()
+    assert (out.reason == protocol.DEADLINE).mean() > 0.9  # nobody walks (patience 0): they stall to the end
+
+
+# --------------------------------------------------------------------------- the last round
+
+
+def _hardliners(spread: int, deadline: int = 10) -> dict:
+    """Two hardliners who never give ground but each gains from the other's demand: they
+    agree only in a round each knows to be the last."""
+    data = ultimatum(top_type=0, responder="hardliner", deadline=deadline)
+    data["parties"]["p"]["strategy"] = {"kind": "hardliner", "source": "test"}
+    data["parties"]["q"].pop("private")
+    for pid in ("p", "q"):  # each gains 0.5 from the other's demand (x = 1 for q, 0 for p)
+        data["parties"][pid]["utility"]["reservation"] = {"value": -0.5, "source": "test"}
+    data["negotiation"]["deadline_spread"] = spread
+    return data
+
+
+def test_a_known_deadline_is_a_cliff():
+    out, _ = simulate(make(_hardliners(0)), _seeds(200))
+    assert (out.reason == protocol.TREATY).all() and (out.end_round == 10).all()
+
+
+def test_an_uncertain_deadline_is_uniform_and_no_cliff():
+    """The last round is uniform on 10 - 3 .. 10 + 3; the hardliners take the other's
+    demand only in round 13, the last one possible, so a treaty is exactly a run that
+    reached it, and no run ends in agreement before."""
+    n = 7000
+    out, _ = simulate(make(_hardliners(3)), _seeds(n))
+    counts = np.bincount(out.end_round, minlength=14)[7:14]
+    assert out.end_round.min() == 7 and out.end_round.max() == 13
+    se = np.sqrt(n * (1 / 7) * (6 / 7))
+    assert (np.abs(counts - n / 7) < 4 * se).all(), counts
+    treaty = out.reason == protocol.TREATY
+    assert np.array_equal(treaty, out.end_round == 13)
+    assert (out.reason[~treaty] == protocol.DEADLINE).all()
+
+
+def test_the_last_round_is_the_same_in_both_engines_and_any_company():
+    data = _hardliners(3)
+    seeds = _seeds(300)
+    spec = make(data)
+    assert_same(simulate(spec, seeds, engine="mesa"), simulate(spec, seeds, engine="batch"))
+    alone = [simulate(spec, seeds[i : i + 1])[0].end_round[0] for i in range(20)]
+    assert alone == simulate(spec, seeds)[0].end_round[:20].tolist()
+
+
+def test_a_spread_must_leave_a_first_round():
+    data = _hardliners(10)
+    with pytest.raises(sc.ScenarioError) as err:
+        make(data)
+    assert "negotiation.deadline_spread" in str(err.value) and "0 to 9" in str(err.value)
+
+
+# --------------------------------------------------------------------------- the outside power
+
+
+def _usa(point_raw, **outside):
+    data = point(copy.deepcopy(point_raw))
+    data["outside"]["usa"].update(outside)
+    tables = Tables.from_scenarios([make(data)])
+    rows = tables.compiled()
+    run = protocol.RunState(rows, tables.space.counts, 0)
+    protocol.refresh(*rows, 0, run.tables, 0.0, 0.0, run.ints, run.reals, run.rejected, run.packages, run.gaining)
+
+    def move(package):
+        alarm, pressure, _, _ = protocol.outside_move(1, *rows[:3], 0, run.tables, run.packages, -1, package)
+        return SimpleNamespace(alarm=alarm, pressure=pressure)
+
+    return tables, run, move
+
+
+def _deal(tables):
+    return tables.space.package_of(
+        {"territory": "Habomai+Shikotan", "sanctions": "lifted", "economy": "high", "security": "no guarantee"}
+    )
+
+
+def test_smooth_alarm_is_one_minus_exp_and_never_above_linear(point_raw):
+    tables, _, smooth = _usa(point_raw, alarm="smooth")
+    _, _, linear = _usa(point_raw)
+    deal = _deal(tables)
+    threat = 0.95 - tables.outside.utility[0, deal]
+    excess = threat - 0.02  # the point baseline's goodwill cost
+    assert smooth(deal).alarm == pytest.approx(1.0 - np.exp(-5.0 * excess), rel=1e-12)
+    assert linear(deal).alarm == pytest.approx(min(1.0, 5.0 * excess), rel=1e-12)
+    for package in range(tables.space.size):
+        assert smooth(package).alarm <= linear(package).alarm + 1e-15
+        assert smooth(package).alarm < 1.0
+
+
+def test_an_expected_threat_counts_the_chance_both_publics_ratify(point_raw):
+    tables, run, expected = _usa(point_raw, threat="expected")
+    deal = _deal(tables)
+    p = []
+    for party in tables.parties:
+        accepting = np.clip(party.acceptance[0, deal], 0, 1)
+        p.append(np.clip((accepting - party.threshold[0]) / (2 * party.margin[0]) + 0.5, 0, 1))
+    threat = (0.95 - tables.outside.utility[0, deal]) * p[0] * p[1]
+    assert run.packages[protocol.BOTH, deal] == pytest.approx(p[0] * p[1], rel=1e-12)
+    assert expected(deal).alarm == pytest.approx(float(np.clip(5.0 * (threat - 0.02), 0, 1)), rel=1e-12)
+    # a deal the Russian public would almost surely reject alarms the USA little
+    data = point(copy.deepcopy(point_raw))
+    data["parties"]["russia"]["public"]["base"]["value"] = 0.0
+    data["parties"]["russia"]["public"]["margin"]["value"] = 0.05
+    for threat_kind, alarmed in (("certain", True), ("expected", False)):
+        data["outside"]["usa"]["threat"] = threat_kind
+        t = Tables.from_scenarios([make(data)])
+        rows = t.compiled()
+        run = protocol.RunState(rows, t.space.counts, 0)
+        protocol.refresh(*rows, 0, run.tables, 0.0, 0.0, run.ints, run.reals, run.rejected, run.packages, run.gaining)
+        alarm = protocol.outside_move(1, *rows[:3], 0, run.tables, run.packages, -1, _deal(t))[0]
+        assert (alarm > 0.5) is alarmed, (threat_kind, alarm)
+
+
+# --------------------------------------------------------------------------- together
+
+
+def test_engines_agree_with_every_switch_on_random_tables(baseline_raw):
+    from .conftest import random_preferences
+
+    rng = np.random.default_rng(31)
+    kinds = ("time_dependent", "zeuthen", "hardliner", "rubinstein", "bayesian")
+    scenarios = []
+    for i in range(300):
+        data = random_preferences(baseline_raw, rng, strategies=(kinds[i % 5], kinds[(i // 5) % 5]))
+        for pid in data["parties"]:
+            data["parties"][pid]["strategy"]["patience"] = int(rng.integers(0, 8))
+            data["parties"][pid]["anticipation"]["value"] = float(rng.uniform(0, 1))
+            data["parties"][pid]["public"]["volatility"]["value"] = float(rng.uniform(0, 0.1))
+        deadline = int(rng.integers(4, 30))
+        data["negotiation"].update(
+            deadline=deadline,
+            deadline_spread=int(rng.integers(0, min(deadline, 6))),
+            when_no_zone=("end", "stall")[i % 2],
+            after_failed_ratification=("end", "continue")[(i // 2) % 2],
+        )
+        data["outside"]["usa"].update(
+            alarm=("linear", "smooth")[(i // 4) % 2], threat=("certain", "expected")[i % 3 > 0]
+        )
+        data["outside"]["usa"]["response"]["value"] = float(rng.uniform(0, 10))
+        scenarios.append(make(data))
+    tables = Tables.from_scenarios(scenarios)
+    seeds = draws.run_seeds(5, np.arange(tables.runs), np.zeros(tables.runs, np.int64))
+    mesa, batch = simulate(tables, seeds, engine="mesa"), simulate(tables, seeds, engine="batch")
+    assert_same(mesa, batch)
+    reasons = set(batch[0].reason.tolist())
+    assert {0, 1, 2} <= reasons and (reasons & {3, 4}) and (reasons & {5, 6, 7})
