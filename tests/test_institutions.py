@@ -191,15 +191,19 @@ def split(n, russia_res, japan_res, d_russia, d_japan, japan_threshold, opener):
 
 
 def test_a_more_demanding_ratifier_never_gives_japan_a_worse_package():
-    """The (generalised) Schelling conjecture as Tarar (2001) states when it holds: with
-    complete information, a negotiator whose domestic constraint is tighter, while the
-    other side's stays as it is, gets a deal at least as good; the constraint must come
-    from the negotiator's own constituency (its ratifier wants more of what it wants:
-    Tarar 2005). Tested within those conditions: one divisible issue, Japan's ratifier
-    (a legislature whose threshold is known) passing exactly the divisions giving Japan
-    more than its threshold, Russia's passing all, no mood drift, governments weighing
-    ratification fully and playing the Rubinstein equilibrium. Raising Japan's threshold
-    never lowers Japan's share of an agreed package, and where it binds it raises it."""
+    """Schelling's conjecture where theory says it holds. Iida (1993): with complete
+    information, a tighter domestic constraint on one side gives it bargaining leverage.
+    Tarar (2001), with both sides constrained: in its generalised form it holds when one
+    side's constraint is high and the other's only low or medium, and with incomplete
+    information it can fail outright. Tarar (2005): the constraint must come from the
+    negotiator's own constituency (a ratifier that wants more of what the government
+    wants). Tested within all three: complete information (no mood drift, thresholds
+    known), the other side unconstrained (Russia's ratifier passes every division), one
+    divisible issue on which Japan's ratifier passes exactly the divisions whose share
+    for Japan exceeds its threshold, governments weighing ratification fully and playing
+    the Rubinstein equilibrium (the alternating-offers game these models build on).
+    Raising Japan's threshold never lowers Japan's share of an agreed package, and where
+    it binds it raises it."""
     rng = np.random.default_rng(2001)
     thresholds = np.round(np.arange(0.0, 0.96, 0.05), 2)
     raised = 0
