@@ -19,8 +19,8 @@ from .kernels import LEAN
 
 SLOTS = 4
 MOOD = (0, 1)  # one slot per public
-RATIFY = (2, 3)  # one slot per public
-LAST_ROUND = 0  # in round 0 (before the talks): the run's last round, where the deadline is uncertain
+RATIFY = (2, 3)  # one slot per public; in round 0, which no round plays, each country's institution's threshold
+LAST_ROUND = 0  # in round 0 (before the talks), slot 0: the run's last round, where the deadline is uncertain
 
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)

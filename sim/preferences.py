@@ -19,7 +19,8 @@ from functools import cached_property
 import numpy as np
 from numba import njit
 
-from .scenario import Scenario, flatten
+from .kernels import exceeds
+from .scenario import RATIFIERS, Scenario, flatten
 from .space import OutcomeSpace
 
 
@@ -38,8 +39,10 @@ class PartyTables:
     anticipation: np.ndarray  # (runs,) weight on the chance that the publics ratify
     acceptance_terms: np.ndarray  # (runs, 1 + options) this public's base acceptance, then each option's effect
     volatility: np.ndarray  # (runs,) s.d. of the public's mood shock per round
-    threshold: np.ndarray  # (runs,)
-    margin: np.ndarray  # (runs,)
+    threshold: np.ndarray  # (runs,) centre of the belief about the ratifier's threshold
+    margin: np.ndarray  # (runs,) its half-width (the belief is uniform)
+    institution: np.ndarray  # (runs,) 0: the public's chance at each vote; k: RATIFIERS[k - 1], a threshold per run
+    failure_cost: np.ndarray  # (runs,) cost to the government of a package it signed failing at home
     rhetoric_terms: np.ndarray  # (runs, 1 + options) 0, then each option's change in acceptance at full rhetoric
     strategy: np.ndarray  # (runs,) index into sim.strategies.STRATEGIES
     beta: np.ndarray  # (runs,) time-dependent concession exponent
@@ -183,6 +186,9 @@ class Tables:
                 hidden = np.ones(runs, bool)
                 types, prior = get.vector(f"{belief}.types", n), get.vector(f"{belief}.prior", n)
                 noise = get.scalar(f"{belief}.noise")
+            ratifier = [k if isinstance(k, str) else "" for k in get.scalar(f"{at}.ratifier.kind", object)]
+            institution = _index_of(np.array(ratifier, dtype=object), ("", *RATIFIERS))
+            declared = institution > 0
             return PartyTables(
                 space=space,
                 utility_terms=additive(f"{at}.utility.issues", get.scalar(f"{at}.utility.treaty.value"), True),
@@ -190,8 +196,14 @@ class Tables:
                 anticipation=get.scalar(f"{at}.anticipation.value"),
                 acceptance_terms=additive(f"{at}.public.effects", get.scalar(f"{at}.public.base.value"), False),
                 volatility=get.scalar(f"{at}.public.volatility.value"),
-                threshold=get.scalar(f"{at}.public.threshold.value"),
-                margin=get.scalar(f"{at}.public.margin.value"),
+                threshold=np.where(
+                    declared, get.scalar(f"{at}.ratifier.threshold.value"), get.scalar(f"{at}.public.threshold.value")
+                ),
+                margin=np.where(
+                    declared, get.scalar(f"{at}.ratifier.spread.value"), get.scalar(f"{at}.public.margin.value")
+                ),
+                institution=institution,
+                failure_cost=np.nan_to_num(get.scalar(f"{at}.failure_cost.value"), nan=0.0),
                 rhetoric_terms=_outside_terms(get, base, f"rhetoric.effects.{pid}", runs, space),
                 strategy=_index_of(kind, tuple(STRATEGY_INDEX)),
                 beta=np.nan_to_num(get.scalar(f"{at}.strategy.beta"), nan=1.0),
@@ -376,21 +388,44 @@ def swayed(base, effect, rhetoric):
 
 @njit(cache=True, nogil=True, inline="always")
 def ratify_chance(accepting, threshold, margin):
-    """Chance that a public with the given share accepting lets a treaty through."""
-    return clip01((accepting - threshold) / (2.0 * margin) + 0.5)
+    """Chance that a ratifier passes a package a given share accepts, for a threshold T
+    uniform on [threshold - margin, threshold + margin]: P(share > T), linear between the
+    ends (threshold 0.5, margin 0.5: the share itself). It is both the public's chance at
+    each vote (a threshold drawn anew at every vote) and what negotiators who hold that
+    belief about an institution's threshold expect of it. Margin 0, a known threshold: 1 if
+    the share exceeds it (by more than TIE, as the vote counts it, sim.protocol.ratify), else 0."""
+    if margin > 0.0:
+        return clip01((accepting - threshold) / (2.0 * margin) + 0.5)
+    return 1.0 if exceeds(accepting, threshold) else 0.0
 
 
 @njit(cache=True, nogil=True, inline="always")
-def bargaining_gain(utility, reservation, anticipation, ratify_both):
-    """A government's gain over the status quo, discounted by the chance of ratification."""
-    return (utility - reservation) * (1.0 - anticipation * (1.0 - ratify_both))
+def actual_threshold(threshold, margin, u):
+    """An institution's threshold in a run: the quantile u of the negotiators' belief,
+    uniform on [threshold - margin, threshold + margin] (exactly the threshold when the
+    margin is 0). A package passes when the share accepting it that day exceeds this by
+    more than TIE, which, for u uniform, happens with the chance ``ratify_chance`` gives."""
+    return threshold + margin * (2.0 * u - 1.0)
 
 
-PRESSED, SWAYED, RATIFY_CHANCE, BARGAINING_GAIN = range(4)
+@njit(cache=True, nogil=True, inline="always")
+def bargaining_gain(utility, reservation, anticipation, ratify_both, ratify_own, failure_cost):
+    """A government's gain over the status quo, weighed by the chance of ratification
+    (Putnam 1988): with anticipation a, a package both ratify with probability P_both is
+    worth (1 - a + a P_both) of its gain, less a (1 - P_own) times the cost of signing a
+    package that fails at home, P_own its own ratifier's chance (involuntary defection,
+    Iida 1996; audience costs, Fearon 1994). With a = 1: P_both (U - reservation) - (1 -
+    P_own) cost. With cost 0 the second term is 0 and the gain is the first, exactly."""
+    return (utility - reservation) * (1.0 - anticipation * (1.0 - ratify_both)) - anticipation * (
+        1.0 - ratify_own
+    ) * failure_cost
+
+
+PRESSED, SWAYED, RATIFY_CHANCE, BARGAINING_GAIN, ACTUAL_THRESHOLD = range(5)
 
 
 @njit(cache=True, nogil=True)
-def _each_element(rule, a, b, c, d):
+def _each_element(rule, a, b, c, d, e, f):
     """One of the rules above (by number) applied element by element to flat arrays."""
     out = np.empty(a.shape[0])
     for i in range(a.shape[0]):
@@ -400,8 +435,10 @@ def _each_element(rule, a, b, c, d):
             out[i] = swayed(a[i], b[i], c[i])
         elif rule == RATIFY_CHANCE:
             out[i] = ratify_chance(a[i], b[i], c[i])
+        elif rule == ACTUAL_THRESHOLD:
+            out[i] = actual_threshold(a[i], b[i], c[i])
         else:
-            out[i] = bargaining_gain(a[i], b[i], c[i], d[i])
+            out[i] = bargaining_gain(a[i], b[i], c[i], d[i], e[i], f[i])
     return out
 
 
@@ -409,7 +446,7 @@ def _each(rule: int, *arrays) -> np.ndarray:
     """Apply a rule to arrays broadcast together (numpy's rules)."""
     arrays = np.broadcast_arrays(*[np.asarray(a, dtype=float) for a in arrays])
     flat = [np.ascontiguousarray(a).ravel() for a in arrays]
-    return _each_element(rule, *flat, *([flat[0]] * (4 - len(flat)))).reshape(arrays[0].shape)
+    return _each_element(rule, *flat, *([flat[0]] * (6 - len(flat)))).reshape(arrays[0].shape)
 
 
 def pressured_utility(utility: np.ndarray, shift: np.ndarray, effective_pressure: np.ndarray) -> np.ndarray:
@@ -432,10 +469,29 @@ def ratification_probability(accepting: np.ndarray, threshold: np.ndarray, margi
 
 
 def negotiating_gain(
-    utility: np.ndarray, reservation: np.ndarray, anticipation: np.ndarray, ratify_both: np.ndarray
+    utility: np.ndarray,
+    reservation: np.ndarray,
+    anticipation: np.ndarray,
+    ratify_both: np.ndarray,
+    ratify_own: np.ndarray | float = 1.0,
+    failure_cost: np.ndarray | float = 0.0,
 ) -> np.ndarray:
     """Gain over the status quo that a government bargains with (Putnam's two levels):
-    with anticipation a, a package ratified with probability p is worth (1 - a + a p) of its gain."""
+    with anticipation a, a package ratified with probability p is worth (1 - a + a p) of its
+    gain, less a (1 - P_own) failure_cost (per run) where signing a package that fails at
+    home costs it (bargaining_gain)."""
     return _each(
-        BARGAINING_GAIN, utility, np.asarray(reservation)[:, None], np.asarray(anticipation)[:, None], ratify_both
+        BARGAINING_GAIN,
+        utility,
+        np.asarray(reservation)[:, None],
+        np.asarray(anticipation)[:, None],
+        ratify_both,
+        ratify_own,
+        np.asarray(failure_cost, dtype=float).reshape(-1, 1) if np.ndim(failure_cost) else failure_cost,
     )
+
+
+def institution_threshold(threshold: np.ndarray, margin: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Each run's actual threshold of an institution (actual_threshold), from its belief
+    and the run's uniform draw ``u``."""
+    return _each(ACTUAL_THRESHOLD, threshold, margin, u)

@@ -22,7 +22,7 @@ from numba import njit
 
 from .draws import LAST_ROUND, MOOD, RATIFY, draw
 from .kernels import LEAN, additive_row, exceeds, gaining_row, top_row, value_of
-from .preferences import Tables, bargaining_gain, clip01, pressed, ratify_chance, swayed
+from .preferences import Tables, actual_threshold, bargaining_gain, clip01, pressed, ratify_chance, swayed
 from .strategies import BAYESIAN, respond
 
 # Why a run ended. Codes 3-4 and 5-6 add the index of the party concerned.
@@ -206,12 +206,15 @@ def assess(p0, p1, o, neg, r, tables, felt, rhetoric, rejected, packages):
     """Each government's utility and negotiating gain for every package, and each public's
     opinion, written to ``packages``; returns whether some package leaves both sides
     better off. Governments anticipate ratification from the publics' known opinion
-    (polls and rhetoric); the mood of the day moves only the vote itself.
+    (polls and rhetoric) and their belief about each ratifier's threshold (``threshold``
+    and ``margin``: the public's, or a named institution's); they do not see the mood,
+    which moves only the vote itself, and take it at its mean, 0.
 
     Per package: the pressed party's utility is sim.preferences.pressed, each public's
-    opinion sim.preferences.swayed, the chance that both ratify the product of
-    sim.preferences.ratify_chance of each clipped opinion (1 without ratification), each
-    gain sim.preferences.bargaining_gain, and a package a public rejected gains nothing.
+    opinion sim.preferences.swayed, each ratifier's chance sim.preferences.ratify_chance of
+    the clipped opinion (1 without ratification), the chance that both ratify their
+    product, each gain sim.preferences.bargaining_gain (with the government's own
+    ratifier's chance and its failure cost), and a package a public rejected gains nothing.
     (Three passes over few arrays each, without branches: they vectorise.)"""
     u0, u1 = packages[UTILITY], packages[UTILITY + 1]
     v0, v1 = packages[OPINION], packages[OPINION + 1]
@@ -223,16 +226,17 @@ def assess(p0, p1, o, neg, r, tables, felt, rhetoric, rejected, packages):
     _swayed_row(tables[T_ACCEPTANCE + 1], tables[T_RHETORIC + 1], rhetoric, v1)
     ratifies = neg.ratification[r]
     threshold0, margin0, threshold1, margin1 = p0.threshold[r], p0.margin[r], p1.threshold[r], p1.margin[r]
-    reservation0, anticipation0 = p0.reservation[r], p0.anticipation[r]
-    reservation1, anticipation1 = p1.reservation[r], p1.anticipation[r]
+    reservation0, anticipation0, cost0 = p0.reservation[r], p0.anticipation[r], p0.failure_cost[r]
+    reservation1, anticipation1, cost1 = p1.reservation[r], p1.anticipation[r], p1.failure_cost[r]
     chances = packages[BOTH]
     acceptable = False
     for j in range(packages.shape[1]):
-        chance = ratify_chance(clip01(v0[j]), threshold0, margin0) * ratify_chance(clip01(v1[j]), threshold1, margin1)
-        both = chance if ratifies else 1.0
+        chance0 = ratify_chance(clip01(v0[j]), threshold0, margin0) if ratifies else 1.0
+        chance1 = ratify_chance(clip01(v1[j]), threshold1, margin1) if ratifies else 1.0
+        both = chance0 * chance1
         chances[j] = both
-        a = bargaining_gain(u0[j], reservation0, anticipation0, both)
-        b = bargaining_gain(u1[j], reservation1, anticipation1, both)
+        a = bargaining_gain(u0[j], reservation0, anticipation0, both, chance0, cost0)
+        b = bargaining_gain(u1[j], reservation1, anticipation1, both, chance1, cost1)
         out = rejected[j]
         g0[j] = -np.inf if out else a
         g1[j] = -np.inf if out else b
@@ -283,6 +287,15 @@ def top(ints, reals, packages, k):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def gain_if(gain, reservation, type_, anticipation, both):
+    """A party's gain from a package were its reservation ``type_`` rather than the
+    ``reservation`` its ``gain`` was assessed with (sim.preferences.bargaining_gain is
+    linear in the reservation, slope -(1 - anticipation (1 - both))); exactly ``gain`` at
+    the reservation itself."""
+    return gain + (reservation - type_) * (1.0 - anticipation * (1.0 - both))
+
+
+@njit(cache=True, nogil=True, inline="always")
 def believe(party, r, k, packages, weights, own_gain):
     """How party k's side of every package looks to the other side, which holds the
     posterior ``weights`` over party k's types (PartyRows.types) where its reservation is
@@ -292,23 +305,23 @@ def believe(party, r, k, packages, weights, own_gain):
     complete information, its gain and 1 or 0. Returns whether the believer, whose own
     gains are ``own_gain``, sees a package that leaves it better off and that the other
     side may accept."""
-    u, both, gain = packages[UTILITY + k], packages[BOTH], packages[GAIN + k]
+    both, gain = packages[BOTH], packages[GAIN + k]
     believed, accepts = packages[BELIEVED], packages[ACCEPTS]
     hidden = party.private[r]
-    anticipation, types = party.anticipation[r], party.types[r]
+    reservation, anticipation, types = party.reservation[r], party.anticipation[r], party.types[r]
     mean = 0.0
     for q in range(types.shape[0]):
         mean += weights[q] * types[q]
     acceptable = False
-    for j in range(u.shape[0]):
+    for j in range(gain.shape[0]):
         if gain[j] == -np.inf or not hidden:
             believed[j] = gain[j]
             accepts[j] = 1.0 if exceeds(gain[j], 0.0) else 0.0
         else:
-            believed[j] = bargaining_gain(u[j], mean, anticipation, both[j])
+            believed[j] = gain_if(gain[j], reservation, mean, anticipation, both[j])
             chance = 0.0
             for q in range(types.shape[0]):
-                if exceeds(bargaining_gain(u[j], types[q], anticipation, both[j]), 0.0):
+                if exceeds(gain_if(gain[j], reservation, types[q], anticipation, both[j]), 0.0):
                     chance += weights[q]
             accepts[j] = chance
         acceptable |= exceeds(own_gain[j], 0.0) & (accepts[j] > 0.0)
@@ -328,13 +341,13 @@ def learn(who, action, offer, mover, r, ints, packages, belief):
         return
     weights, likes = belief[who], belief[2]
     types, anticipation, noise = mover.types[r], mover.anticipation[r], mover.noise[r]
-    u, both = packages[UTILITY + who], packages[BOTH]
+    reservation, gain, both = mover.reservation[r], packages[GAIN + who], packages[BOTH]
     turned_down = ints[STANDING + 1 - who]
     total = 0.0
     for q in range(types.shape[0]):
-        like = 1.0 if exceeds(bargaining_gain(u[offer], types[q], anticipation, both[offer]), 0.0) else 0.0
+        like = 1.0 if exceeds(gain_if(gain[offer], reservation, types[q], anticipation, both[offer]), 0.0) else 0.0
         if turned_down >= 0 and exceeds(
-            bargaining_gain(u[turned_down], types[q], anticipation, both[turned_down]), 0.0
+            gain_if(gain[turned_down], reservation, types[q], anticipation, both[turned_down]), 0.0
         ):
             like *= noise
         likes[q] = weights[q] * like
@@ -416,13 +429,31 @@ def acceptance_today(packages, mood, package, public):
 
 @njit(cache=True, nogil=True, inline="always")
 def ratify(round_, party, neg, r, packages, mood, seed, package, public):
-    """Put the package to one public: (probability, passed). Without ratification in the
-    scenario every package passes. The vote compares the run's uniform draw with the
-    chance: a random decision, which a chance moved by e changes with probability e."""
+    """Put the package to one country's ratifier: (probability, passed). Without
+    ratification in the scenario every package passes. The public (no institution named)
+    passes it at random: the vote compares the round's uniform draw with the chance, a
+    decision which a chance moved by e changes with probability e. An institution
+    (``institution`` > 0) passes it exactly when the share accepting today (opinion plus
+    mood) exceeds the run's actual threshold, drawn once from the negotiators' belief
+    (:func:`institution_threshold`); the probability reported is what that belief gave
+    the share of the day. The public's rule is the special case of a threshold drawn anew
+    at every vote (sim.preferences.ratify_chance, actual_threshold)."""
     prob = 1.0
-    if neg.ratification[r]:
-        prob = ratify_chance(acceptance_today(packages, mood, package, public), party.threshold[r], party.margin[r])
+    if not neg.ratification[r]:
+        return prob, draw(seed, round_, RATIFY[public]) < prob
+    share = acceptance_today(packages, mood, package, public)
+    prob = ratify_chance(share, party.threshold[r], party.margin[r])
+    if party.institution[r] > 0:
+        return prob, exceeds(share, institution_threshold(party, r, seed, public))
     return prob, draw(seed, round_, RATIFY[public]) < prob
+
+
+@njit(cache=True, nogil=True, inline="always")
+def institution_threshold(party, r, seed, public):
+    """The run's actual threshold of a country's institution: the quantile of the
+    negotiators' belief given by the run's draw for round 0 (no round plays it) in the
+    public's ratification slot. One seed decides it, whatever the machine or engine."""
+    return actual_threshold(party.threshold[r], party.margin[r], draw(seed, 0, RATIFY[public]))
 
 
 @njit(cache=True, nogil=True, inline="always")

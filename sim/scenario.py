@@ -141,6 +141,13 @@ class Margin(_Belief):
     value: Annotated[float, Field(ge=0.001, le=1.0)] = Field(description=_VALUE)
 
 
+class Spread(_Belief):
+    """A belief: the half-width of a uniform distribution of shares, 0 to 0.5."""
+
+    bounds = (0.0, 0.5)
+    value: Annotated[float, Field(ge=0.0, le=0.5)] = Field(description=_VALUE)
+
+
 class Response(_Belief):
     """A belief: a rate of alarm per unit of threat, 0 to 1000."""
 
@@ -389,13 +396,18 @@ class Public(_Strict):
             "Standard deviation of the mood's random step per round (the steps add up). 0: opinion does not drift."
         )
     )
-    threshold: Share = Field(description="Share accepting at which the package passes with probability 0.5.")
+    threshold: Share = Field(
+        description=(
+            "Share accepting at which the package passes with probability 0.5. Not used where the party names a "
+            "`ratifier`."
+        )
+    )
     margin: Margin = Field(
         description=(
             "Half-width of the uncertain zone. The probability of passing is 0 at or below threshold - margin and "
             "1 at or above threshold + margin, and rises linearly in between. Threshold 0.5 and margin 0.5 make "
             "the probability equal to the share accepting; a small margin makes it close to a strict vote at the "
-            "threshold."
+            "threshold. Not used where the party names a `ratifier`."
         )
     )
 
@@ -439,6 +451,41 @@ class Private(_Strict):
     )
 
 
+RATIFIERS = ("referendum", "legislature", "constitutional_bar")
+CONSTITUTIONAL_BAR = 0.5  # the least threshold a constitutional bar may have: more than a simple majority
+
+
+class Ratifier(_Strict):
+    """The institution that ratifies an agreed package in one country (sim.protocol.ratify)."""
+
+    kind: Literal["referendum", "legislature", "constitutional_bar"] = Field(
+        description=(
+            'Who ratifies. `"referendum"`: the public votes; `threshold` is the share accepting that carries the '
+            'vote (0.5 for a simple majority of the votes cast, moved by who turns out). `"legislature"`: a chamber '
+            "whose members answer to their voters votes by majority; `threshold` is the share of the public "
+            'accepting at which a majority of its members votes for the package. `"constitutional_bar"`: the '
+            "package needs a constitutional amendment (or sets one aside); `threshold` is the public support at "
+            f"which the supermajority it needs is found, at least {CONSTITUTIONAL_BAR} (and so is its `low`). All "
+            "three pass a package exactly when the share accepting it on the day of the vote (opinion plus mood) "
+            "exceeds the run's threshold."
+        )
+    )
+    threshold: Share = Field(
+        description=(
+            "Centre of the negotiators' belief about the threshold: the share accepting above which the ratifier "
+            "passes a package."
+        )
+    )
+    spread: Spread = Field(
+        description=(
+            "Half-width of the negotiators' belief: they hold the threshold uniform on [threshold - spread, "
+            "threshold + spread], and each run draws its actual threshold from that belief once, from its seed. "
+            "0: the threshold is known (complete information about the ratifier)."
+        )
+    )
+    source: Text = Field(description="Source of the institution and its rule.")
+
+
 class Party(_Strict):
     label: Text = Field(description='Display name, e.g. "Russia".')
     strategy: Strategy = Field(description='How the government bargains (see "Strategies" in scenarios/README.md).')
@@ -451,8 +498,9 @@ class Party(_Strict):
     anticipation: Share = Field(
         description=(
             "How much the government's gain depends on the chance that both publics ratify: gain = (U - "
-            "reservation) x (1 - anticipation x (1 - P_russia x P_japan)). 0: it ignores ratification. 1: a "
-            "package's gain is scaled fully by the chance that it is ratified."
+            "reservation) x (1 - anticipation x (1 - P_russia x P_japan)), less anticipation x (1 - P_own) x "
+            "`failure_cost`. 0: it ignores ratification. 1: a package's gain is scaled fully by the chance that "
+            "it is ratified."
         )
     )
     autonomy: Share | None = Field(
@@ -467,6 +515,22 @@ class Party(_Strict):
         description=(
             "Required for the party an outside power acts on. Increase of autonomy per round: autonomy in round t "
             "= clip(autonomy + autonomy_growth x (t - 1), 0, 1)."
+        ),
+    )
+    ratifier: Ratifier | None = Field(
+        None,
+        description=(
+            "The institution that ratifies in this country, with the negotiators' belief about its threshold. Left "
+            "out: the public's `threshold` and `margin` give the chance that a package passes at each vote (a "
+            "threshold drawn anew at every vote)."
+        ),
+    )
+    failure_cost: Cost | None = Field(
+        None,
+        description=(
+            "Cost to the government of signing a package that then fails at home (involuntary defection, Iida "
+            "1996; an audience cost, Fearon 1994). The gain it bargains with is (U - reservation) x (1 - "
+            "anticipation x (1 - P_both)) - anticipation x (1 - P_own) x failure_cost. Left out: 0."
         ),
     )
     public: Public = Field(
@@ -1078,6 +1142,7 @@ def _check_rules(s: Scenario, where) -> None:
         _check_effects(party.public.effects, ("parties", pid, "public", "effects"), issues, where)
         if party.private is not None:
             _check_prior(party.private.reservation, ("parties", pid, "private", "reservation"), where)
+        _check_ratifier(party.ratifier, ("parties", pid, "ratifier"), where)
         if party.strategy.kind == "time_dependent" and party.strategy.beta is None:
             loc = ("parties", pid, "strategy", "beta")
             raise ScenarioError(where(loc), _key(loc), "required for kind 'time_dependent' (0.01 to 100)")
@@ -1117,6 +1182,31 @@ def _check_prior(belief: TypePrior, loc: tuple, where) -> None:
     if abs(total - 1.0) > 1e-6:
         key = (*loc, "prior")
         raise ScenarioError(where(key), _key(key), f"probabilities sum to {total:.6g}; allowed: they must sum to 1")
+
+
+def _check_ratifier(ratifier: Ratifier | None, loc: tuple, where) -> None:
+    """A constitutional bar needs more than a simple majority: its threshold, and the
+    lowest a run may draw for it, at least CONSTITUTIONAL_BAR."""
+    if ratifier is None or ratifier.kind != "constitutional_bar":
+        return
+    t = ratifier.threshold
+    if t.dist in ("beta", "normal") and t.low is None:
+        key = (*loc, "threshold", "dist")
+        raise ScenarioError(
+            where(key),
+            _key(key),
+            f"found {t.dist!r} without a `low` for a constitutional bar; allowed: a distribution whose lowest draw "
+            f"is at least {CONSTITUTIONAL_BAR} (uniform, triangular, or normal with `low`)",
+        )
+    for field, value in (("value", t.value), ("low", t.low)):
+        if value is not None and value < CONSTITUTIONAL_BAR:
+            key = (*loc, "threshold", field)
+            raise ScenarioError(
+                where(key),
+                _key(key),
+                f"found {value!r} for a constitutional bar; allowed: {CONSTITUTIONAL_BAR} to 1 (more than a simple "
+                "majority)",
+            )
 
 
 def _key(loc: tuple) -> str:

@@ -15,9 +15,9 @@ import pyarrow.acero as acero
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from dipsim.sim import protocol
+from dipsim.sim import draws, protocol
 from dipsim.sim.outcomes import Outcomes
-from dipsim.sim.preferences import Tables
+from dipsim.sim.preferences import Tables, institution_threshold
 from dipsim.sim.space import NO_TREATY
 
 
@@ -53,6 +53,7 @@ def runs_frame(
     if oid:
         cols[f"{oid}_pressure_total"] = outcomes.pressure_total
     cols["ratification_attempts"] = outcomes.attempts
+    cols.update(institution_columns(tables, outcomes))
     frame = pd.DataFrame(cols)
     if details:
         if oid:
@@ -61,6 +62,25 @@ def runs_frame(
             ]
         frame["ratifications"] = _ratification_lists(outcomes, ids, n)
     return frame
+
+
+def institution_columns(tables: Tables, outcomes: Outcomes) -> dict[str, np.ndarray]:
+    """Columns only a scenario with a named ratifier or a failure cost has (so that the
+    files of one without stay as they were): each such country's actual threshold in the
+    run (NaN where a run has none), and each failure cost a government bore (its cost
+    times the votes its ratifier rejected)."""
+    cols: dict[str, np.ndarray] = {}
+    n = outcomes.seeds.shape[0]
+    for k, (pid, p) in enumerate(zip(tables.party_ids, tables.parties)):
+        if (p.institution > 0).any():
+            u = draws.uniform(outcomes.seeds, 0, draws.RATIFY[k])
+            actual = institution_threshold(p.threshold, p.margin, u)
+            cols[f"ratifier_threshold_{pid}"] = np.where(p.institution > 0, actual, np.nan)
+        if (p.failure_cost > 0).any():
+            v = outcomes.votes
+            rejected = np.bincount(v["run"][~v["passed"][:, k]], minlength=n)[:n]
+            cols[f"failure_cost_borne_{pid}"] = p.failure_cost * rejected
+    return cols
 
 
 def list_column_types(tables: Tables) -> dict[str, pa.DataType]:

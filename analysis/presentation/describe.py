@@ -169,6 +169,8 @@ def describe_bargaining(s: Scenario) -> str:
             _wrap(f"source: {st.source}", "      "),
             *_belief("anticipation of ratification", p.anticipation, "  "),
         ]
+        if p.failure_cost is not None:
+            lines += _belief("cost of signing what fails at home", p.failure_cost, "  ")
         if p.autonomy is not None:
             lines += _belief("autonomy", p.autonomy, "  ")
         if p.autonomy_growth is not None:
@@ -179,10 +181,18 @@ def describe_bargaining(s: Scenario) -> str:
         lines.append(f"  {pub.label}:")
         lines += _belief("acceptance of a treaty with neutral terms", pub.base)
         lines += _belief("mood volatility per round", pub.volatility)
-        lines += _belief("ratification threshold", pub.threshold)
-        lines += _belief("ratification margin", pub.margin)
+        if p.ratifier is None:
+            lines += _belief("ratification threshold", pub.threshold)
+            lines += _belief("ratification margin", pub.margin)
         lines.append("    effects on acceptance:")
         lines += _effects(pub.effects, s, "      ")
+        if p.ratifier is not None:
+            lines += [
+                f"  ratifier: {p.ratifier.kind.replace('_', ' ')} (the share accepting that day must exceed its threshold)",
+                _wrap(f"source: {p.ratifier.source}", "      "),
+                *_belief("threshold, centre of the negotiators' belief", p.ratifier.threshold),
+                *_belief("threshold, half-width of their belief (each run draws it once)", p.ratifier.spread),
+            ]
     power = s.outside_power
     if power:
         oid, o = power
