@@ -25,7 +25,7 @@ from dipsim.sim.preferences import (
 )
 from dipsim.sim.run import simulate
 
-from .conftest import SCENARIOS, STANDARD, make, random_preferences
+from .conftest import CLASSIC_SETS, SCENARIOS, STANDARD, make, random_preferences
 from .test_engines import assert_same
 
 
@@ -249,6 +249,10 @@ BEFORE = {
 }
 
 
+# The switches of the talks' other mechanisms that the shipped files turn on, turned off.
+OFF = CLASSIC_SETS
+
+
 def written(scenario, folder):
     simulate_scenario(with_run_settings(scenario, 200, 20181114), folder)
     return {t: hashlib.sha256((folder / f"{t}.parquet").read_bytes()).hexdigest() for t in ("runs", "rounds")}
@@ -256,13 +260,14 @@ def written(scenario, folder):
 
 @pytest.mark.parametrize("name", STANDARD)
 def test_without_ratifiers_or_costs_the_files_are_those_written_before(tmp_path, name):
-    """No ratifier named and no failure cost: runs.parquet and rounds.parquet as before,
-    byte for byte; a failure cost stated as 0 changes nothing either."""
-    got = written(sc.load(SCENARIOS / f"{name}.toml"), tmp_path / "off")
+    """No ratifier named and no failure cost (and the other mechanisms' switches off):
+    runs.parquet and rounds.parquet as before, byte for byte; a failure cost stated as 0
+    changes nothing either."""
+    got = written(sc.load(SCENARIOS / f"{name}.toml", OFF), tmp_path / "off")
     assert got == {t: BEFORE[f"{name}/{t}"] for t in ("runs", "rounds")}
     if name == "baseline":
         zero = ['parties.japan.failure_cost={value=0.0, source="test"}']
-        assert written(sc.load(SCENARIOS / f"{name}.toml", zero), tmp_path / "zero") == got
+        assert written(sc.load(SCENARIOS / f"{name}.toml", [*OFF, *zero]), tmp_path / "zero") == got
 
 
 def test_with_ratifiers_the_runs_carry_each_threshold_and_cost(tmp_path):

@@ -14,7 +14,7 @@ from dipsim.sim import scenario as sc
 from dipsim.sim.preferences import Tables
 from dipsim.sim.run import simulate
 
-from .conftest import make, point
+from .conftest import CLASSIC_SETS, make, point
 from .test_engines import assert_same
 from .test_private import ultimatum
 
@@ -28,14 +28,15 @@ def _seeds(n=N, root=5):
 # --------------------------------------------------------------------------- stalls
 
 
-def test_stalled_talks_keep_every_agreement_and_find_more(baseline):
+def test_stalled_talks_keep_every_agreement_and_find_more():
     """Run for run on the same seeds and worlds: a run that agreed a package when talks with
     no zone ended agrees the same package in the same round when they stall (it never met a
     round without a zone before), and rounds up to an ending for want of a zone are
     identical. Stalling only adds rounds to runs that would have ended."""
-    stall = sc.load(sc.find_scenario("baseline"), ["negotiation.when_no_zone=stall"])
+    end_spec = sc.load(sc.find_scenario("baseline"), CLASSIC_SETS)
+    stall = sc.load(sc.find_scenario("baseline"), [*CLASSIC_SETS, 'negotiation.when_no_zone="stall"'])
     seeds = _seeds()
-    end, _ = simulate(baseline, seeds)
+    end, _ = simulate(end_spec, seeds)
     go_on, _ = simulate(stall, seeds)
     agreed = end.attempts > 0
     assert agreed.sum() > 50 and (end.reason == protocol.NO_ACCEPTABLE_PACKAGE).sum() > 300
@@ -50,12 +51,17 @@ def test_stalled_talks_keep_every_agreement_and_find_more(baseline):
     assert (go_on.end_round[nothing] >= end.end_round[nothing]).all()
 
 
-def test_a_treaty_impossible_by_construction_stays_impossible_when_talks_stall():
-    hard = sc.load(sc.find_scenario("russian_hardline_public"), ["negotiation.when_no_zone=stall"])
-    out, _ = simulate(hard, _seeds(300))
-    assert (out.reason == protocol.TREATY).sum() == 0
+def test_what_the_constitutional_ban_rules_out_stays_ruled_out_when_talks_stall():
+    """russian_hardline_public as shipped (talks stall): no treaty transfers an island in any
+    world (a transfer is worth 0 to Russia, its treaty value at most 0.10: never its status
+    quo of 0.55), and without a zone the talks do not end for want of one."""
+    hard = sc.load(sc.find_scenario("russian_hardline_public"))
+    assert hard.negotiation.when_no_zone == "stall"
+    out, _ = simulate(hard, _seeds(1000))
+    space = Tables.from_scenarios([hard]).space
+    treaties = out.agreed[out.reason == protocol.TREATY]
+    assert all(space.terms(int(p))["territory"] == "none" for p in treaties)
     assert not (out.reason == protocol.NO_ACCEPTABLE_PACKAGE).any()
-    assert (out.reason == protocol.DEADLINE).mean() > 0.9  # nobody walks (patience 0): they stall to the end
 
 
 # --------------------------------------------------------------------------- the last round

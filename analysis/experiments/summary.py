@@ -31,7 +31,8 @@ def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
 # How a run ended, in columns of few values (with the terms_* columns): runs are
 # counted by the combinations that occur.
 COUNTED = ("treaty", "reason", "agreed_package", "agreed_label", "package_label")
-NO_DEAL = "no package acceptable to both"  # sim.protocol.reason_label(NO_ACCEPTABLE_PACKAGE)
+TREATY = "treaty"  # sim.protocol.reason_label(TREATY)
+FAILED = "ratification failed"  # how the labels of a package agreed but not ratified begin
 # The worlds kept for asking which uncertain beliefs matter (runs are alike, so the first
 # ones are a fair sample): enough for rank correlations within about +-0.015.
 WORLDS_KEPT = 20_000
@@ -180,14 +181,16 @@ class RunStats:
     def world_spread(self) -> dict:
         """How the chance of a treaty spreads over the runs' worlds: its mean (the treaty
         rate's expectation), median and 5-95% interval; the share of worlds in which no
-        package suits both governments at some round; and which uncertain beliefs move it
+        the governments agreed no package (the talks ended for want of a zone, at the
+        deadline or by a walk-out); and which uncertain beliefs move it
         most (``doubts``, empty where no belief is uncertain)."""
         import pandas as pd
 
         chance = np.concatenate(self.chances) if self.chances else np.zeros(0)
         n = chance.size
         q05, q50, q95 = np.quantile(chance, [0.05, 0.5, 0.95]) if n else (float("nan"),) * 3
-        no_deal = int(self.tally("reason").get(NO_DEAL, 0)) if self.counts is not None else 0
+        reasons = self.tally("reason") if self.counts is not None else {}
+        no_deal = sum(int(n) for r, n in reasons.items() if r != TREATY and not str(r).startswith(FAILED))
         return {
             "chance_mean": float(chance.mean()) if n else float("nan"),
             "chance_median": float(q50),
@@ -251,7 +254,7 @@ def world_lines(s: dict, top: int = 5) -> list[str]:
             f"  chance of a treaty over the worlds drawn: median {s['chance_median']:.3f}, 5-95% {lo:.3f} to "
             f"{hi:.3f}, mean {s['chance_mean']:.3f}"
         ),
-        f"  worlds where talks ended with no package acceptable to both: {s['worlds_without_deal']:.1%}",
+        f"  worlds where the governments agreed no package: {s['worlds_without_deal']:.1%}",
         (
             f"  the doubts that move it most (rank correlation with the chance, 95% CI, {int(table['n'].iloc[0]):,} "
             "worlds):"
