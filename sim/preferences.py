@@ -15,11 +15,13 @@ from __future__ import annotations
 from collections import namedtuple
 from dataclasses import dataclass, fields
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 from numba import njit
+from pydantic import BaseModel
 
-from .scenario import Scenario, flatten
+from .scenario import Scenario, flatten, numbers_with_distributions
 from .space import OutcomeSpace
 
 
@@ -136,30 +138,27 @@ class Tables:
         The caller is responsible for the values being valid (sweeps check their ranges)."""
         from .strategies import STRATEGY_INDEX
 
+        conditional = sorted(k for k in columns if ".when." in f".{k}.")
+        if conditional:
+            raise ValueError(f"a condition (`when`) is the same in every run; found one varied: {conditional[0]}")
         get = _Columns(base, columns, runs)
-        space = OutcomeSpace.from_issues({k: v.options for k, v in base.issues.items()})
+        space = OutcomeSpace.from_issues({k: v.options for k, v in base.issues.items()}, _pairs(base))
         ids = base.party_ids
-        issues = space.issues
-
-        def additive(prefix: str, constant, weighted: bool) -> np.ndarray:
-            terms = [constant[:, None]]
-            for i, issue in enumerate(issues):
-                n = len(space.options[i])
-                values = get.vector(f"{prefix}.{issue}.values", n)
-                if weighted:
-                    values = get.scalar(f"{prefix}.{issue}.weight")[:, None] * values
-                terms.append(values)
-            return np.concatenate(terms, axis=1)
 
         def party(pid: str) -> PartyTables:
             at = f"parties.{pid}"
             kind = get.scalar(f"{at}.strategy.kind", object)
+            p = base.parties[pid]
             return PartyTables(
                 space=space,
-                utility_terms=additive(f"{at}.utility.issues", get.scalar(f"{at}.utility.treaty.value"), True),
+                utility_terms=_terms(
+                    get, space, p.utility.issues, f"{at}.utility.issues", get.scalar(f"{at}.utility.treaty.value"), True
+                ),
                 reservation=get.scalar(f"{at}.utility.reservation.value"),
                 anticipation=get.scalar(f"{at}.anticipation.value"),
-                acceptance_terms=additive(f"{at}.public.effects", get.scalar(f"{at}.public.base.value"), False),
+                acceptance_terms=_terms(
+                    get, space, p.public.effects, f"{at}.public.effects", get.scalar(f"{at}.public.base.value"), False
+                ),
                 volatility=get.scalar(f"{at}.public.volatility.value"),
                 threshold=get.scalar(f"{at}.public.threshold.value"),
                 margin=get.scalar(f"{at}.public.margin.value"),
@@ -173,7 +172,7 @@ class Tables:
 
         power = base.outside_power
         if power is None:
-            zero, none = np.zeros(runs), np.zeros((runs, 1 + space.options_total))
+            zero, none = np.zeros(runs), np.zeros((runs, space.terms_total))
             outside = OutsideTables(
                 space,
                 np.zeros(runs, bool),
@@ -197,7 +196,9 @@ class Tables:
                 space=space,
                 active=get.scalar(f"{at}.active", bool),
                 target=_index_of(acts_on, ids),
-                utility_terms=additive(f"{at}.utility.issues", get.scalar(f"{at}.utility.treaty.value"), True),
+                utility_terms=_terms(
+                    get, space, o.utility.issues, f"{at}.utility.issues", get.scalar(f"{at}.utility.treaty.value"), True
+                ),
                 reservation=get.scalar(f"{at}.utility.reservation.value"),
                 response=get.scalar(f"{at}.response.value"),
                 goodwill_cost=get.scalar(f"{at}.goodwill_cost.value"),
@@ -256,16 +257,68 @@ class Tables:
 
 
 def _outside_terms(get: _Columns, base: Scenario, table: str, runs: int, space: OutcomeSpace) -> np.ndarray:
-    """The terms of an additive table of the outside power (its pressure shift, or its
+    """The terms of a value table of the outside power (its pressure shift, or its
     rhetoric's effect on one public): a zero constant, then each option's value; zero for
     issues it does not list, or without an outside power."""
     power = base.outside_power
-    terms = [np.zeros((runs, 1))]
+    entries: Any = power[1] if power else {}
+    for part in table.split(".") if power else ():  # the table's entries in the validated scenario
+        entries = getattr(entries, part) if isinstance(entries, BaseModel) else entries.get(part, {})
+    prefix = f"outside.{power[0]}.{table}" if power else ""
+    return _terms(get, space, entries, prefix, np.zeros(runs), False)
+
+
+def _terms(
+    get: _Columns, space: OutcomeSpace, entries: dict, prefix: str, constant: np.ndarray, weighted: bool
+) -> np.ndarray:
+    """The terms of one value table, (runs, space.terms_total): the constant, then each
+    option's value (times its issue's weight in a utility), issue by issue; an issue the
+    table does not list counts 0. An entry with a condition (``when``, sim.scenario.Condition)
+    counts 0 among the options and goes to the cells of its pair of issues instead: in the
+    cell of its option and an option of the deciding issue, its value if the condition
+    holds there, else its ``otherwise`` (0 where left out), weighted alike. So a package's
+    value is the sum, over issues, of the value its option counts given the other issue's
+    option (sim.kernels.package_row)."""
+    runs = constant.shape[0]
+    terms = [constant[:, None]]
+    cells = {(a, b): np.zeros((runs, len(space.options[a]), len(space.options[b]))) for a, b in space.pairs}
     for i, issue in enumerate(space.issues):
         n = len(space.options[i])
-        path = f"outside.{power[0]}.{table}.{issue}.values" if power else ""
-        terms.append(get.vector(path, n) if path and get.has(path) else np.zeros((runs, n)))
-    return np.concatenate(terms, axis=1)
+        entry = entries.get(issue)
+        if entry is None:
+            terms.append(np.zeros((runs, n)))
+            continue
+        values = get.vector(f"{prefix}.{issue}.values", n)
+        weight = get.scalar(f"{prefix}.{issue}.weight")[:, None] if weighted else None
+        if weight is not None:
+            values = weight * values
+        if entry.when is None:
+            terms.append(values)
+            continue
+        otherwise = np.nan_to_num(get.vector(f"{prefix}.{issue}.otherwise", n), nan=0.0)  # left out: 0
+        if weight is not None:
+            otherwise = weight * otherwise
+        j = space.issues.index(entry.when.issue)
+        holds = np.array(entry.when.holds(space.options[j]))
+        counted = np.where(holds[None, None, :], values[:, :, None], otherwise[:, :, None])  # (runs, own, deciding)
+        if i < j:
+            cells[(i, j)] += counted
+        else:
+            cells[(j, i)] += counted.transpose(0, 2, 1)
+        terms.append(np.zeros((runs, n)))
+    return np.concatenate(terms + [c.reshape(runs, -1) for c in cells.values()], axis=1)
+
+
+def _pairs(s: Scenario) -> tuple[tuple[int, int], ...]:
+    """The pairs of issues (by their place, lower first) that some value table of the
+    scenario values together: an entry's issue and the issue its condition names."""
+    issues = list(s.issues)
+    found = set()
+    for loc, entry in numbers_with_distributions(s):
+        if getattr(entry, "when", None) is not None:
+            i, j = issues.index(loc[-1]), issues.index(entry.when.issue)
+            found.add((min(i, j), max(i, j)))
+    return tuple(sorted(found))
 
 
 def _index_of(names: np.ndarray, allowed: tuple[str, ...]) -> np.ndarray:
