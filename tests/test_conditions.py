@@ -21,7 +21,7 @@ from dipsim.sim.run import simulate
 from dipsim.sim.scenario import ScenarioError
 from dipsim.sim.space import OutcomeSpace
 
-from .conftest import SCENARIOS, make, random_preferences
+from .conftest import SCENARIOS, make, point, random_preferences
 from .test_engines import assert_same
 
 # --------------------------------------------------------------------------- the kernel
@@ -177,6 +177,28 @@ def test_expanded_tables_with_conditions_equal_a_brute_force_evaluation(point_ra
             assert np.array_equal(
                 tables.space.value_at(row.utility_terms, np.arange(tables.space.size)), row.utility[0]
             )
+
+
+def test_the_shipped_conditions_count_as_written(baseline, baseline_tables):
+    """The baseline's security terms count only when an island is transferred: without a
+    transfer a guarantee changes no one's utility, no public's acceptance and no pressure."""
+    space, t = baseline_tables.space, baseline_tables
+    assert baseline.parties["russia"].utility.issues["security"].when is not None
+
+    def package(territory, security):
+        return space.package_of({"territory": territory, "sanctions": "kept", "economy": "high", "security": security})
+
+    for territory, differs in (("none", False), ("Habomai+Shikotan", True)):
+        a, b = package(territory, "no guarantee"), package(territory, "no US forces")
+        for row in (
+            *(p.utility for p in t.parties),
+            *(p.acceptance for p in t.parties),
+            t.outside.utility,
+            t.outside.shift,
+        ):
+            assert (row[0, a] != row[0, b]) == differs
+    # Russia: 0.05 + 0.55 x 0.651 + 0.20 x 1 + 0.10 x 1 for two islands with the guarantee
+    assert np.isclose(t.parties[0].utility[0, package("Habomai+Shikotan", "no US forces")], 0.05 + 0.55 * 0.651 + 0.3)
 
 
 def test_drawn_values_of_a_conditional_entry_reach_the_cells(point_raw):
@@ -389,3 +411,21 @@ def test_a_bad_condition_stops_the_command_line_before_anything_is_written(tmp_p
     assert r.exit_code == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
     assert r.stderr.startswith(f"dipsim: error: {f}: {SECURITY}.when.issue: found 'security'")
     assert not out.exists()
+
+
+def test_a_condition_set_on_the_command_line_is_validated_and_noted(baseline):
+    s = sc.load(
+        SCENARIOS / "baseline.toml", [f'{SECURITY}.when.issue="economy"', f'{SECURITY}.when.not_one_of=["none"]']
+    )
+    assert s.parties["russia"].utility.issues["security"].when == sc.Condition(issue="economy", not_one_of=["none"])
+    assert "when.issue set on the command line: was territory" in s.parties["russia"].utility.issues["security"].source
+    with pytest.raises(ScenarioError, match="unknown option 'x' of 'territory'"):
+        sc.load(SCENARIOS / "baseline.toml", [f'{SECURITY}.when.not_one_of=["x"]'])
+
+
+def test_the_point_scenario_keeps_its_conditions(baseline):
+    """`dipsim run` writes the resolved scenario; reading it back gives the same conditions."""
+    again = make(point(baseline.resolved()))
+    for pid in again.parties:
+        for issue, entry in again.parties[pid].utility.issues.items():
+            assert entry.when == baseline.parties[pid].utility.issues[issue].when
