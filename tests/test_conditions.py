@@ -429,3 +429,21 @@ def test_the_point_scenario_keeps_its_conditions(baseline):
     for pid in again.parties:
         for issue, entry in again.parties[pid].utility.issues.items():
             assert entry.when == baseline.parties[pid].utility.issues[issue].when
+
+
+def test_1960_offers_two_islands_only_with_the_guarantee():
+    """memo1960 as a condition: at the step's point values Russia prefers Habomai and
+    Shikotan to no treaty only in a package with the guarantee of no US forces; and Japan,
+    for whom the guarantee costs what made two islands worth signing in 1956, prefers no
+    treaty to either."""
+    history = SCENARIOS / "history"
+    step = Tables.from_scenarios([make(point(sc.load(history / "1960.toml").resolved()))])
+    before = Tables.from_scenarios([make(point(sc.load(history / "1956.toml").resolved()))])
+
+    def gain(t, k, security):
+        terms = {"territory": "Habomai+Shikotan", "sanctions": "kept", "economy": "high", "security": security}
+        return t.parties[k].utility[0, t.space.package_of(terms)] - t.parties[k].reservation[0]
+
+    assert gain(step, 0, "no US forces") > 0 > gain(step, 0, "no guarantee")
+    assert gain(step, 1, "no US forces") < 0 < gain(before, 1, "no guarantee")
+    assert gain(before, 0, "no guarantee") > 0
