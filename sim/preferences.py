@@ -1,10 +1,12 @@
 """Preferences as arrays: each actor's value of every package, for one run or many.
 
 ``Tables.from_scenarios`` turns validated scenarios (one per run; they must share
-their issues) into arrays with a leading run axis. A linear additive table (a party's
-utility, a public's acceptance, the rhetoric's effect, the pressure's shift) is kept
-as its terms, (runs, 1 + options): the constant, then the value of each option of each
-issue; its value for every package, (runs, packages), is made when first asked for.
+their issues and their conditions) into arrays with a leading run axis. A value table
+(a party's utility, a public's acceptance, the rhetoric's effect, the pressure's shift)
+is kept as its terms, (runs, terms): the constant, then the value of each option of each
+issue, then, where a value counts only when another issue takes some options, a cell per
+combination of the two issues' options (OutcomeSpace.terms_total); its value for every
+package, (runs, packages), is made when first asked for.
 The compiled engine expands the terms of one run at a time, so a sweep never holds
 the package tables of all its runs. The functions below are the model's valuation
 rules; they are pure, so one run and a million runs go through the same code.
@@ -35,14 +37,14 @@ def _package_values(terms: str, doc: str) -> cached_property:
 @dataclass(frozen=True)
 class PartyTables:
     space: OutcomeSpace
-    utility_terms: np.ndarray  # (runs, 1 + options) treaty value, then each option's weighted value
+    utility_terms: np.ndarray  # (runs, terms) treaty value, then each option's weighted value
     reservation: np.ndarray  # (runs,) value of the status quo
     anticipation: np.ndarray  # (runs,) weight on the chance that the publics ratify
-    acceptance_terms: np.ndarray  # (runs, 1 + options) this public's base acceptance, then each option's effect
+    acceptance_terms: np.ndarray  # (runs, terms) this public's base acceptance, then each option's effect
     volatility: np.ndarray  # (runs,) s.d. of the public's mood shock per round
     threshold: np.ndarray  # (runs,)
     margin: np.ndarray  # (runs,)
-    rhetoric_terms: np.ndarray  # (runs, 1 + options) 0, then each option's change in acceptance at full rhetoric
+    rhetoric_terms: np.ndarray  # (runs, terms) 0, then each option's change in acceptance at full rhetoric
     strategy: np.ndarray  # (runs,) index into sim.strategies.STRATEGIES
     beta: np.ndarray  # (runs,) time-dependent concession exponent
     tolerance: np.ndarray  # (runs,) hardliner's tolerance
@@ -59,12 +61,12 @@ class OutsideTables:
     space: OutcomeSpace
     active: np.ndarray  # (runs,) bool
     target: np.ndarray  # (runs,) index of the party it presses
-    utility_terms: np.ndarray  # (runs, 1 + options) treaty value, then each option's weighted value
+    utility_terms: np.ndarray  # (runs, terms) treaty value, then each option's weighted value
     reservation: np.ndarray  # (runs,)
     response: np.ndarray  # (runs,)
     goodwill_cost: np.ndarray  # (runs,)
     pressure_max: np.ndarray  # (runs,)
-    shift_terms: np.ndarray  # (runs, 1 + options) 0, then each option's change in the target's utility
+    shift_terms: np.ndarray  # (runs, terms) 0, then each option's change in the target's utility
     #                           per unit of pressure
     rhetoric_max: np.ndarray  # (runs,)
     autonomy: np.ndarray  # (runs,) the target's autonomy in round 1

@@ -447,3 +447,36 @@ def test_1960_offers_two_islands_only_with_the_guarantee():
     assert gain(step, 0, "no US forces") > 0 > gain(step, 0, "no guarantee")
     assert gain(step, 1, "no US forces") < 0 < gain(before, 1, "no guarantee")
     assert gain(before, 0, "no guarantee") > 0
+
+
+def test_a_sweep_may_vary_what_a_condition_counts_but_not_the_condition(tmp_path):
+    from dipsim.analysis.experiments import sweep_spec
+
+    def sweep(key, levels):
+        body = {
+            "name": "s",
+            "title": "t",
+            "description": "d",
+            "scenario": str(SCENARIOS / "baseline.toml"),
+            "replications": 2,
+            "design": {"kind": "grid"},
+            "parameters": [{"key": key, "levels": levels}],
+        }
+        return write(tmp_path / "sweep.toml", body)
+
+    ok = sweep_spec.load(sweep("parties.japan.utility.issues.security.otherwise.1", [0.5, 1.0]))
+    assert ok.parameters[0].key == "parties.japan.utility.issues.security.otherwise.1"
+    with pytest.raises(ScenarioError, match="part of a condition, the same in every run") as err:
+        sweep_spec.load(sweep("parties.japan.utility.issues.security.when.issue", ["economy", "territory"]))
+    assert err.value.key == "parameters.0.key"
+    # and a varied otherwise reaches each run's tables
+    key = "parties.japan.utility.issues.security.otherwise.1"
+    tables = Tables.from_columns(sc.load(SCENARIOS / "baseline.toml"), {key: np.array([0.5, 1.0])}, 2)
+    space = tables.space
+
+    def package(security):
+        return space.package_of({"territory": "none", "sanctions": "kept", "economy": "none", "security": security})
+
+    u = tables.parties[1].utility
+    gap = u[:, package("no US forces")] - u[:, package("no guarantee")]
+    assert np.allclose(gap, [0.15 * (0.5 - 1.0), 0.0], rtol=0, atol=1e-12)
