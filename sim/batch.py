@@ -33,7 +33,7 @@ def simulate(
     if not shared and tables.runs != n:
         raise ValueError("give one seed per run")
     horizon = int(tables.deadline.max())
-    rows, counts, pairs = tables.compiled(), tables.space.counts, tables.space.pair_array
+    rows, counts, cells = tables.compiled(), tables.space.counts, tables.space.pair_cells
     ints, reals = np.empty((n, protocol.N_INTS), np.int64), np.empty((n, protocol.N_REALS))
     path = np.full((n, horizon), np.nan)
     votes, reports = [], []
@@ -50,7 +50,7 @@ def simulate(
             o,
             neg,
             counts,
-            pairs,
+            cells,
             shared,
             seeds[a:b],
             rounds,

@@ -131,45 +131,32 @@ def additive_row(terms, counts, out, scratch):
 
 
 @njit(**LEAN)
-def paired_row(terms, counts, pairs, out):
+def paired_row(terms, cells, out):
     """Add to the value of every package of one run, in ``out``, the cells of its pairs of
-    issues: for pair (a, b) (a < b, ``pairs`` in order), the cell of the options the
-    package picks on a and on b. The cells follow the options' values in ``terms``, pair
-    after pair, each a row of issue a's options by column of issue b's (ka x kb cells).
-    A value table keeps there the values that count only when another issue takes some
-    options (sim.scenario.Condition); without pairs nothing is added."""
-    n, offset = 1, 1
-    for i in range(counts.shape[0]):
-        n *= counts[i]
-        offset += counts[i]
-    for p in range(pairs.shape[0]):
-        a, b = pairs[p, 0], pairs[p, 1]
-        ka, kb = counts[a], counts[b]
-        stride_a = stride_b = 1  # packages are numbered with the last issue fastest
-        for i in range(a + 1, counts.shape[0]):
-            stride_a *= counts[i]
-        for i in range(b + 1, counts.shape[0]):
-            stride_b *= counts[i]
-        for q in range(n):
-            out[q] += terms[offset + ((q // stride_a) % ka) * kb + (q // stride_b) % kb]
-        offset += ka * kb
+    issues: for each pair, ``cells[p, q]`` is the place in ``terms`` of the cell that
+    package q picks (OutcomeSpace.pair_cells: the options' values come first, then each
+    pair's cells). A value table keeps there the values that count only when another issue
+    takes some options (sim.scenario.Condition); without pairs nothing is added."""
+    for p in range(cells.shape[0]):
+        for q in range(out.shape[0]):
+            out[q] += terms[cells[p, q]]
 
 
 @njit(**LEAN)
-def package_row(terms, counts, pairs, out, scratch):
+def package_row(terms, counts, cells, out, scratch):
     """Value of every package of one run under a value table given by its terms
     (:func:`additive_row`, then :func:`paired_row`)."""
     additive_row(terms, counts, out, scratch)
-    paired_row(terms, counts, pairs, out)
+    paired_row(terms, cells, out)
 
 
 @njit(cache=True, nogil=True)
-def additive(terms, counts, pairs):
+def additive(terms, counts, cells):
     """:func:`package_row` for every run of (runs, terms) terms: (runs, packages)."""
     size = 1
     for k in counts:
         size *= k
     out, scratch = np.empty((terms.shape[0], size)), np.empty(size)
     for r in range(terms.shape[0]):
-        package_row(terms[r], counts, pairs, out[r], scratch)
+        package_row(terms[r], counts, cells, out[r], scratch)
     return out

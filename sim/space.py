@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -70,10 +71,20 @@ class OutcomeSpace:
     def options_total(self) -> int:
         return sum(len(o) for o in self.options)
 
-    @property
-    def pair_array(self) -> np.ndarray:
-        """The pairs of issues as the compiled code takes them: (pairs, 2) int64."""
-        return np.array(self.pairs, dtype=np.int64).reshape(-1, 2)
+    @cached_property
+    def pair_cells(self) -> np.ndarray:
+        """(pairs, packages) int64: for each pair of issues, the place in a value table's
+        terms of the cell each package picks (after the constant and the options' values,
+        each pair's cells in turn, issue a's options by row and issue b's by column). The
+        compiled code adds these cells (sim.kernels.paired_row); (0, packages) without pairs."""
+        cells = np.empty((len(self.pairs), self.size), dtype=np.int64)
+        offset = 1 + self.options_total
+        for p, (a, b) in enumerate(self.pairs):
+            kb = len(self.options[b])
+            cells[p] = offset + self.choice[:, a] * kb + self.choice[:, b]
+            offset += len(self.options[a]) * kb
+        cells.setflags(write=False)
+        return cells
 
     @property
     def terms_total(self) -> int:
@@ -91,7 +102,7 @@ class OutcomeSpace:
         pair (sim.kernels.paired_row)."""
         from . import kernels  # compiled code loads when first needed
 
-        return kernels.additive(np.ascontiguousarray(terms, dtype=np.float64), self.counts, self.pair_array)
+        return kernels.additive(np.ascontiguousarray(terms, dtype=np.float64), self.counts, self.pair_cells)
 
     def value_at(self, terms: np.ndarray, package: np.ndarray) -> np.ndarray:
         """Each run's value of its package (>= 0) under value tables given by their
@@ -103,8 +114,6 @@ class OutcomeSpace:
         for i, options in enumerate(self.options):
             value = value + terms[rows, offset + self.choice[package, i]]
             offset += len(options)
-        for a, b in self.pairs:
-            kb = len(self.options[b])
-            value = value + terms[rows, offset + self.choice[package, a] * kb + self.choice[package, b]]
-            offset += len(self.options[a]) * kb
+        for cells in self.pair_cells:
+            value = value + terms[rows, cells[package]]
         return value
