@@ -33,7 +33,7 @@ def simulate(
     if not shared and tables.runs != n:
         raise ValueError("give one seed per run")
     horizon = tables.horizon
-    rows, counts = tables.compiled(), tables.space.counts
+    rows, counts, cells = tables.compiled(), tables.space.counts, tables.space.pair_cells
     ints, reals = np.empty((n, protocol.N_INTS), np.int64), np.empty((n, protocol.N_REALS))
     path = np.full((n, horizon), np.nan)
     votes, reports = [], []
@@ -50,6 +50,7 @@ def simulate(
             o,
             neg,
             counts,
+            cells,
             shared,
             seeds[a:b],
             rounds,

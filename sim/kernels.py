@@ -130,13 +130,33 @@ def additive_row(terms, counts, out, scratch):
             out[q] = scratch[q]
 
 
+@njit(**LEAN)
+def paired_row(terms, cells, out):
+    """Add to the value of every package of one run, in ``out``, the cells of its pairs of
+    issues: for each pair, ``cells[p, q]`` is the place in ``terms`` of the cell that
+    package q picks (OutcomeSpace.pair_cells: the options' values come first, then each
+    pair's cells). A value table keeps there the values that count only when another issue
+    takes some options (sim.scenario.Condition); without pairs nothing is added."""
+    for p in range(cells.shape[0]):
+        for q in range(out.shape[0]):
+            out[q] += terms[cells[p, q]]
+
+
+@njit(**LEAN)
+def package_row(terms, counts, cells, out, scratch):
+    """Value of every package of one run under a value table given by its terms
+    (:func:`additive_row`, then :func:`paired_row`)."""
+    additive_row(terms, counts, out, scratch)
+    paired_row(terms, cells, out)
+
+
 @njit(cache=True, nogil=True)
-def additive(terms, counts):
-    """:func:`additive_row` for every run of (runs, 1 + options) terms: (runs, packages)."""
+def additive(terms, counts, cells):
+    """:func:`package_row` for every run of (runs, terms) terms: (runs, packages)."""
     size = 1
     for k in counts:
         size *= k
     out, scratch = np.empty((terms.shape[0], size)), np.empty(size)
     for r in range(terms.shape[0]):
-        additive_row(terms[r], counts, out[r], scratch)
+        package_row(terms[r], counts, cells, out[r], scratch)
     return out

@@ -43,7 +43,7 @@ class NegotiationModel(mesa.Model):
             raise ValueError("a NegotiationModel is one negotiation: give the tables of one run")
         self.tables = tables
         self.rows = tables.compiled()  # (party 0, party 1, outside power, negotiation)
-        self.state = protocol.RunState(self.rows, tables.space.counts, self.seed % 2**64)
+        self.state = protocol.RunState(self.rows, tables.space.counts, tables.space.pair_cells, self.seed % 2**64)
         ids, labels = tables.party_ids, tables.labels
         self.governments = [Government(self, k, pid, labels[pid]) for k, pid in enumerate(ids)]
         self.publics = [Public(self, k, tables.public_labels[k]) for k in range(2)]

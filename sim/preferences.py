@@ -1,10 +1,12 @@
 """Preferences as arrays: each actor's value of every package, for one run or many.
 
 ``Tables.from_scenarios`` turns validated scenarios (one per run; they must share
-their issues) into arrays with a leading run axis. A linear additive table (a party's
-utility, a public's acceptance, the rhetoric's effect, the pressure's shift) is kept
-as its terms, (runs, 1 + options): the constant, then the value of each option of each
-issue; its value for every package, (runs, packages), is made when first asked for.
+their issues and their conditions) into arrays with a leading run axis. A value table
+(a party's utility, a public's acceptance, the rhetoric's effect, the pressure's shift)
+is kept as its terms, (runs, terms): the constant, then the value of each option of each
+issue, then, where a value counts only when another issue takes some options, a cell per
+combination of the two issues' options (OutcomeSpace.terms_total); its value for every
+package, (runs, packages), is made when first asked for.
 The compiled engine expands the terms of one run at a time, so a sweep never holds
 the package tables of all its runs. The functions below are the model's valuation
 rules; they are pure, so one run and a million runs go through the same code.
@@ -15,12 +17,14 @@ from __future__ import annotations
 from collections import namedtuple
 from dataclasses import dataclass, fields
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 from numba import njit
+from pydantic import BaseModel
 
 from .kernels import exceeds
-from .scenario import RATIFIERS, Scenario, flatten
+from .scenario import RATIFIERS, Scenario, flatten, numbers_with_distributions
 from .space import OutcomeSpace
 
 
@@ -34,16 +38,16 @@ def _package_values(terms: str, doc: str) -> cached_property:
 @dataclass(frozen=True)
 class PartyTables:
     space: OutcomeSpace
-    utility_terms: np.ndarray  # (runs, 1 + options) treaty value, then each option's weighted value
+    utility_terms: np.ndarray  # (runs, terms) treaty value, then each option's weighted value
     reservation: np.ndarray  # (runs,) value of the status quo
     anticipation: np.ndarray  # (runs,) weight on the chance that the publics ratify
-    acceptance_terms: np.ndarray  # (runs, 1 + options) this public's base acceptance, then each option's effect
+    acceptance_terms: np.ndarray  # (runs, terms) this public's base acceptance, then each option's effect
     volatility: np.ndarray  # (runs,) s.d. of the public's mood shock per round
     threshold: np.ndarray  # (runs,) centre of the belief about the ratifier's threshold
     margin: np.ndarray  # (runs,) its half-width (the belief is uniform)
     institution: np.ndarray  # (runs,) 0: the public's chance at each vote; k: RATIFIERS[k - 1], a threshold per run
     failure_cost: np.ndarray  # (runs,) cost to the government of a package it signed failing at home
-    rhetoric_terms: np.ndarray  # (runs, 1 + options) 0, then each option's change in acceptance at full rhetoric
+    rhetoric_terms: np.ndarray  # (runs, terms) 0, then each option's change in acceptance at full rhetoric
     strategy: np.ndarray  # (runs,) index into sim.strategies.STRATEGIES
     beta: np.ndarray  # (runs,) time-dependent concession exponent
     tolerance: np.ndarray  # (runs,) hardliner's tolerance
@@ -64,12 +68,12 @@ class OutsideTables:
     space: OutcomeSpace
     active: np.ndarray  # (runs,) bool
     target: np.ndarray  # (runs,) index of the party it presses
-    utility_terms: np.ndarray  # (runs, 1 + options) treaty value, then each option's weighted value
+    utility_terms: np.ndarray  # (runs, terms) treaty value, then each option's weighted value
     reservation: np.ndarray  # (runs,)
     response: np.ndarray  # (runs,)
     goodwill_cost: np.ndarray  # (runs,)
     pressure_max: np.ndarray  # (runs,)
-    shift_terms: np.ndarray  # (runs, 1 + options) 0, then each option's change in the target's utility
+    shift_terms: np.ndarray  # (runs, terms) 0, then each option's change in the target's utility
     #                           per unit of pressure
     rhetoric_max: np.ndarray  # (runs,)
     autonomy: np.ndarray  # (runs,) the target's autonomy in round 1
@@ -154,20 +158,12 @@ class Tables:
         The caller is responsible for the values being valid (sweeps check their ranges)."""
         from .strategies import STRATEGY_INDEX
 
+        conditional = sorted(k for k in columns if ".when." in f".{k}.")
+        if conditional:
+            raise ValueError(f"a condition (`when`) is the same in every run; found one varied: {conditional[0]}")
         get = _Columns(base, columns, runs)
-        space = OutcomeSpace.from_issues({k: v.options for k, v in base.issues.items()})
+        space = OutcomeSpace.from_issues({k: v.options for k, v in base.issues.items()}, _pairs(base))
         ids = base.party_ids
-        issues = space.issues
-
-        def additive(prefix: str, constant, weighted: bool) -> np.ndarray:
-            terms = [constant[:, None]]
-            for i, issue in enumerate(issues):
-                n = len(space.options[i])
-                values = get.vector(f"{prefix}.{issue}.values", n)
-                if weighted:
-                    values = get.scalar(f"{prefix}.{issue}.weight")[:, None] * values
-                terms.append(values)
-            return np.concatenate(terms, axis=1)
 
         def party(pid: str) -> PartyTables:
             at = f"parties.{pid}"
@@ -189,12 +185,17 @@ class Tables:
             ratifier = [k if isinstance(k, str) else "" for k in get.scalar(f"{at}.ratifier.kind", object)]
             institution = _index_of(np.array(ratifier, dtype=object), ("", *RATIFIERS))
             declared = institution > 0
+            p = base.parties[pid]
             return PartyTables(
                 space=space,
-                utility_terms=additive(f"{at}.utility.issues", get.scalar(f"{at}.utility.treaty.value"), True),
+                utility_terms=_terms(
+                    get, space, p.utility.issues, f"{at}.utility.issues", get.scalar(f"{at}.utility.treaty.value"), True
+                ),
                 reservation=reservation,
                 anticipation=get.scalar(f"{at}.anticipation.value"),
-                acceptance_terms=additive(f"{at}.public.effects", get.scalar(f"{at}.public.base.value"), False),
+                acceptance_terms=_terms(
+                    get, space, p.public.effects, f"{at}.public.effects", get.scalar(f"{at}.public.base.value"), False
+                ),
                 volatility=get.scalar(f"{at}.public.volatility.value"),
                 threshold=np.where(
                     declared, get.scalar(f"{at}.ratifier.threshold.value"), get.scalar(f"{at}.public.threshold.value")
@@ -218,7 +219,7 @@ class Tables:
 
         power = base.outside_power
         if power is None:
-            zero, none = np.zeros(runs), np.zeros((runs, 1 + space.options_total))
+            zero, none = np.zeros(runs), np.zeros((runs, space.terms_total))
             outside = OutsideTables(
                 space,
                 np.zeros(runs, bool),
@@ -244,7 +245,9 @@ class Tables:
                 space=space,
                 active=get.scalar(f"{at}.active", bool),
                 target=_index_of(acts_on, ids),
-                utility_terms=additive(f"{at}.utility.issues", get.scalar(f"{at}.utility.treaty.value"), True),
+                utility_terms=_terms(
+                    get, space, o.utility.issues, f"{at}.utility.issues", get.scalar(f"{at}.utility.treaty.value"), True
+                ),
                 reservation=get.scalar(f"{at}.utility.reservation.value"),
                 response=get.scalar(f"{at}.response.value"),
                 goodwill_cost=get.scalar(f"{at}.goodwill_cost.value"),
@@ -309,16 +312,68 @@ class Tables:
 
 
 def _outside_terms(get: _Columns, base: Scenario, table: str, runs: int, space: OutcomeSpace) -> np.ndarray:
-    """The terms of an additive table of the outside power (its pressure shift, or its
+    """The terms of a value table of the outside power (its pressure shift, or its
     rhetoric's effect on one public): a zero constant, then each option's value; zero for
     issues it does not list, or without an outside power."""
     power = base.outside_power
-    terms = [np.zeros((runs, 1))]
+    entries: Any = power[1] if power else {}
+    for part in table.split(".") if power else ():  # the table's entries in the validated scenario
+        entries = getattr(entries, part) if isinstance(entries, BaseModel) else entries.get(part, {})
+    prefix = f"outside.{power[0]}.{table}" if power else ""
+    return _terms(get, space, entries, prefix, np.zeros(runs), False)
+
+
+def _terms(
+    get: _Columns, space: OutcomeSpace, entries: dict, prefix: str, constant: np.ndarray, weighted: bool
+) -> np.ndarray:
+    """The terms of one value table, (runs, space.terms_total): the constant, then each
+    option's value (times its issue's weight in a utility), issue by issue; an issue the
+    table does not list counts 0. An entry with a condition (``when``, sim.scenario.Condition)
+    counts 0 among the options and goes to the cells of its pair of issues instead: in the
+    cell of its option and an option of the deciding issue, its value if the condition
+    holds there, else its ``otherwise`` (0 where left out), weighted alike. So a package's
+    value is the sum, over issues, of the value its option counts given the other issue's
+    option (sim.kernels.package_row)."""
+    runs = constant.shape[0]
+    terms = [constant[:, None]]
+    cells = {(a, b): np.zeros((runs, len(space.options[a]), len(space.options[b]))) for a, b in space.pairs}
     for i, issue in enumerate(space.issues):
         n = len(space.options[i])
-        path = f"outside.{power[0]}.{table}.{issue}.values" if power else ""
-        terms.append(get.vector(path, n) if path and get.has(path) else np.zeros((runs, n)))
-    return np.concatenate(terms, axis=1)
+        entry = entries.get(issue)
+        if entry is None:
+            terms.append(np.zeros((runs, n)))
+            continue
+        values = get.vector(f"{prefix}.{issue}.values", n)
+        weight = get.scalar(f"{prefix}.{issue}.weight")[:, None] if weighted else None
+        if weight is not None:
+            values = weight * values
+        if entry.when is None:
+            terms.append(values)
+            continue
+        otherwise = np.nan_to_num(get.vector(f"{prefix}.{issue}.otherwise", n), nan=0.0)  # left out: 0
+        if weight is not None:
+            otherwise = weight * otherwise
+        j = space.issues.index(entry.when.issue)
+        holds = np.array(entry.when.holds(space.options[j]))
+        counted = np.where(holds[None, None, :], values[:, :, None], otherwise[:, :, None])  # (runs, own, deciding)
+        if i < j:
+            cells[(i, j)] += counted
+        else:
+            cells[(j, i)] += counted.transpose(0, 2, 1)
+        terms.append(np.zeros((runs, n)))
+    return np.concatenate(terms + [c.reshape(runs, -1) for c in cells.values()], axis=1)
+
+
+def _pairs(s: Scenario) -> tuple[tuple[int, int], ...]:
+    """The pairs of issues (by their place, lower first) that some value table of the
+    scenario values together: an entry's issue and the issue its condition names."""
+    issues = list(s.issues)
+    found = set()
+    for loc, entry in numbers_with_distributions(s):
+        if getattr(entry, "when", None) is not None:
+            i, j = issues.index(loc[-1]), issues.index(entry.when.issue)
+            found.add((min(i, j), max(i, j)))
+    return tuple(sorted(found))
 
 
 def _index_of(names: np.ndarray, allowed: tuple[str, ...]) -> np.ndarray:

@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit
 
 from .draws import LAST_ROUND, MOOD, RATIFY, draw
-from .kernels import LEAN, additive_row, exceeds, gaining_row, top_row, value_of
+from .kernels import LEAN, exceeds, gaining_row, package_row, top_row, value_of
 from .preferences import Tables, actual_threshold, bargaining_gain, clip01, pressed, ratify_chance, swayed
 from .strategies import BAYESIAN, respond
 
@@ -148,17 +148,18 @@ def start_beliefs(p0, p1, r, belief):
 
 
 @njit(**LEAN)
-def expand(p0, p1, o, r, counts, tables):
-    """Run r's package tables from their terms (``counts``: the options of each issue)."""
+def expand(p0, p1, o, r, counts, cells, tables):
+    """Run r's package tables from their terms (``counts``: the options of each issue;
+    ``cells``: the cell of each pair of issues each package picks, OutcomeSpace.pair_cells)."""
     scratch = tables[N_TABLES]
-    additive_row(p0.utility_terms[r], counts, tables[T_UTILITY], scratch)
-    additive_row(p1.utility_terms[r], counts, tables[T_UTILITY + 1], scratch)
-    additive_row(p0.acceptance_terms[r], counts, tables[T_ACCEPTANCE], scratch)
-    additive_row(p1.acceptance_terms[r], counts, tables[T_ACCEPTANCE + 1], scratch)
-    additive_row(p0.rhetoric_terms[r], counts, tables[T_RHETORIC], scratch)
-    additive_row(p1.rhetoric_terms[r], counts, tables[T_RHETORIC + 1], scratch)
-    additive_row(o.utility_terms[r], counts, tables[T_OUTSIDE], scratch)
-    additive_row(o.shift_terms[r], counts, tables[T_SHIFT], scratch)
+    package_row(p0.utility_terms[r], counts, cells, tables[T_UTILITY], scratch)
+    package_row(p1.utility_terms[r], counts, cells, tables[T_UTILITY + 1], scratch)
+    package_row(p0.acceptance_terms[r], counts, cells, tables[T_ACCEPTANCE], scratch)
+    package_row(p1.acceptance_terms[r], counts, cells, tables[T_ACCEPTANCE + 1], scratch)
+    package_row(p0.rhetoric_terms[r], counts, cells, tables[T_RHETORIC], scratch)
+    package_row(p1.rhetoric_terms[r], counts, cells, tables[T_RHETORIC + 1], scratch)
+    package_row(o.utility_terms[r], counts, cells, tables[T_OUTSIDE], scratch)
+    package_row(o.shift_terms[r], counts, cells, tables[T_SHIFT], scratch)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -556,11 +557,14 @@ def record(tables, p0, p1, r, who, action, alarm, pressure, rhetoric, felt, ints
 
 
 @njit(cache=True, nogil=True)
-def play(p0, p1, o, neg, counts, shared, seeds, keep_records, ints_out, reals_out, path, actions, votes, records):
+def play(
+    p0, p1, o, neg, counts, cells, shared, seeds, keep_records, ints_out, reals_out, path, actions, votes, records
+):
     """The batch engine: play one negotiation per seed, every round in the order the Mesa
     model plays it (outside power, moods, assessment, the mover's answer, the votes), with
     the same rules. Run i uses row 0 of the tables if ``shared``, else row i; its package
-    tables are expanded from their terms (``counts``: the options of each issue). Writes each
+    tables are expanded from their terms (``counts``: the options of each issue; ``cells``:
+    the cell of each pair of issues each package picks, OutcomeSpace.pair_cells). Writes each
     run's final state (``ints_out``, ``reals_out``), its pressure per round (``path``), its
     action per round (``actions``, NO_ACTION once ended), the votes of rounds that ended in
     acceptance (``votes``: package, both probabilities, both results) and, if
@@ -578,6 +582,7 @@ def play(p0, p1, o, neg, counts, shared, seeds, keep_records, ints_out, reals_ou
         o,
         neg,
         counts,
+        cells,
         shared,
         seeds,
         keep_records,
@@ -604,6 +609,7 @@ def _play(
     o,
     neg,
     counts,
+    cells,
     shared,
     seeds,
     keep_records,
@@ -623,11 +629,11 @@ def _play(
 ):
     """:func:`play`, given the arrays of one run's state to reuse from run to run."""
     if shared:
-        expand(p0, p1, o, 0, counts, tables)
+        expand(p0, p1, o, 0, counts, cells, tables)
     for i in range(seeds.shape[0]):
         r = 0 if shared else i
         if not shared:
-            expand(p0, p1, o, r, counts, tables)
+            expand(p0, p1, o, r, counts, cells, tables)
         seed = seeds[i]
         start(ints, reals, rejected)
         ints[LAST] = last_round(neg, r, seed)
@@ -710,13 +716,14 @@ def _play(
 
 class RunState:
     """One run (the Mesa model's): its package tables, and what carries from one round to
-    the next, with its slots by name. ``rows`` are its tables as Tables.compiled() gives them."""
+    the next, with its slots by name. ``rows`` are its tables as Tables.compiled() gives them;
+    ``counts`` and ``cells`` its outcome space's (OutcomeSpace.counts, .pair_cells)."""
 
-    def __init__(self, rows: tuple, counts: np.ndarray, seed: int):
+    def __init__(self, rows: tuple, counts: np.ndarray, cells: np.ndarray, seed: int):
         size = int(np.prod(counts))
         self.seed = np.uint64(seed)
         self.tables = np.empty((N_TABLES + 1, size))
-        expand(*rows[:3], 0, counts, self.tables)
+        expand(*rows[:3], 0, counts, cells, self.tables)
         self.ints, self.reals = np.empty(N_INTS, np.int64), np.empty(N_REALS)
         self.rejected, self.packages = np.empty(size, bool), np.empty((N_PACKAGE_ROWS, size))
         self.gaining = np.empty((2, size), np.int64)

@@ -240,6 +240,42 @@ class Issue(_Strict):
     source: Text = Field(description="Source of the issue and its options.")
 
 
+class Condition(_Strict):
+    """When the values of a table's entry count: while another issue of the package takes
+    one of the options listed (``one_of``), or any option but those (``not_one_of``)."""
+
+    issue: Text = Field(description="The issue whose option decides: a key of `[issues]`, other than the entry's own.")
+    one_of: Annotated[list[Text], Field(min_length=1)] | None = Field(
+        None, description="The values count when the package takes one of these options of `issue`."
+    )
+    not_one_of: Annotated[list[Text], Field(min_length=1)] | None = Field(
+        None,
+        description=(
+            "The values count when the package takes any option of `issue` but these. Give `one_of` or "
+            "`not_one_of`, not both."
+        ),
+    )
+
+    def holds(self, options: tuple[str, ...] | list[str]) -> list[bool]:
+        """For each option of the deciding issue (in order), whether the condition holds."""
+        if self.one_of is not None:
+            return [o in self.one_of for o in options]
+        return [o not in (self.not_one_of or []) for o in options]
+
+
+_WHEN = (
+    "A condition: the `values` count only in packages where another issue takes one of the options listed "
+    '(`when = { issue = "territory", not_one_of = ["none"] }`), and `otherwise` counts in the others. Left out: '
+    "the values count in every package. A setting of the model, the same in every run."
+)
+_OTHERWISE = (
+    "With `when`: what each option counts, one per option in the order of `options`, in the packages where the "
+    "condition does not hold (left out: 0 for every option); in a utility it is weighed by the issue's `weight`, "
+    "as `values` are. Fixed in every run, so it is usually the level a status quo is computed with, or the "
+    "reference (0)."
+)
+
+
 class _Values(_Strict):
     """A list of numbers, one per option of an issue, with one source and, if they are
     uncertain, one distribution whose parameters are lists beside the values. Each kind
@@ -269,6 +305,8 @@ class _Values(_Strict):
     n: Annotated[int, Field(ge=1)] | None = Field(
         None, description="Sample size of the poll a beta distribution comes from; each value is a share it found."
     )
+    when: Condition | None = Field(None, description=_WHEN)
+    otherwise: list[float] | None = Field(None, description=_OTHERWISE)
 
 
 class IssueValues(_Values):
@@ -282,6 +320,7 @@ class IssueValues(_Values):
         )
     )
     source: Text = Field(description="Source of the weight and values.")
+    otherwise: list[Annotated[float, Field(ge=0.0, le=1.0)]] | None = Field(None, description=_OTHERWISE)
     weight: Annotated[float, Field(ge=0, le=1)] = Field(
         description=(
             f"Importance of the issue. The weights of one utility must sum to 1 (within {WEIGHT_TOLERANCE:f}). A "
@@ -301,6 +340,7 @@ class Effect(_Values):
         )
     )
     source: Text = Field(description="Source of these effects.")
+    otherwise: list[Annotated[float, Field(ge=-1.0, le=1.0)]] | None = Field(None, description=_OTHERWISE)
 
 
 class Shift(_Values):
@@ -314,6 +354,7 @@ class Shift(_Values):
         )
     )
     source: Text = Field(description="Source of these shifts.")
+    otherwise: list[Annotated[float, Field(ge=-2.0, le=2.0)]] | None = Field(None, description=_OTHERWISE)
 
 
 class Utility(_Strict):
@@ -1242,6 +1283,69 @@ def _check_effects(table: dict, loc: tuple, issues: dict[str, Issue], where) -> 
                 _key(vkey),
                 f"found {len(entry.values)} values; allowed: exactly {n}, one per option ({', '.join(issues[name].options)})",
             )
+        _check_condition(entry, key, name, issues, where)
+
+
+def _check_condition(entry: _Values, key: tuple, name: str, issues: dict[str, Issue], where) -> None:
+    """A condition names another issue and some, not all, of its options, each once; its
+    ``otherwise`` gives one number per option of the entry's issue, and comes only with it."""
+    n = len(issues[name].options)
+    if entry.when is None:
+        if entry.otherwise is not None:
+            okey = (*key, "otherwise")
+            raise ScenarioError(
+                where(okey), _key(okey), "found without `when`; allowed: only with a condition (`when`)"
+            )
+        return
+    when, wkey = entry.when, (*key, "when")
+    others = [i for i in issues if i != name]
+    if when.issue == name:
+        ikey = (*wkey, "issue")
+        raise ScenarioError(
+            where(ikey),
+            _key(ikey),
+            f"found {name!r}, the entry's own issue; allowed: another issue ({', '.join(others)})",
+        )
+    if when.issue not in issues:
+        ikey = (*wkey, "issue")
+        raise ScenarioError(where(ikey), _key(ikey), f"unknown issue {when.issue!r}; allowed: {', '.join(others)}")
+    if (when.one_of is None) == (when.not_one_of is None):
+        raise ScenarioError(
+            where(wkey),
+            _key(wkey),
+            "found "
+            + ("both `one_of` and `not_one_of`" if when.one_of else "neither `one_of` nor `not_one_of`")
+            + "; allowed: exactly one of them, a list of options of "
+            + repr(when.issue),
+        )
+    field = "one_of" if when.one_of is not None else "not_one_of"
+    listed, options = getattr(when, field), issues[when.issue].options
+    lkey = (*wkey, field)
+    for option in listed:
+        if option not in options:
+            raise ScenarioError(
+                where(lkey),
+                _key(lkey),
+                f"unknown option {option!r} of {when.issue!r}; allowed: {', '.join(options)}",
+            )
+    if len(set(listed)) != len(listed):
+        raise ScenarioError(where(lkey), _key(lkey), f"found {listed!r}; allowed: each option once")
+    if all(when.holds(options)) or not any(when.holds(options)):
+        always = "always" if all(when.holds(options)) else "never"
+        raise ScenarioError(
+            where(lkey),
+            _key(lkey),
+            f"found {listed!r}: the condition {always} holds; allowed: some but not all options of "
+            f"{when.issue!r} ({', '.join(options)})",
+        )
+    if entry.otherwise is not None and len(entry.otherwise) != n:
+        okey = (*key, "otherwise")
+        raise ScenarioError(
+            where(okey),
+            _key(okey),
+            f"found {len(entry.otherwise)} numbers; allowed: exactly {n}, one per option "
+            f"({', '.join(issues[name].options)})",
+        )
 
 
 def range_of(key: str) -> tuple[float | None, float | None]:

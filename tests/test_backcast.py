@@ -35,8 +35,8 @@ def table():
 def test_the_model_takes_historys_directions_but_one(table):
     """1960 down (the retraction), 2001 up (Irkutsk), 2020 down (the constitutional ban),
     2022 down (sanctions and the suspension of talks) agree with history. 2018 does not:
-    history went up (Singapore), the model's treaty probability goes down from 2001 (to
-    none), because the USA presses harder in 2018 than in 2001; the README states this."""
+    history went up (Singapore), the model's treaty probability goes down from 2001,
+    because the USA presses harder in 2018 than in 2001; the README states this."""
     verdict = dict(zip(table["year"], table["agrees"]))
     assert all(verdict[y] for y in (1960, 2001, 2020, 2022)), table[["year", "history_direction", "model_direction"]]
     assert not verdict[2018]
@@ -49,13 +49,14 @@ def test_islands_on_the_table_match_history(table):
 
 
 def test_no_treaty_where_history_had_none(table):
-    """No peace treaty was ever signed. The model gives none where a treaty is impossible by
-    construction (no island on offer in 1960; the constitutional ban of 2020 and 2022),
-    almost none where Dulles' warning or full US pressure weighs (1956, 2018: a few
-    worlds in a hundred at most), and a small chance in 2001."""
+    """No peace treaty was ever signed. Where a treaty with islands is ruled out (1960's
+    condition, the constitutional ban of 2020 and 2022) the model gives almost none: under
+    1 in 200 (stalled talks find, in a few worlds, a treaty without islands that Japan's
+    drawn valuations make worth its reservation); where Dulles' warning or full US pressure
+    weighs (1956, 2018) a few in a hundred; and a small chance in 2001."""
     p = dict(zip(table["year"], table["treaty_probability"]))
-    assert p[1960] == p[2020] == p[2022] == 0.0
-    assert p[1956] < 0.005 and p[2018] < 0.03
+    assert max(p[1960], p[2020], p[2022]) < 0.005
+    assert p[1956] < 0.06 and p[2018] < 0.06
     assert 0.02 < p[2001] < 0.2
 
 

@@ -150,9 +150,11 @@ def test_a_degenerate_prior_is_complete_information(point_raw, kinds):
 
 
 def test_a_prior_that_is_wrong_changes_the_talks(point_raw):
-    """Not a tautology: Russia believing Japan's reservation lower than it is makes Russia
-    offer less, and the runs change."""
+    """Not a tautology: Russia, bargaining on its belief, believing Japan's reservation
+    lower than it is, asks for more than Japan will sign, and the runs change."""
     data = point(copy.deepcopy(point_raw))
+    data["outside"]["usa"]["active"] = False  # (with it, the point baseline's talks all end alike)
+    data["parties"]["russia"]["strategy"] = {"kind": "bayesian", "source": "test"}
     r = data["parties"]["japan"]["utility"]["reservation"]["value"]
     seeds = draws.run_seeds(3, 0, np.arange(200))
     plain, _ = simulate(make(data), seeds, engine="batch")

@@ -35,7 +35,7 @@ def test_turns_alternate_from_the_opener():
 def test_usa_rule(baseline_tables):
     t = baseline_tables
     rows = t.compiled()
-    run = protocol.RunState(rows, t.space.counts, 0)
+    run = protocol.RunState(rows, t.space.counts, t.space.pair_cells, 0)
 
     def move(offer0, offer1):
         alarm, pressure, rhetoric, felt = protocol.outside_move(

@@ -183,6 +183,19 @@ def _example(key: str, file: str) -> tuple[dict, str] | None:
         for leaf in flatten(data):
             if pattern.match(leaf):
                 return data, leaf
+    if key.endswith(".otherwise"):  # a table no shipped file conditions: a shipped one, given a condition
+        found = _example(key.removesuffix(".otherwise") + ".values", file)
+        if found:
+            data, leaf = copy.deepcopy(found[0]), found[1]
+            path = leaf.split(".")[: leaf.split(".").index("values")]
+            table = data
+            for part in path:
+                table = table[part]
+            other = next(i for i in data["issues"] if i != path[-1])
+            table.update(
+                when={"issue": other, "one_of": [data["issues"][other]["options"][0]]}, otherwise=list(table["values"])
+            )
+            return data, ".".join([*path, "otherwise", "0"])
     return None
 
 

@@ -123,7 +123,7 @@ def _usa(point_raw, **outside):
     data["outside"]["usa"].update(outside)
     tables = Tables.from_scenarios([make(data)])
     rows = tables.compiled()
-    run = protocol.RunState(rows, tables.space.counts, 0)
+    run = protocol.RunState(rows, tables.space.counts, tables.space.pair_cells, 0)
     protocol.refresh(*rows, 0, run.tables, 0.0, 0.0, run.ints, run.reals, run.rejected, run.packages, run.gaining)
 
     def move(package):
@@ -170,7 +170,7 @@ def test_an_expected_threat_counts_the_chance_both_publics_ratify(point_raw):
         data["outside"]["usa"]["threat"] = threat_kind
         t = Tables.from_scenarios([make(data)])
         rows = t.compiled()
-        run = protocol.RunState(rows, t.space.counts, 0)
+        run = protocol.RunState(rows, t.space.counts, t.space.pair_cells, 0)
         protocol.refresh(*rows, 0, run.tables, 0.0, 0.0, run.ints, run.reals, run.rejected, run.packages, run.gaining)
         alarm = protocol.outside_move(1, *rows[:3], 0, run.tables, run.packages, -1, _deal(t))[0]
         assert (alarm > 0.5) is alarmed, (threat_kind, alarm)

@@ -303,6 +303,12 @@ def _expand(spec: SweepSpec, base: Scenario, file: str) -> list[Parameter]:
                 raise ScenarioError(file, f"{where}.key", f"{p.key!r} holds no numbers of the base scenario to scale")
         elif key is None:
             raise ScenarioError(file, f"{where}.key", f"{p.key!r} is not a setting of the base scenario")
+        elif ".when." in f".{key}.":  # the pairs of issues a table values together are one layout for all runs
+            raise ScenarioError(
+                file,
+                f"{where}.key",
+                f"{p.key!r} is part of a condition, the same in every run; allowed: its values or its otherwise",
+            )
         else:
             scaled = (key,) if p.scale else ()
         label = p.label or p.key

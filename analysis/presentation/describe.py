@@ -58,12 +58,24 @@ def _spreads(entry, options, indent: str) -> list[str]:
     return lines
 
 
+def _condition(entry, options, indent: str, number: str) -> list[str]:
+    """The line of a conditional entry: when its values count, and what counts otherwise."""
+    when = entry.when
+    if when is None:
+        return []
+    listed = " or ".join(when.one_of or when.not_one_of)
+    otherwise = entry.otherwise or [0.0] * len(options)
+    counted = ", ".join(f"{o} {v:{number}}" for o, v in zip(options, otherwise))
+    return [f"{indent}    only when {when.issue} is {'' if when.one_of else 'not '}{listed}; otherwise: {counted}"]
+
+
 def _utility(u: Utility, s: Scenario, indent: str = "    ") -> list[str]:
     lines = [*_belief("treaty value", u.treaty, indent), *_belief("reservation (no treaty)", u.reservation, indent)]
     for issue, entry in u.issues.items():
         options = s.issues[issue].options
         values = ", ".join(f"{o} {v:g}" for o, v in zip(options, entry.values))
         lines.append(f"{indent}{issue}: weight {entry.weight:g}; values: {values}")
+        lines += _condition(entry, options, indent, "g")
         lines += _spreads(entry, options, indent)
         lines.append(_wrap(f"source: {entry.source}", indent + "    "))
     return lines
@@ -74,6 +86,7 @@ def _effects(effects: dict, s: Scenario, indent: str) -> list[str]:
     for issue, entry in effects.items():
         values = ", ".join(f"{o} {v:+g}" for o, v in zip(s.issues[issue].options, entry.values))
         lines.append(f"{indent}{issue}: {values}")
+        lines += _condition(entry, s.issues[issue].options, indent, "+g")
         lines += _spreads(entry, s.issues[issue].options, indent)
         lines.append(_wrap(f"source: {entry.source}", indent + "    "))
     return lines

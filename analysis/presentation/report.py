@@ -86,6 +86,8 @@ def beliefs_table(spec) -> pd.DataFrame:
 def _show(v):
     if isinstance(v, list):
         return "[" + ", ".join(_show(x) for x in v) + "]"
+    if isinstance(v, dict):  # a condition: when = {issue = territory, not_one_of = [none]}
+        return "{" + ", ".join(f"{k} = {_show(x)}" for k, x in v.items()) + "}"
     if isinstance(v, float):
         return f"{v:g}"
     return str(v)
