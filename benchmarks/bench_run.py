@@ -9,7 +9,9 @@ figures with each other rather than across days):
   - the same with every run in one world, the scenario's point values (one table for all);
   - the batch engine with outcomes only, one world;
   - the batch engine with the round record, a world per run, on private_reservations
-    (Japan's reservation private: Russia's belief read and updated every round).
+    (Japan's reservation private: Russia's belief read and updated every round), and with
+    every mechanism of the talks on at once (private_reservations with two_level's
+    ratifiers and failure costs).
 The last line, ``negotiations_per_second``, is what `dipsim run` does (batch, rounds
 recorded, a world per run). Usage: python benchmarks/bench_run.py [--runs N]
 """
@@ -53,6 +55,26 @@ def worlds_rate(spec, seeds: np.ndarray, repeat: int) -> float:
     return best
 
 
+def every_mechanism():
+    """The baseline with every mechanism of the talks on at once: two_level's ratifiers and
+    failure costs on top of private_reservations (which builds on the baseline, whose
+    stalls, drawn last round, smooth expected alarm and conditional values are on)."""
+    import tomllib
+
+    two_level = tomllib.loads((ROOT / "scenarios" / "two_level.toml").read_text())
+    sets = []
+    for pid in ("russia", "japan"):
+        r = two_level["parties"][pid]["ratifier"]
+        sets.append(
+            f'parties.{pid}.ratifier={{kind="{r["kind"]}", threshold={{value={r["threshold"]["value"]}, source="two_level"}}, '
+            f'spread={{value={r["spread"]["value"]}, source="two_level"}}, source="two_level"}}'
+        )
+        sets.append(
+            f'parties.{pid}.failure_cost={{value={two_level["parties"][pid]["failure_cost"]["value"]}, source="two_level"}}'
+        )
+    return scenario.load(ROOT / "scenarios" / "private_reservations.toml", sets)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20_000, help="runs for the batch engine")
@@ -70,6 +92,9 @@ def main() -> None:
     private = scenario.load(ROOT / "scenarios" / "private_reservations.toml")
     worlds_rate(private, seeds[:200], 1)
     private_worlds = worlds_rate(private, seeds, 3)
+    every = every_mechanism()
+    worlds_rate(every, seeds[:200], 1)
+    every_worlds = worlds_rate(every, seeds, 3)
     uncertain = len(scenario.uncertain(base))
     print(
         f"baseline: {base.negotiation.deadline}-round deadline, {tables.space.size} packages, "
@@ -82,6 +107,11 @@ def main() -> None:
     print(
         f"private_information_a_world_per_run_per_second: {private_worlds:.0f}   ({args.runs} runs of "
         "private_reservations: Japan's reservation private, Russia bargaining on its belief)"
+    )
+    print(
+        f"every_mechanism_a_world_per_run_per_second: {every_worlds:.0f}   ({args.runs} runs: the baseline's stalls, "
+        "drawn last round, smooth expected alarm and conditional values, with two_level's ratifiers and failure "
+        "costs and private_reservations' private reservation and belief-based Russia)"
     )
     print(f"batch_with_rounds_vs_mesa_model: {worlds / mesa:.1f}x")
     print(f"negotiations_per_second: {worlds:.0f}")

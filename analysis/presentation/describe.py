@@ -184,6 +184,15 @@ def describe_bargaining(s: Scenario) -> str:
         ]
         if p.failure_cost is not None:
             lines += _belief("cost of signing what fails at home", p.failure_cost, "  ")
+        if p.private is not None:
+            other = next(s.parties[q].label for q in s.parties if q != pid)
+            prior = p.private.reservation
+            lines += [
+                f"  reservation private: {other}'s prior over it: "
+                + ", ".join(f"{t:g} ({w:g})" for t, w in zip(prior.types, prior.prior))
+                + f"; a refusal of a gain weighs a type by {prior.noise:g}",
+                _wrap(f"source: {prior.source}", "      "),
+            ]
         if p.autonomy is not None:
             lines += _belief("autonomy", p.autonomy, "  ")
         if p.autonomy_growth is not None:
