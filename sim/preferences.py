@@ -47,6 +47,7 @@ class PartyTables:
     margin: np.ndarray  # (runs,) its half-width (the belief is uniform)
     institution: np.ndarray  # (runs,) 0: the public's chance at each vote; k: RATIFIERS[k - 1], a threshold per run
     failure_cost: np.ndarray  # (runs,) cost to the government of a package it signed failing at home
+    round_cost: np.ndarray  # (runs,) what one more round of talks costs the government (0: nothing)
     rhetoric_terms: np.ndarray  # (runs, terms) 0, then each option's change in acceptance at full rhetoric
     strategy: np.ndarray  # (runs,) index into sim.strategies.STRATEGIES
     beta: np.ndarray  # (runs,) time-dependent concession exponent
@@ -205,6 +206,7 @@ class Tables:
                 ),
                 institution=institution,
                 failure_cost=np.nan_to_num(get.scalar(f"{at}.failure_cost.value"), nan=0.0),
+                round_cost=np.nan_to_num(get.scalar(f"{at}.round_cost.value"), nan=0.0),
                 rhetoric_terms=_outside_terms(get, base, f"rhetoric.effects.{pid}", runs, space),
                 strategy=_index_of(kind, tuple(STRATEGY_INDEX)),
                 beta=np.nan_to_num(get.scalar(f"{at}.strategy.beta"), nan=1.0),

@@ -359,14 +359,26 @@ def learn(who, action, offer, mover, r, ints, packages, belief):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def prospect(own_gain, accepts):
+    """The best a side can expect from the talks: its largest gain x the chance the other
+    side accepts, over the packages it gains from (0 if none)."""
+    best = 0.0
+    for j in range(own_gain.shape[0]):
+        if exceeds(own_gain[j], 0.0):
+            best = max(best, own_gain[j] * accepts[j])
+    return best
+
+
+@njit(cache=True, nogil=True, inline="always")
 def decide(round_, own, other, neg, r, who, ints, reals, packages, gaining, belief):
     """The moving side's answer: (walk reason or ONGOING, accept, offer). ``own`` and
     ``other`` are the mover's and the other side's PartyRows. A side walks away when no
     package leaves both better off than no agreement (where the other's reservation is
     private: none that leaves it better off and that the other may accept, as it
     believes), or when its patience with unimproved offers has run out and its strategy
-    would not accept the offer standing (where the scenario says talks with no zone stall,
-    only the second); otherwise its strategy accepts or counters (in stalled talks a side
+    would not accept the offer standing, or when another round costs it (``round_cost``)
+    at least the best it can expect from the talks (:func:`prospect`) and it would not
+    accept (where the scenario says talks with no zone stall, only these two); otherwise its strategy accepts or counters (in stalled talks a side
     that gains from no package withdraws its offer: it has none standing),
     reading the other side's gain as it believes it (sim.protocol.believe). In the last
     round no counter-offer could be answered, so the mover accepts any standing offer
@@ -375,7 +387,8 @@ def decide(round_, own, other, neg, r, who, ints, reals, packages, gaining, beli
     own_offer, other_offer = ints[STANDING + who], ints[STANDING + 1 - who]
     kind = own.strategy[r]
     acceptable = ints[ACCEPTABLE] != 0
-    if other.private[r] or kind == BAYESIAN:
+    costly = own.round_cost[r] > 0.0
+    if other.private[r] or kind == BAYESIAN or costly:
         believed = believe(other, r, 1 - who, packages, belief[1 - who], own_gain)
         if other.private[r]:
             acceptable, other_gain = believed, packages[BELIEVED]
@@ -402,6 +415,8 @@ def decide(round_, own, other, neg, r, who, ints, reals, packages, gaining, beli
         accept = True  # the last round, as far as the mover knows
     patience = own.patience[r]
     impatient = patience > 0 and ints[STALE + who] >= patience and not accept
+    if costly and not accept and not exceeds(prospect(own_gain, packages[ACCEPTS]), own.round_cost[r]):
+        impatient = True  # the talks no longer pay for another round
     if not acceptable and not neg.stall[r]:
         walk = NO_ACCEPTABLE_PACKAGE
     elif impatient:

@@ -574,6 +574,15 @@ class Party(_Strict):
             "anticipation x (1 - P_both)) - anticipation x (1 - P_own) x failure_cost. Left out: 0."
         ),
     )
+    round_cost: Cost | None = Field(
+        None,
+        description=(
+            "What one more round of talks costs the government (attention, political capital), on the utility "
+            "scale. With it, the government walks away on its turn when the best it can expect from the talks, "
+            "the largest own gain x chance the other side accepts (as it believes) over the packages it could "
+            "offer, is not above this cost, unless it accepts the offer standing. Left out: 0, talks cost nothing."
+        ),
+    )
     public: Public = Field(
         description=(
             "The domestic audience that ratifies. The share accepting a package today is clip(base + sum of effects "

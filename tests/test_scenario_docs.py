@@ -196,6 +196,10 @@ def _example(key: str, file: str) -> tuple[dict, str] | None:
                 when={"issue": other, "one_of": [data["issues"][other]["options"][0]]}, otherwise=list(table["values"])
             )
             return data, ".".join([*path, "otherwise", "0"])
+    if key == "parties.<id>.round_cost" and file == "scenario.schema.json":  # no shipped file prices a round
+        data = scenario_mod.load(SCENARIOS / "baseline.toml").resolved()
+        data["parties"]["japan"]["round_cost"] = {"value": 0.01, "source": "test"}
+        return data, "parties.japan.round_cost.value"
     return None
 
 

@@ -115,6 +115,25 @@ def test_a_spread_must_leave_a_first_round():
     assert "negotiation.deadline_spread" in str(err.value) and "0 to 9" in str(err.value)
 
 
+# --------------------------------------------------------------------------- the price of a round
+
+
+@pytest.mark.parametrize(("cost", "walks"), [(0.25, True), (0.24, False)])
+def test_a_round_that_costs_more_than_the_talks_promise_ends_them(cost, walks):
+    """The ultimatum proposer's best prospect is (1 - 1/2) x 50/101 = 0.2475 (x = 1/2 on
+    the grid, accepted by the 50 types below it of 101): a round costing 0.25 is not
+    worth it and it walks away at once; at 0.24 it offers 1/2 and the runs are those of
+    talks that cost nothing."""
+    data = ultimatum()
+    free, _ = simulate(make(data), _seeds(500))
+    data["parties"]["p"]["round_cost"] = {"value": cost, "source": "test"}
+    out, _ = simulate(make(data), _seeds(500))
+    if walks:
+        assert (out.reason == protocol.WALKED_AWAY).all() and (out.end_round == 1).all()
+    else:
+        assert np.array_equal(out.reason, free.reason) and np.array_equal(out.agreed, free.agreed)
+
+
 # --------------------------------------------------------------------------- the outside power
 
 
@@ -202,6 +221,9 @@ def test_engines_agree_with_every_switch_on_random_tables(baseline_raw):
             alarm=("linear", "smooth")[(i // 4) % 2], threat=("certain", "expected")[i % 3 > 0]
         )
         data["outside"]["usa"]["response"]["value"] = float(rng.uniform(0, 10))
+        if i % 3 == 0:
+            for pid in data["parties"]:
+                data["parties"][pid]["round_cost"] = {"value": float(rng.uniform(0, 0.15)), "source": "test"}
         scenarios.append(make(data))
     tables = Tables.from_scenarios(scenarios)
     seeds = draws.run_seeds(5, np.arange(tables.runs), np.zeros(tables.runs, np.int64))
