@@ -372,17 +372,21 @@ def prospect(own_gain, accepts):
 @njit(cache=True, nogil=True, inline="always")
 def decide(round_, own, other, neg, r, who, ints, reals, packages, gaining, belief):
     """The moving side's answer: (walk reason or ONGOING, accept, offer). ``own`` and
-    ``other`` are the mover's and the other side's PartyRows. A side walks away when no
-    package leaves both better off than no agreement (where the other's reservation is
-    private: none that leaves it better off and that the other may accept, as it
-    believes), or when its patience with unimproved offers has run out and its strategy
-    would not accept the offer standing, or when another round costs it (``round_cost``)
-    at least the best it can expect from the talks (:func:`prospect`) and it would not
-    accept (where the scenario says talks with no zone stall, only these two); otherwise its strategy accepts or counters (in stalled talks a side
-    that gains from no package withdraws its offer: it has none standing),
-    reading the other side's gain as it believes it (sim.protocol.believe). In the last
-    round no counter-offer could be answered, so the mover accepts any standing offer
-    that leaves it better off than no agreement."""
+    ``other`` are the mover's and the other side's PartyRows. A side walks away
+
+    - when no package leaves both better off than no agreement (where the other's
+      reservation is private: none that leaves it better off and that the other may
+      accept, as it believes), unless the scenario says such talks stall;
+    - when its patience with unimproved offers has run out, or when another round costs
+      it (``round_cost``) at least the best it can expect from the talks
+      (:func:`prospect`), and its strategy would not accept the offer standing.
+
+    Otherwise its strategy accepts or counters, reading the other side's gain as it
+    believes it (:func:`believe`); in stalled talks a side that gains from no package
+    withdraws its offer (it has none standing). In the last round no counter-offer could
+    be answered, so the mover accepts any standing offer that leaves it better off than no
+    agreement; where the last round is uncertain, it knows the last only in the last one
+    possible."""
     own_gain, other_gain = packages[GAIN + who], packages[GAIN + 1 - who]
     own_offer, other_offer = ints[STANDING + who], ints[STANDING + 1 - who]
     kind = own.strategy[r]
