@@ -54,8 +54,10 @@ class PartyTables:
     tolerance: np.ndarray  # (runs,) hardliner's tolerance
     discount: np.ndarray  # (runs,) per-round discount factor (equilibrium strategy)
     patience: np.ndarray  # (runs,) offers without improvement before walking away
-    private: np.ndarray  # (runs,) bool: the reservation is known only to this party
-    types: np.ndarray  # (runs, types) the values the other side thinks the reservation might take
+    private: np.ndarray  # (runs,) bool: a belief about this party is known only to it
+    private_sign: np.ndarray  # (runs,) how a gain moves with that belief: -1 a reservation, +1 a treaty value
+    private_value: np.ndarray  # (runs,) its true value in the run
+    types: np.ndarray  # (runs, types) the values the other side thinks it might take
     prior: np.ndarray  # (runs, types) the other side's prior over them (one type at the reservation: none)
     noise: np.ndarray  # (runs,) the chance, as the other side sees it, of turning down an offer it gains from
 
@@ -172,15 +174,21 @@ class Tables:
             reservation = get.scalar(f"{at}.utility.reservation.value")
             private = base.parties[pid].private
             if private is None:  # complete information: one type, the reservation itself
-                hidden, types, prior, noise = (
+                hidden, sign, truth, types, prior, noise = (
                     np.zeros(runs, bool),
+                    -np.ones(runs),
+                    reservation,
                     reservation[:, None],
                     np.ones((runs, 1)),
                     np.zeros(runs),
                 )
             else:
-                n, belief = len(private.reservation.types), f"{at}.private.reservation"
+                name, belief_of = private.hidden
+                n, belief = len(belief_of.types), f"{at}.private.{name}"
                 hidden = np.ones(runs, bool)
+                # a higher reservation lowers every gain, a higher treaty value raises it
+                sign = np.full(runs, -1.0 if name == "reservation" else 1.0)
+                truth = reservation if name == "reservation" else get.scalar(f"{at}.utility.treaty.value")
                 types, prior = get.vector(f"{belief}.types", n), get.vector(f"{belief}.prior", n)
                 noise = get.scalar(f"{belief}.noise")
             ratifier = [k if isinstance(k, str) else "" for k in get.scalar(f"{at}.ratifier.kind", object)]
@@ -214,6 +222,8 @@ class Tables:
                 discount=get.scalar(f"{at}.strategy.discount"),
                 patience=get.scalar(f"{at}.strategy.patience", np.int64),
                 private=hidden,
+                private_sign=sign,
+                private_value=truth,
                 types=types,
                 prior=prior,
                 noise=noise,

@@ -139,7 +139,8 @@ def last_round(neg, r, seed):
 
 @njit(cache=True, nogil=True, inline="always")
 def start_beliefs(p0, p1, r, belief):
-    """Each side's prior over the other's reservation, before the first round."""
+    """Each side's prior over the other's private belief (its reservation or treaty
+    value; under complete information, one type), before the first round."""
     belief[:] = 0.0
     for q in range(p0.prior.shape[1]):
         belief[0, q] = p0.prior[r, q]
@@ -288,19 +289,20 @@ def top(ints, reals, packages, k):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def gain_if(gain, reservation, type_, anticipation, both):
-    """A party's gain from a package were its reservation ``type_`` rather than the
-    ``reservation`` its ``gain`` was assessed with (sim.preferences.bargaining_gain is
-    linear in the reservation, slope -(1 - anticipation (1 - both))); exactly ``gain`` at
-    the reservation itself."""
-    return gain + (reservation - type_) * (1.0 - anticipation * (1.0 - both))
+def gain_if(gain, value, type_, sign, anticipation, both):
+    """A party's gain from a package were its private belief ``type_`` rather than the
+    ``value`` its ``gain`` was assessed with. A reservation and a treaty value move every
+    gain alike (sim.preferences.bargaining_gain is linear in each, with slope -f and +f,
+    f = 1 - anticipation (1 - both)): ``sign`` is -1 for a reservation, +1 for a treaty
+    value. Exactly ``gain`` at the true value itself."""
+    return gain + sign * (type_ - value) * (1.0 - anticipation * (1.0 - both))
 
 
 @njit(cache=True, nogil=True, inline="always")
 def believe(party, r, k, packages, weights, own_gain):
     """How party k's side of every package looks to the other side, which holds the
-    posterior ``weights`` over party k's types (PartyRows.types) where its reservation is
-    private: its gain at the posterior mean of the reservation (row BELIEVED) and the
+    posterior ``weights`` over party k's types (PartyRows.types) where its reservation or
+    treaty value is private: its gain at the posterior mean of that belief (row BELIEVED) and the
     chance that it accepts, the weight of the types that gain from the package (row
     ACCEPTS); a package a public rejected gains nothing and is never accepted. Under
     complete information, its gain and 1 or 0. Returns whether the believer, whose own
@@ -309,7 +311,12 @@ def believe(party, r, k, packages, weights, own_gain):
     both, gain = packages[BOTH], packages[GAIN + k]
     believed, accepts = packages[BELIEVED], packages[ACCEPTS]
     hidden = party.private[r]
-    reservation, anticipation, types = party.reservation[r], party.anticipation[r], party.types[r]
+    value, sign, anticipation, types = (
+        party.private_value[r],
+        party.private_sign[r],
+        party.anticipation[r],
+        party.types[r],
+    )
     mean = 0.0
     for q in range(types.shape[0]):
         mean += weights[q] * types[q]
@@ -319,10 +326,10 @@ def believe(party, r, k, packages, weights, own_gain):
             believed[j] = gain[j]
             accepts[j] = 1.0 if exceeds(gain[j], 0.0) else 0.0
         else:
-            believed[j] = gain_if(gain[j], reservation, mean, anticipation, both[j])
+            believed[j] = gain_if(gain[j], value, mean, sign, anticipation, both[j])
             chance = 0.0
             for q in range(types.shape[0]):
-                if exceeds(gain_if(gain[j], reservation, types[q], anticipation, both[j]), 0.0):
+                if exceeds(gain_if(gain[j], value, types[q], sign, anticipation, both[j]), 0.0):
                     chance += weights[q]
             accepts[j] = chance
         acceptable |= exceeds(own_gain[j], 0.0) & (accepts[j] > 0.0)
@@ -332,7 +339,8 @@ def believe(party, r, k, packages, weights, own_gain):
 @njit(cache=True, nogil=True, inline="always")
 def learn(who, action, offer, mover, r, ints, packages, belief):
     """The other side's posterior over the mover's types after the mover's answer, by
-    Bayes' rule, where the mover's reservation is private (Zeng and Sycara 1998). An offer
+    Bayes' rule, where the mover's reservation or treaty value is private (Zeng and
+    Sycara 1998). An offer
     made rules out the types that would not gain from it (no strategy offers a package it
     does not gain from); the standing offer turned down weighs each type that would have
     gained from it by ``noise``, the chance of turning down a gain (0: rules it out). On a
@@ -342,13 +350,13 @@ def learn(who, action, offer, mover, r, ints, packages, belief):
         return
     weights, likes = belief[who], belief[2]
     types, anticipation, noise = mover.types[r], mover.anticipation[r], mover.noise[r]
-    reservation, gain, both = mover.reservation[r], packages[GAIN + who], packages[BOTH]
+    value, sign, gain, both = mover.private_value[r], mover.private_sign[r], packages[GAIN + who], packages[BOTH]
     turned_down = ints[STANDING + 1 - who]
     total = 0.0
     for q in range(types.shape[0]):
-        like = 1.0 if exceeds(gain_if(gain[offer], reservation, types[q], anticipation, both[offer]), 0.0) else 0.0
+        like = 1.0 if exceeds(gain_if(gain[offer], value, types[q], sign, anticipation, both[offer]), 0.0) else 0.0
         if turned_down >= 0 and exceeds(
-            gain_if(gain[turned_down], reservation, types[q], anticipation, both[turned_down]), 0.0
+            gain_if(gain[turned_down], value, types[q], sign, anticipation, both[turned_down]), 0.0
         ):
             like *= noise
         likes[q] = weights[q] * like
@@ -550,7 +558,7 @@ def record(tables, p0, p1, r, who, action, alarm, pressure, rhetoric, felt, ints
     offer and its utility to each party (this round's, with pressure) and to the outside
     power; the outside power's alarm, pressure, pressure felt and rhetoric; each public's
     mood and its acceptance today of each standing offer; what the other side expects
-    each party's reservation to be (its posterior mean, after this round's lesson)."""
+    each party's private belief to be (its posterior mean, after this round's lesson)."""
     out[0], out[1] = who, action
     for k in range(2):
         offer = ints[STANDING + k]
@@ -768,6 +776,11 @@ class RunState:
 # --------------------------------------------------------------------------- records
 
 
+def private_name(party) -> str:
+    """What is private about a party, as the record's columns name it."""
+    return "treaty_value" if (party.private_sign > 0).any() else "reservation"
+
+
 def round_columns(tables: Tables) -> list[str]:
     """Names of the per-round record's columns (beyond the run and round)."""
     return list(_record_slots(tables))
@@ -791,8 +804,9 @@ def _record_slots(tables: Tables) -> dict[str, int]:
         for j, q in enumerate(ids):
             slots[f"public_{p}_accepts_{q}_offer"] = 15 + 3 * k + j
     for k, p in enumerate(ids):
-        if tables.parties[k].private.any():  # columns only where a reservation is private
-            slots[f"{ids[1 - k]}_expects_{p}_reservation"] = 20 + k
+        party = tables.parties[k]
+        if party.private.any():  # columns only where a belief is private
+            slots[f"{ids[1 - k]}_expects_{p}_{private_name(party)}"] = 20 + k
     return slots
 
 

@@ -457,14 +457,14 @@ MAX_TYPES = 201  # types in a prior over another side's reservation
 
 
 class TypePrior(_Strict):
-    """What the other side believes of a party's reservation when it is private: a
-    discrete prior over types (values the reservation might take), updated by Bayes'
+    """What the other side believes of a party's hidden number (its reservation or its
+    treaty value): a discrete prior over types (values it might take), updated by Bayes'
     rule as the talks go on."""
 
     types: Annotated[list[Annotated[float, Field(ge=-1.0, le=2.0)]], Field(min_length=1, max_length=MAX_TYPES)] = Field(
         description=(
-            "The values the other side thinks the reservation might take (each -1 to 2, the reservation's "
-            f"range; 1 to {MAX_TYPES} of them)."
+            "The values the other side thinks the hidden number might take, within its range (a reservation -1 "
+            f"to 2, a treaty value -1 to 1); 1 to {MAX_TYPES} of them."
         )
     )
     prior: list[Annotated[float, Field(ge=0.0, le=1.0)]] = Field(
@@ -483,13 +483,36 @@ class TypePrior(_Strict):
     source: Text = Field(description="Where the types and the prior come from.")
 
 
+PRIVATE_BELIEFS = {"reservation": (-1.0, 2.0), "treaty": (-1.0, 1.0)}  # what may be private, and its range
+
+
 class Private(_Strict):
-    reservation: TypePrior = Field(
+    """One belief about a party known only to itself: its reservation or its value of a
+    treaty itself. Both move its gain from every package alike, so a type is a shift of
+    its gains."""
+
+    reservation: TypePrior | None = Field(
+        None,
         description=(
             "The party's reservation (its value of no treaty) is known only to itself; the other side holds this "
             "prior over it."
-        )
+        ),
     )
+    treaty: TypePrior | None = Field(
+        None,
+        description=(
+            "The party's value of a treaty itself (`utility.treaty`) is known only to itself; the other side holds "
+            "this prior over it (types -1 to 1). Give this or `reservation`, not both."
+        ),
+    )
+
+    @property
+    def hidden(self) -> tuple[str, TypePrior]:
+        """Which belief is private, and the other side's prior over it."""
+        name = "reservation" if self.reservation is not None else "treaty"
+        prior = self.reservation if self.reservation is not None else self.treaty
+        assert prior is not None  # the rules require one (sim.scenario._check_rules)
+        return name, prior
 
 
 RATIFIERS = ("referendum", "legislature", "constitutional_bar")
@@ -1191,7 +1214,16 @@ def _check_rules(s: Scenario, where) -> None:
         _check_utility(party.utility, ("parties", pid, "utility"), issues, where)
         _check_effects(party.public.effects, ("parties", pid, "public", "effects"), issues, where)
         if party.private is not None:
-            _check_prior(party.private.reservation, ("parties", pid, "private", "reservation"), where)
+            given = [k for k in PRIVATE_BELIEFS if getattr(party.private, k) is not None]
+            if len(given) != 1:
+                loc = ("parties", pid, "private")
+                raise ScenarioError(
+                    where(loc),
+                    _key(loc),
+                    f"found {', '.join(given) or 'nothing'}; allowed: exactly one of {', '.join(PRIVATE_BELIEFS)}",
+                )
+            name, prior = party.private.hidden
+            _check_prior(prior, ("parties", pid, "private", name), where, PRIVATE_BELIEFS[name])
         _check_ratifier(party.ratifier, ("parties", pid, "ratifier"), where)
         if party.strategy.kind == "time_dependent" and party.strategy.beta is None:
             loc = ("parties", pid, "strategy", "beta")
@@ -1220,7 +1252,12 @@ def _check_rules(s: Scenario, where) -> None:
         _check_effects(effects, (*base, "rhetoric", "effects", pid), issues, where)
 
 
-def _check_prior(belief: TypePrior, loc: tuple, where) -> None:
+def _check_prior(belief: TypePrior, loc: tuple, where, bounds: tuple[float, float]) -> None:
+    low, high = bounds
+    for k, t in enumerate(belief.types):
+        if not low <= t <= high:
+            key = (*loc, "types", k)
+            raise ScenarioError(where(key), _key(key), f"found {t!r}; allowed: {low:g} to {high:g}")
     if len(belief.prior) != len(belief.types):
         key = (*loc, "prior")
         raise ScenarioError(

@@ -119,16 +119,39 @@ def test_noise_weighs_a_rejection_instead_of_ruling_types_out():
     np.testing.assert_allclose(w[STEPS // 2 :], 1.0 / (0.25 * 50 + 50), rtol=1e-12)
 
 
-def _with_private(data: dict, pid: str, types: list[float], prior: list[float], noise: float = 0.0) -> dict:
+def _with_private(
+    data: dict, pid: str, types: list[float], prior: list[float], noise: float = 0.0, what: str = "reservation"
+) -> dict:
     data = copy.deepcopy(data)
-    data["parties"][pid]["private"] = {
-        "reservation": {"types": types, "prior": prior, "noise": noise, "source": "test"}
-    }
+    data["parties"][pid]["private"] = {what: {"types": types, "prior": prior, "noise": noise, "source": "test"}}
     return data
 
 
+def test_a_private_treaty_value_is_a_private_reservation_mirrored():
+    """The responder's value of a treaty itself, uniform on [-1, 0] and private (the
+    proposer's prior uniform on -1, -0.99, ..., 0), with its reservation 0: it gains from
+    x exactly when x > -value, as a reservation uniform on [0, 1]. Fearon's oracle again:
+    x = 1/2 in every run, half the talks break down."""
+    n = 4000
+    data = ultimatum()
+    q = data["parties"]["q"]
+    q["utility"]["reservation"] = {"value": 0.0, "source": "test"}
+    q["utility"]["treaty"] = {"value": -0.5, "dist": "uniform", "low": -1.0, "high": 0.0, "source": "test"}
+    types = [-k / STEPS for k in range(STEPS + 1)]
+    q["private"] = {"treaty": {"types": types, "prior": [1.0 / len(types)] * len(types), "source": "test"}}
+    outcomes, rounds = simulate(make(data), draws.run_seeds(7, 0, np.arange(n)), engine="batch", rounds=True)
+    assert (rounds["offer_p"][rounds["round"] == 1] == STEPS // 2).all()
+    broke = (outcomes.reason != 0).mean()
+    assert abs(broke - 0.5) < 4 * np.sqrt(0.25 / n), broke
+    assert "p_expects_q_treaty_value" in rounds
+    mesa = simulate(make(data), draws.run_seeds(7, 0, np.arange(200)), engine="mesa", rounds=True)
+    batch = simulate(make(data), draws.run_seeds(7, 0, np.arange(200)), engine="batch", rounds=True)
+    assert_same(mesa, batch)
+
+
+@pytest.mark.parametrize("what", ["reservation", "treaty"])
 @pytest.mark.parametrize("kinds", [("time_dependent", "time_dependent"), ("bayesian", "zeuthen")])
-def test_a_degenerate_prior_is_complete_information(point_raw, kinds):
+def test_a_degenerate_prior_is_complete_information(point_raw, kinds, what):
     """Each side's prior puts probability 1 on the other's true reservation: every run, round
     and record column the complete-information run has come out identical."""
     data = point(copy.deepcopy(point_raw))
@@ -138,14 +161,15 @@ def test_a_degenerate_prior_is_complete_information(point_raw, kinds):
     plain = make(data)
     private = data
     for pid in data["parties"]:
-        r = data["parties"][pid]["utility"]["reservation"]["value"]
-        private = _with_private(private, pid, [r - 0.2, r, r + 0.3], [0.0, 1.0, 0.0], noise=0.3)
+        r = data["parties"][pid]["utility"][what]["value"]
+        private = _with_private(private, pid, [r - 0.2, r, r + 0.3], [0.0, 1.0, 0.0], noise=0.3, what=what)
     seeds = draws.run_seeds(3, 0, np.arange(300))
     a_out, a_rounds = simulate(plain, seeds, engine="batch", rounds=True)
     b_out, b_rounds = simulate(make(private), seeds, engine="batch", rounds=True)
     assert_same((a_out, a_rounds), (b_out, {k: b_rounds[k] for k in a_rounds}))
     assert np.array_equal(a_out.chance, b_out.chance, equal_nan=True)
-    assert {"russia_expects_japan_reservation", "japan_expects_russia_reservation"} <= set(b_rounds)
+    name = "reservation" if what == "reservation" else "treaty_value"
+    assert {f"russia_expects_japan_{name}", f"japan_expects_russia_{name}"} <= set(b_rounds)
     assert len(set(a_out.reason.tolist())) > 1  # the runs differ among themselves
 
 
@@ -207,3 +231,30 @@ def test_bad_priors_are_named(change, key, allowed):
         make(data)
     text = str(err.value)
     assert key in text and allowed in text, text
+
+
+@pytest.mark.parametrize(
+    ("private", "key", "allowed"),
+    [
+        ({}, "parties.q.private", "exactly one of reservation, treaty"),
+        (
+            {
+                "reservation": {"types": [0.1], "prior": [1.0], "source": "t"},
+                "treaty": {"types": [0.1], "prior": [1.0], "source": "t"},
+            },
+            "parties.q.private",
+            "exactly one",
+        ),
+        (
+            {"treaty": {"types": [0.1, 1.5], "prior": [0.5, 0.5], "source": "t"}},
+            "parties.q.private.treaty.types.1",
+            "-1 to 1",
+        ),
+    ],
+)
+def test_one_private_belief_in_its_range(private, key, allowed):
+    data = ultimatum(top_type=2)
+    data["parties"]["q"]["private"] = private
+    with pytest.raises(sc.ScenarioError) as err:
+        make(data)
+    assert key in str(err.value) and allowed in str(err.value), str(err.value)

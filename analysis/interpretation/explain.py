@@ -53,19 +53,21 @@ def story(spec, seed: int) -> tuple[list[str], object]:
             lines.append(f"In {span}, {subject}.")
             still.clear()
 
+    hidden = {pid: protocol.private_name(t.parties[k]) for k, pid in enumerate(ids)}
     beliefs = {
-        (believer, party): f"{believer}_expects_{party}_reservation"
+        (believer, party): f"{believer}_expects_{party}_{hidden[party]}"
         for believer, party in (ids, ids[::-1])
-        if f"{believer}_expects_{party}_reservation" in data
+        if f"{believer}_expects_{party}_{hidden[party]}" in data
     }
     expected = {
         pair: float(np.dot(t.parties[ids.index(pair[1])].prior[0], t.parties[ids.index(pair[1])].types[0]))
         for pair in beliefs
     }
     for (believer, party), mean in expected.items():
+        what = hidden[party].replace("_", " ")
         lines.append(
-            f"{label[party]}'s reservation is its own: {label[believer]} expects it to be {mean:.3f} "
-            f"(it is {t.parties[ids.index(party)].reservation[0]:.3f})."
+            f"{label[party]}'s {what} is its own: {label[believer]} expects it to be {mean:.3f} "
+            f"(it is {t.parties[ids.index(party)].private_value[0]:.3f})."
         )
 
     for _, r in data.iterrows():
@@ -76,8 +78,8 @@ def story(spec, seed: int) -> tuple[list[str], object]:
                 flush()
                 expected[pair] = float(r[column])
                 lines.append(
-                    f"Round {rnd}: from {label[pair[1]]}'s move, {label[pair[0]]} now expects its reservation "
-                    f"to be {expected[pair]:.3f}."
+                    f"Round {rnd}: from {label[pair[1]]}'s move, {label[pair[0]]} now expects its "
+                    f"{hidden[pair[1]].replace('_', ' ')} to be {expected[pair]:.3f}."
                 )
         if oid and r[f"{oid}_pressure"] != pressing:
             flush()

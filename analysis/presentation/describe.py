@@ -186,9 +186,9 @@ def describe_bargaining(s: Scenario) -> str:
             lines += _belief("cost of signing what fails at home", p.failure_cost, "  ")
         if p.private is not None:
             other = next(s.parties[q].label for q in s.parties if q != pid)
-            prior = p.private.reservation
+            name, prior = p.private.hidden
             lines += [
-                f"  reservation private: {other}'s prior over it: "
+                f"  {'treaty value' if name == 'treaty' else name} private: {other}'s prior over it: "
                 + ", ".join(f"{t:g} ({w:g})" for t, w in zip(prior.types, prior.prior))
                 + f"; a refusal of a gain weighs a type by {prior.noise:g}",
                 _wrap(f"source: {prior.source}", "      "),
