@@ -56,23 +56,15 @@ def worlds_rate(spec, seeds: np.ndarray, repeat: int) -> float:
 
 
 def every_mechanism():
-    """The baseline with every mechanism of the talks on at once: two_level's ratifiers and
-    failure costs on top of private_reservations (which builds on the baseline, whose
-    stalls, drawn last round, smooth expected alarm and conditional values are on)."""
-    import tomllib
-
-    two_level = tomllib.loads((ROOT / "scenarios" / "two_level.toml").read_text())
-    sets = []
+    """The baseline with every mechanism of the talks on at once: private_reservations
+    (which builds on the baseline, whose stalls, drawn last round, smooth expected alarm
+    and conditional values are on) with two_level's ratifiers and failure costs."""
+    data = scenario.load(ROOT / "scenarios" / "private_reservations.toml").resolved()
+    two_level = scenario.load(ROOT / "scenarios" / "two_level.toml").resolved()
     for pid in ("russia", "japan"):
-        r = two_level["parties"][pid]["ratifier"]
-        sets.append(
-            f'parties.{pid}.ratifier={{kind="{r["kind"]}", threshold={{value={r["threshold"]["value"]}, source="two_level"}}, '
-            f'spread={{value={r["spread"]["value"]}, source="two_level"}}, source="two_level"}}'
-        )
-        sets.append(
-            f'parties.{pid}.failure_cost={{value={two_level["parties"][pid]["failure_cost"]["value"]}, source="two_level"}}'
-        )
-    return scenario.load(ROOT / "scenarios" / "private_reservations.toml", sets)
+        for key in ("ratifier", "failure_cost"):
+            data["parties"][pid][key] = two_level["parties"][pid][key]
+    return scenario.validate(data, file="every mechanism")
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
 import copy
+import json
 import tomllib
 from pathlib import Path
 
@@ -55,12 +56,11 @@ CLASSIC = {
 }
 
 
-CLASSIC_SETS = [
-    'negotiation.when_no_zone="end"',
-    "negotiation.deadline_spread=0",
-    'outside.usa.alarm="linear"',
-    'outside.usa.threat="certain"',
-]  # the same as --set overrides
+CLASSIC_SETS = [  # the same as --set overrides
+    f"{table}.{key}={json.dumps(value)}"
+    for table, settings in (("negotiation", CLASSIC["negotiation"]), ("outside.usa", CLASSIC["outside"]["usa"]))
+    for key, value in settings.items()
+]
 
 
 def classic(data: dict) -> dict:

@@ -76,8 +76,13 @@ def test_proposer_offers_half_and_half_the_talks_break_down():
     """x* = 1/2 on the grid (the product (1 - x) x is largest there, by 1e-4 over its
     neighbours), and the responder, who takes any gain in the last round, accepts it when
     its reservation is below 1/2: breakdowns are Binomial(n, 1/2)."""
-    n = 4000
-    spec = make(ultimatum())
+    assert_fearon(make(ultimatum()))
+
+
+def assert_fearon(spec, n: int = 4000):
+    """The proposer offers x = 1/2 in every one of n runs, and the talks break down in a
+    share of them within four standard errors of 1/2 (Binomial(n, 1/2): the check fails by
+    chance 6e-5 of the time). Returns the per-round record."""
     outcomes, rounds = simulate(spec, draws.run_seeds(7, 0, np.arange(n)), engine="batch", rounds=True)
     first = rounds["round"] == 1
     assert (rounds["offer_p"][first] == STEPS // 2).all()  # x = 1/2 in every run
@@ -86,7 +91,8 @@ def test_proposer_offers_half_and_half_the_talks_break_down():
     assert set(outcomes.reason.tolist()) <= {0, 1, 2}
     broke = (outcomes.reason != 0).mean()
     se = np.sqrt(0.25 / n)
-    assert abs(broke - 0.5) < 4 * se, (broke, se)  # four standard errors: fails by chance 6e-5 of the time
+    assert abs(broke - 0.5) < 4 * se, (broke, se)
+    return rounds
 
 
 def test_posterior_after_a_rejected_offer_is_uniform_above_it():
@@ -132,17 +138,13 @@ def test_a_private_treaty_value_is_a_private_reservation_mirrored():
     proposer's prior uniform on -1, -0.99, ..., 0), with its reservation 0: it gains from
     x exactly when x > -value, as a reservation uniform on [0, 1]. Fearon's oracle again:
     x = 1/2 in every run, half the talks break down."""
-    n = 4000
     data = ultimatum()
     q = data["parties"]["q"]
     q["utility"]["reservation"] = {"value": 0.0, "source": "test"}
     q["utility"]["treaty"] = {"value": -0.5, "dist": "uniform", "low": -1.0, "high": 0.0, "source": "test"}
     types = [-k / STEPS for k in range(STEPS + 1)]
     q["private"] = {"treaty": {"types": types, "prior": [1.0 / len(types)] * len(types), "source": "test"}}
-    outcomes, rounds = simulate(make(data), draws.run_seeds(7, 0, np.arange(n)), engine="batch", rounds=True)
-    assert (rounds["offer_p"][rounds["round"] == 1] == STEPS // 2).all()
-    broke = (outcomes.reason != 0).mean()
-    assert abs(broke - 0.5) < 4 * np.sqrt(0.25 / n), broke
+    rounds = assert_fearon(make(data))
     assert "p_expects_q_treaty_value" in rounds
     mesa = simulate(make(data), draws.run_seeds(7, 0, np.arange(200)), engine="mesa", rounds=True)
     batch = simulate(make(data), draws.run_seeds(7, 0, np.arange(200)), engine="batch", rounds=True)

@@ -137,8 +137,10 @@ def test_a_round_that_costs_more_than_the_talks_promise_ends_them(cost, walks):
 # --------------------------------------------------------------------------- the outside power
 
 
-def _usa(point_raw, **outside):
-    data = point(copy.deepcopy(point_raw))
+def _usa(raw, **outside):
+    """The point scenario of ``raw`` with the USA's ``outside`` settings, its packages
+    assessed without pressure: its tables, its run state and the USA's move on a package."""
+    data = point(copy.deepcopy(raw))
     data["outside"]["usa"].update(outside)
     tables = Tables.from_scenarios([make(data)])
     rows = tables.compiled()
@@ -182,16 +184,12 @@ def test_an_expected_threat_counts_the_chance_both_publics_ratify(point_raw):
     assert run.packages[protocol.BOTH, deal] == pytest.approx(p[0] * p[1], rel=1e-12)
     assert expected(deal).alarm == pytest.approx(float(np.clip(5.0 * (threat - 0.02), 0, 1)), rel=1e-12)
     # a deal the Russian public would almost surely reject alarms the USA little
-    data = point(copy.deepcopy(point_raw))
-    data["parties"]["russia"]["public"]["base"]["value"] = 0.0
-    data["parties"]["russia"]["public"]["margin"]["value"] = 0.05
+    hostile = point(copy.deepcopy(point_raw))
+    hostile["parties"]["russia"]["public"]["base"]["value"] = 0.0
+    hostile["parties"]["russia"]["public"]["margin"]["value"] = 0.05
     for threat_kind, alarmed in (("certain", True), ("expected", False)):
-        data["outside"]["usa"]["threat"] = threat_kind
-        t = Tables.from_scenarios([make(data)])
-        rows = t.compiled()
-        run = protocol.RunState(rows, t.space.counts, t.space.pair_cells, 0)
-        protocol.refresh(*rows, 0, run.tables, 0.0, 0.0, run.ints, run.reals, run.rejected, run.packages, run.gaining)
-        alarm = protocol.outside_move(1, *rows[:3], 0, run.tables, run.packages, -1, _deal(t))[0]
+        t, _, move = _usa(hostile, threat=threat_kind)
+        alarm = move(_deal(t)).alarm
         assert (alarm > 0.5) is alarmed, (threat_kind, alarm)
 
 
