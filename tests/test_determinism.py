@@ -104,7 +104,7 @@ def assert_same_decisions(a, b, what):
         assert np.array_equal(a[k], b[k]), f"{what}: {k}"
 
 
-@pytest.mark.parametrize("name", STANDARD)
+@pytest.mark.parametrize("name", [*STANDARD, "private_reservations", "two_level"])
 def test_standard_scenarios_decide_alike_on_perturbed_inputs(name):
     s = sc.load(SCENARIOS / f"{name}.toml")
     seeds = draws.run_seeds(s.run.seed, 0, np.arange(300))
