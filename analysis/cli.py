@@ -326,7 +326,7 @@ def _load(name: str, overrides: list[str]):
     return scenario_mod.load(name, overrides)
 
 
-def _simulate_all(scenarios, engine: str, say: Voice, folders: list[Path]):
+def _simulate_all(scenarios, engine: str, say: Voice, folders: list[Path], posterior=None):
     """Play each scenario and write its tables into its folder."""
     from dipsim.analysis.experiments.jobs import simulate_scenario
 
@@ -335,8 +335,33 @@ def _simulate_all(scenarios, engine: str, say: Voice, folders: list[Path]):
     with say.progress("negotiations", sum(s.run.runs for s in scenarios)) as bar:
         for s, folder in zip(scenarios, folders):
             bar.describe(s.name)
-            results.append(simulate_scenario(s, folder, engine=engine, progress=bar.advance))
+            results.append(simulate_scenario(s, folder, engine=engine, progress=bar.advance, posterior=posterior))
     return results
+
+
+PosteriorOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="A `dipsim calibrate` folder: each run takes the fitted beliefs of one particle of its posterior "
+        "(picked by weight from the run's seed) in place of their prior draws"
+    ),
+]
+
+
+def _posterior(folder: Path | None, scenarios, say: Voice):
+    """The posterior of a calibration folder, and a note of what it fixes in each scenario."""
+    if folder is None:
+        return None
+    from dipsim.analysis.interpretation.calibration import Posterior
+
+    posterior = Posterior(folder)
+    for s in scenarios:
+        covered = posterior.covers(s)
+        say.note(
+            f"{s.name}: {len(covered)} of the {len(posterior.keys)} fitted beliefs from {folder}"
+            + ("" if len(covered) == len(posterior.keys) else " (the others are fixed in this scenario)")
+        )
+    return posterior
 
 
 @app.command()
@@ -348,6 +373,7 @@ def run(
     set_: SetOption = [],
     force: ForceOption = False,
     engine: EngineOption = Engine.batch,
+    posterior: PosteriorOption = None,
     quiet: QuietOption = False,
     json: JsonOption = False,
 ):
@@ -368,8 +394,9 @@ def run(
         target = out or Path("results") / spec.name
         check_target(target, force)
         say.note(f"engine: {engine.value}; {spec.run.runs} runs of {spec.name} from seed {spec.run.seed}")
+        fitted = _posterior(posterior, [spec], say)
         with fresh_folder(target, force) as tmp:
-            (result,) = _simulate_all([spec], engine.value, say, [tmp])
+            (result,) = _simulate_all([spec], engine.value, say, [tmp], fitted)
             scenario_plots(result, tmp)
         labels = dict(result.tables.labels)
         if json:
@@ -425,6 +452,7 @@ def compare(
     set_: SetOption = [],
     force: ForceOption = False,
     engine: EngineOption = Engine.batch,
+    posterior: PosteriorOption = None,
     quiet: QuietOption = False,
     json: JsonOption = False,
     crn: Annotated[
@@ -472,8 +500,9 @@ def compare(
                 )
         check_target(out, force)
         say.note(f"engine: {engine.value}; {len(specs)} scenarios")
+        fitted = _posterior(posterior, specs, say)
         with fresh_folder(out, force) as tmp:
-            results = _simulate_all(specs, engine.value, say, [tmp / s.name for s in specs])
+            results = _simulate_all(specs, engine.value, say, [tmp / s.name for s in specs], fitted)
             for r in results:
                 scenario_plots(r, tmp / r.scenario.name)
             write_comparison_table(results, tmp)
@@ -599,6 +628,137 @@ def sweep(
         typer.echo(f"  treaty rate      {result.treaties / max(ok, 1):.3f}  (95% CI {lo:.3f} to {hi:.3f})")
         typer.echo(f"  failed runs      {result.failures}" + ("  (see the 'error' column)" if result.failures else ""))
         typer.echo(f"written: {target}/ (manifest.json, runs/part-*.parquet); plots: dipsim plot {target}")
+
+
+def _need_pyabc() -> None:
+    try:
+        import pyabc  # noqa: F401
+    except ImportError:
+        fail("calibration needs pyabc, which is not installed: pip install -e '.[calibrate]'")
+
+
+@app.command()
+def calibrate(
+    spec: Annotated[
+        str,
+        typer.Argument(
+            help="A calibration file (scenarios/calibration/*.toml), or a name `dipsim scenarios` lists",
+            autocompletion=completer("calibration"),
+        ),
+    ],
+    out: Annotated[Path | None, typer.Option(help="Output folder [default: results/calibration/NAME]")] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1, max=1024, help="Worker processes (1: this process); with --executor dask, the local cluster's"
+        ),
+    ] = 1,
+    executor: Annotated[Executor, typer.Option(help="local: this machine; dask: a Dask cluster")] = Executor.local,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (default: start a local cluster)")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Finish an interrupted calibration in --out from its last generation")
+    ] = False,
+    reach: Annotated[
+        bool,
+        typer.Option(
+            "--reach",
+            help="Fit nothing: print how often runs reproduce each observation at beliefs drawn from the prior",
+        ),
+    ] = False,
+    force: ForceOption = False,
+    quiet: QuietOption = False,
+):
+    """Fit the uncertain beliefs a calibration file frees to what the history steps
+    observed (ABC-SMC): write the posterior, its tables and plots, and what prior and
+    posterior predict for each step, fitted or held out."""
+    from dipsim.analysis.interpretation import calibration as calib
+    from dipsim.analysis.presentation.calibration_plots import calibration_plots
+
+    say = Voice(quiet)
+    with user_errors():
+        _need_pyabc()
+        if scheduler and executor != Executor.dask:
+            fail("--scheduler: allowed only with --executor dask")
+        if resume and force:
+            fail("--resume and --force: allowed: one of them")
+        cal = calib.load(spec)
+        if reach:
+            say.compiling("batch")
+            with say.working("running 50 draws of the prior's beliefs, 100 runs a step"):
+                table = calib.reach(cal)
+            typer.echo("year  observation  share of runs reproducing it (mean, 5-95% over the prior's beliefs)")
+            for _, r in table.iterrows():
+                typer.echo(
+                    f"{r['year']}  {r['observation']:11s}  {r['probability']:.3f} ({r['p05']:.2f}-{r['p95']:.2f})"
+                )
+            return
+        target = out or Path("results") / "calibration" / cal.spec.name
+        if not resume:
+            check_writable(target)
+        calib.start_folder(cal, target, resume, force)
+        s = cal.spec
+        say.note(
+            f"engine: batch; {len(s.free)} free beliefs, {len(cal.steps)} steps "
+            f"({', '.join(str(x.year) for x in cal.steps)}), {s.runs} runs a step per particle, "
+            f"{s.population} particles x {len(s.temperatures)} generations, on "
+            + (
+                f"a Dask cluster{' at ' + scheduler if scheduler else ''}"
+                if executor == Executor.dask
+                else f"{workers} worker(s)"
+            )
+        )
+        say.compiling("batch")
+        cluster = None
+        if executor == Executor.dask:
+            from dipsim.analysis.experiments.sweep import _connect
+
+            cluster = _connect(scheduler, workers)
+        try:
+            with say.progress("generation", s.population * len(s.temperatures)) as bar:
+
+                def accepted(ok: bool) -> None:
+                    if ok:
+                        bar.advance(1)
+
+                result = calib.calibrate(
+                    cal,
+                    target,
+                    workers=workers,
+                    client=cluster.client if cluster else None,
+                    on_particle=accepted,
+                )
+        except KeyboardInterrupt:
+            typer.echo(
+                f"dipsim: interrupted; the generations finished are kept: run the same command with --resume to finish {target}",
+                err=True,
+            )
+            raise typer.Exit(code=130) from None
+        except calib.CalibrationError as exc:
+            typer.echo(f"dipsim: calibration stopped: {exc}", err=True)
+            raise typer.Exit(code=1) from None
+        finally:
+            if cluster is not None:
+                cluster.close()
+        with say.working("predicting each observation from the prior and the posterior"):
+            _, prior, post = calib.write_outputs(cal, result)
+            calibration_plots(cal, result, prior, post, target)
+        done = f"; generations before {result.resumed_from} were already done" if result.resumed_from else ""
+        typer.echo(
+            f"{s.title}: {result.evaluations} particles tried; {result.negotiations:,} negotiations in "
+            f"{result.seconds:.1f} s ({result.negotiations / max(result.seconds, 1e-9):,.0f} a second{done})"
+        )
+        typer.echo(calib.beliefs_text(result.beliefs))
+        tables = calib.load_results(target)
+        typer.echo("")
+        typer.echo(calib.predicted_text(tables["predicted"]))
+        typer.echo("")
+        typer.echo(calib.scores_text(tables["scores"]))
+        typer.echo(
+            f"written: {target}/ (posterior.parquet, beliefs.csv, generations.csv, predicted.csv, scores.csv, "
+            f"calibration.json, abc.db; plots: posterior, pairs, generations, predicted)"
+        )
 
 
 @app.command()

@@ -141,15 +141,18 @@ class Tables:
         return cls.from_columns(first, columns, len(scenarios))
 
     @classmethod
-    def for_seeds(cls, scenario: Scenario, seeds: np.ndarray) -> tuple[Tables, dict[str, np.ndarray]]:
+    def for_seeds(
+        cls, scenario: Scenario, seeds: np.ndarray, quantiles: dict[str, np.ndarray] | None = None
+    ) -> tuple[Tables, dict[str, np.ndarray]]:
         """The tables of one run per seed, each in its own world: every uncertain belief of
-        the scenario drawn from the run's seed (sim.worlds). Returns the tables and the
+        the scenario drawn from the run's seed (sim.worlds), or at the quantile
+        ``quantiles`` gives it (by quantile key, one per run). Returns the tables and the
         drawn values by key path. Without uncertain beliefs, one row serves every seed
         (and the drawn values are none)."""
         from .scenario import uncertain
         from .worlds import draw
 
-        drawn = draw(uncertain(scenario), np.asarray(seeds, dtype=np.uint64))
+        drawn = draw(uncertain(scenario), np.asarray(seeds, dtype=np.uint64), quantiles=quantiles)
         if not drawn:
             return cls.from_scenarios([scenario]), {}
         return cls.from_columns(scenario, drawn, len(seeds)), drawn

@@ -700,6 +700,47 @@ class Outside(_Strict):
     rhetoric: Rhetoric = Field(description="What alarm does to both publics.")
 
 
+class Offered(_Strict):
+    """The most one party put on the table on one issue, as history records it."""
+
+    party: str = Field(description="The party whose offers are observed (an id of `[parties]`).")
+    issue: str = Field(description="The issue (an id of `[issues]`), whose options run from least to most.")
+    most: str = Field(
+        description=(
+            "The furthest option of the issue in any package the party offered, by name. A run matches when the "
+            "furthest option in the party's offers in that run is this one; a run in which the party offers nothing "
+            "counts as offering the issue's first option."
+        )
+    )
+
+
+class Observed(_Strict):
+    """What was observed at a history step, as facts a run matches or does not (`dipsim
+    calibrate` scores runs against them; "Observations" in scenarios/README.md)."""
+
+    talks: Literal["held", "suspended"] | None = Field(
+        None,
+        description=(
+            '`"suspended"`: the talks broke off (a run matches when a government walks away, or the talks end '
+            'because no package is acceptable to both); `"held"`: they went on (a run matches when it ends in a '
+            "deal, at the deadline, or in a failed ratification). Left out: not observed."
+        ),
+    )
+    signed: bool | None = Field(
+        None,
+        description=(
+            "Whether the governments signed a package of the model's issues, ratified or not (a run matches when "
+            "its governments agreed a package, or when they agreed none). Leave it out where what was signed is not "
+            "a package of the model (1956's declaration)."
+        ),
+    )
+    treaty: bool | None = Field(
+        None, description="Whether a treaty was concluded: signed and ratified by both (a run's `treaty`)."
+    )
+    offered: Offered | None = Field(None, description="The most a party put on the table on one issue.")
+    source: Text = Field(description="Where each observation is from.")
+
+
 class History(_Strict):
     """What history did at the moment a scenario stands for (used by `dipsim backcast`)."""
 
@@ -712,6 +753,13 @@ class History(_Strict):
         None, description=("The most islands on offer at the time, where known.")
     )
     source: Text = Field(description="Where the history is from.")
+    observed: Observed | None = Field(
+        None,
+        description=(
+            "What was observed, as facts a run matches or not: the data `dipsim calibrate` fits the uncertain "
+            "beliefs to."
+        ),
+    )
 
 
 class _Described(_Strict):
@@ -1186,6 +1234,25 @@ def _schema_node(annotation: Any) -> Any:
 # --------------------------------------------------------------------------- rules
 
 
+def _check_observed(s: Scenario, where) -> None:
+    """An observed offer names a party at the table, an issue and one of its options."""
+    offered = s.history.observed.offered if s.history and s.history.observed else None
+    if offered is None:
+        return
+    at = ("history", "observed", "offered")
+    for field, given, allowed in (
+        ("party", offered.party, list(s.parties)),
+        ("issue", offered.issue, list(s.issues)),
+        ("most", offered.most, list(s.issues[offered.issue].options) if offered.issue in s.issues else []),
+    ):
+        if given not in allowed:
+            raise ScenarioError(
+                where((*at, field)),
+                ".".join((*at, field)),
+                f"found {given!r}; allowed: {', '.join(map(repr, allowed))}",
+            )
+
+
 def _check_rules(s: Scenario, where) -> None:
     loc: tuple[str, ...]
     _check_distributions(s, where)
@@ -1210,6 +1277,7 @@ def _check_rules(s: Scenario, where) -> None:
             "negotiation.opener",
             f"found {s.negotiation.opener!r}; allowed: {', '.join(s.parties)}",
         )
+    _check_observed(s, where)
     for pid, party in s.parties.items():
         _check_utility(party.utility, ("parties", pid, "utility"), issues, where)
         _check_effects(party.public.effects, ("parties", pid, "public", "effects"), issues, where)

@@ -116,18 +116,28 @@ def moments(kind: str, value: float, low=None, high=None, sd=None, n=None) -> tu
     raise ValueError(f"unknown distribution {kind!r}; allowed: {', '.join(KINDS)}")
 
 
-def draw(numbers: list, seeds: np.ndarray, columns: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+def draw(
+    numbers: list,
+    seeds: np.ndarray,
+    columns: dict[str, np.ndarray] | None = None,
+    quantiles: dict[str, np.ndarray] | None = None,
+) -> dict[str, np.ndarray]:
     """Each run's value of each uncertain number (sim.scenario.uncertain), by key path.
 
     ``columns`` (a sweep's values per run, by key path) may set a number's value, which
     then fixes it (it is not drawn), or its distribution's parameters (``...low``,
-    ``...high.2``, ``...sd``, ``...n``), which then change run by run."""
+    ``...high.2``, ``...sd``, ``...n``), which then change run by run. ``quantiles`` (by
+    quantile key: a belief's path, or a list's) gives some beliefs their quantile in each
+    run instead of the seed's (the particles of a calibration's posterior)."""
     columns = columns or {}
     numbers = [x for x in numbers if x.path not in columns]
     if not numbers:
         return {}
     keys = list(dict.fromkeys(x.quantile_key for x in numbers))
     u = quantiles_of(seeds, keys)
+    for j, key in enumerate(keys):
+        if quantiles and key in quantiles:
+            u[:, j] = quantiles[key]
     column = {k: j for j, k in enumerate(keys)}
     out = {}
     for x in numbers:

@@ -74,13 +74,18 @@ def with_run_settings(scenario: Scenario, runs: int | None, seed: int | None) ->
 
 
 def simulate_scenario(
-    scenario: Scenario, folder: Path, engine: str = "batch", progress: Callable[[int], None] | None = None
+    scenario: Scenario,
+    folder: Path,
+    engine: str = "batch",
+    progress: Callable[[int], None] | None = None,
+    posterior=None,
 ) -> ScenarioResult:
     """Play ``scenario.run.runs`` negotiations and write runs.parquet, rounds.parquet and
     scenario.toml into ``folder`` (its plots: presentation.figures.scenario_plots). The
     tables are written a row group at a time as the runs finish, so memory does not grow
     with the number of runs. Run i's seed is a pure function of (scenario.run.seed, i),
-    whatever the engine or chunking."""
+    whatever the engine or chunking. With a ``posterior`` (analysis.interpretation.calibration.
+    Posterior), each run takes the free beliefs of one of its particles."""
     n = scenario.run.runs
     tables = Tables.from_scenarios([scenario])  # the scenario's point values: labels, plots
     stats = RunStats(actors(tables))
@@ -91,7 +96,8 @@ def simulate_scenario(
     ):
         for start in range(0, n, CHUNK):
             seeds = draws.run_seeds(scenario.run.seed, 0, np.arange(start, min(start + CHUNK, n)))
-            worlds, drawn = Tables.for_seeds(scenario, seeds)  # each run's world, from its seed
+            fitted = posterior.quantiles(seeds) if posterior is not None else None
+            worlds, drawn = Tables.for_seeds(scenario, seeds, fitted)  # each run's world, from its seed
             outcomes, rounds = simulate(worlds, seeds, engine=engine, rounds=True, progress=progress)
             rounds["run"] = rounds["run"] + start
             runs = runs_frame(scenario.name, worlds, outcomes, first=start)
