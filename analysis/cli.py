@@ -674,7 +674,6 @@ def calibrate(
     observed (ABC-SMC): write the posterior, its tables and plots, and what prior and
     posterior predict for each step, fitted or held out."""
     from dipsim.analysis.interpretation import calibration as calib
-    from dipsim.analysis.presentation.calibration_plots import calibration_plots
 
     say = Voice(quiet)
     with user_errors():
@@ -695,60 +694,7 @@ def calibrate(
                 )
             return
         target = out or Path("results") / "calibration" / cal.spec.name
-        if not resume:
-            check_writable(target)
-        calib.start_folder(cal, target, resume, force)
-        s = cal.spec
-        say.note(
-            f"engine: batch; {len(s.free)} free beliefs, {len(cal.steps)} steps "
-            f"({', '.join(str(x.year) for x in cal.steps)}), {s.runs} runs a step per particle, "
-            f"{s.population} particles x {len(s.temperatures)} generations, on "
-            + (
-                f"a Dask cluster{' at ' + scheduler if scheduler else ''}"
-                if executor == Executor.dask
-                else f"{workers} worker(s)"
-            )
-        )
-        say.compiling("batch")
-        cluster = None
-        if executor == Executor.dask:
-            from dipsim.analysis.experiments.sweep import _connect
-
-            cluster = _connect(scheduler, workers)
-        try:
-            with say.progress("generation", s.population * len(s.temperatures)) as bar:
-
-                def accepted(ok: bool) -> None:
-                    if ok:
-                        bar.advance(1)
-
-                result = calib.calibrate(
-                    cal,
-                    target,
-                    workers=workers,
-                    client=cluster.client if cluster else None,
-                    on_particle=accepted,
-                )
-        except KeyboardInterrupt:
-            typer.echo(
-                f"dipsim: interrupted; the generations finished are kept: run the same command with --resume to finish {target}",
-                err=True,
-            )
-            raise typer.Exit(code=130) from None
-        except calib.CalibrationError as exc:
-            typer.echo(f"dipsim: calibration stopped: {exc}", err=True)
-            raise typer.Exit(code=1) from None
-        finally:
-            if cluster is not None:
-                cluster.close()
-        with say.working("predicting each observation from the prior and the posterior"):
-            _, prior, post = calib.write_outputs(cal, result)
-            calibration_plots(cal, result, prior, post, target)
-        done = f"; generations before {result.resumed_from} were already done" if result.resumed_from else ""
-        typer.echo(
-            f"{s.title}: {result.evaluations} particles tried; {result.negotiations:,} negotiations in "
-            f"{result.seconds:.1f} s ({result.negotiations / max(result.seconds, 1e-9):,.0f} a second{done})"
-        )
+        result = _run_calibration(cal, target, workers, executor, scheduler, resume, force, say)
         typer.echo(calib.beliefs_text(result.beliefs))
         tables = calib.load_results(target)
         typer.echo("")
@@ -759,6 +705,65 @@ def calibrate(
             f"written: {target}/ (posterior.parquet, beliefs.csv, generations.csv, predicted.csv, scores.csv, "
             f"calibration.json, abc.db; plots: posterior, pairs, generations, predicted)"
         )
+
+
+def _run_calibration(cal, target: Path, workers: int, executor, scheduler, resume: bool, force: bool, say: Voice):
+    """Calibrate into ``target`` (new, or resumed), write its tables and plots, and say
+    what it played; the result."""
+    from dipsim.analysis.interpretation import calibration as calib
+    from dipsim.analysis.presentation.calibration_plots import calibration_plots
+
+    if not resume:
+        check_writable(target)
+    calib.start_folder(cal, target, resume, force)
+    s = cal.spec
+    say.note(
+        f"engine: batch; {len(s.free)} free beliefs, {len(cal.steps)} steps "
+        f"({', '.join(str(x.year) for x in cal.steps)}), {s.runs} runs a step per particle, "
+        f"{s.population} particles x {len(s.temperatures)} generations, on "
+        + (
+            f"a Dask cluster{' at ' + scheduler if scheduler else ''}"
+            if executor == Executor.dask
+            else f"{workers} worker(s)"
+        )
+    )
+    say.compiling("batch")
+    cluster = None
+    if executor == Executor.dask:
+        from dipsim.analysis.experiments.sweep import _connect
+
+        cluster = _connect(scheduler, workers)
+    try:
+        with say.progress("particles accepted", s.population * len(s.temperatures)) as bar:
+
+            def accepted(ok: bool) -> None:
+                if ok:
+                    bar.advance(1)
+
+            result = calib.calibrate(
+                cal, target, workers=workers, client=cluster.client if cluster else None, on_particle=accepted
+            )
+    except KeyboardInterrupt:
+        typer.echo(
+            f"dipsim: interrupted; the generations finished are kept: run the same command with --resume to finish {target}",
+            err=True,
+        )
+        raise typer.Exit(code=130) from None
+    except calib.CalibrationError as exc:
+        typer.echo(f"dipsim: calibration stopped: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+    finally:
+        if cluster is not None:
+            cluster.close()
+    with say.working("predicting each observation from the prior and the posterior"):
+        _, prior, post = calib.write_outputs(cal, result)
+        calibration_plots(cal, result, prior, post, target)
+    done = f"; generations before {result.resumed_from} were already done" if result.resumed_from else ""
+    typer.echo(
+        f"{s.title}: {result.evaluations} particles tried; {result.negotiations:,} negotiations in "
+        f"{result.seconds:.1f} s ({result.negotiations / max(result.seconds, 1e-9):,.0f} a second{done})"
+    )
+    return result
 
 
 @app.command()
@@ -846,13 +851,29 @@ def explain(
 def backcast(
     runs: Annotated[int, typer.Option(min=10, max=1_000_000, help="Runs per historical scenario")] = 20_000,
     seed: SeedOption = None,
-    out: Annotated[Path, typer.Option(help="Output folder")] = Path("results/backcast"),
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder [default: results/backcast, with --blind results/backcast_blind]")
+    ] = None,
+    blind: Annotated[
+        bool,
+        typer.Option(
+            "--blind",
+            help="Calibrate on the early steps only (--calibration) and score what prior and posterior predict for "
+            "the steps held out",
+        ),
+    ] = False,
+    calibration: Annotated[
+        str, typer.Option(help="With --blind: the calibration file, which must hold steps out (`until`)")
+    ] = "blind",
+    workers: Annotated[int, typer.Option(min=1, max=1024, help="With --blind: worker processes")] = 1,
+    resume: Annotated[bool, typer.Option("--resume", help="With --blind: finish an interrupted calibration")] = False,
     force: ForceOption = False,
     quiet: QuietOption = False,
     json: JsonOption = False,
 ):
     """Run the historical scenarios (scenarios/history/) in order and compare the direction
-    the model takes at each step with the direction history took."""
+    the model takes at each step with the direction history took; with --blind, fit the
+    beliefs to the early steps and predict the later ones."""
     from dipsim.analysis.experiments.environment import write_environment
     from dipsim.analysis.interpretation.backcast import backcast as run_backcast
     from dipsim.analysis.interpretation.backcast import backcast_text, load_history
@@ -861,6 +882,9 @@ def backcast(
 
     say = Voice(quiet)
     seed = 1956 if seed is None else seed
+    if blind:
+        return _blind_backcast(calibration, out or Path("results/backcast_blind"), workers, resume, force, say)
+    out = out or Path("results/backcast")
     with user_errors():
         check_target(out, force)
         years = len(load_history())
@@ -877,6 +901,40 @@ def backcast(
             return
         typer.echo(backcast_text(table))
         typer.echo(f"written: {out}/ (backcast.csv, backcast.png)")
+
+
+def _blind_backcast(name: str, out: Path, workers: int, resume: bool, force: bool, say: Voice) -> None:
+    """Calibrate on the steps a calibration file keeps, and print what prior and posterior
+    predict for the steps it holds out, with their scores."""
+    from dipsim.analysis.interpretation import calibration as calib
+
+    with user_errors():
+        _need_pyabc()
+        if resume and force:
+            fail("--resume and --force: allowed: one of them")
+        cal = calib.load(name)
+        if not cal.held_out:
+            fail(f"--calibration {name}: fits every history step; allowed with --blind: a calibration with `until`")
+        _run_calibration(cal, out, workers, Executor.local, None, resume, force, say)
+        tables = calib.load_results(out)
+        held = ", ".join(str(s.year) for s in cal.held_out)
+        typer.echo(f"fitted to {', '.join(str(s.year) for s in cal.steps)}; held out: {held}")
+        typer.echo("")
+        typer.echo(
+            "What prior and posterior predict for the held-out steps (the chance a run reproduces each observation):"
+        )
+        typer.echo(calib.predicted_text(tables["predicted"], fitted=False))
+        typer.echo("")
+        typer.echo("Scores on the held-out steps (log score: higher is better; Brier: lower is better):")
+        typer.echo(calib.scores_text(tables["scores"], fitted=False))
+        score = tables["scores"][~tables["scores"]["fitted"]]
+        better = score["log_score_posterior"].sum() > score["log_score_prior"].sum()
+        typer.echo(
+            "the calibrated model predicts the held-out steps "
+            + ("better than the prior" if better else "NO better than the prior")
+            + " by the log score"
+        )
+        typer.echo(f"written: {out}/ (the calibration's files; predicted.csv and scores.csv mark the held-out steps)")
 
 
 @app.command()

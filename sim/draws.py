@@ -108,7 +108,7 @@ def run_seeds(root: int, points: np.ndarray | int, replicates: np.ndarray | int)
         np.asarray(points, dtype=np.uint64), np.asarray(replicates, dtype=np.uint64)
     )
     shape = points.shape
-    flat = _seeds(k0, k1, np.ascontiguousarray(points.ravel()), np.ascontiguousarray(replicates.ravel()))
+    flat = _seeds(k0, k1, points.ravel().copy(), replicates.ravel().copy())  # writeable, contiguous
     return flat.reshape(shape)
 
 

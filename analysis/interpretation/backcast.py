@@ -1,13 +1,13 @@
 """Backcast: the model against the direction history took, step by step.
 
 Each scenario in scenarios/history/ stands for a moment (1956, 1960, 2001, 2018, 2020,
-2022) and builds on the one before. For each, the model gives: the treaty probability
-(with its 95% interval), the most islands in any package both governments prefer to no
-treaty (before pressure), and the best gain any treaty could bring Russia. The model's
-direction against the previous step is, in this order: the change in treaty probability
-where the two 95% intervals do not overlap; else the change in the islands on the table;
-else the change in Russia's best gain (more than 0.01); else "same". History's direction
-and islands come from each file's [history] table.
+2022) and builds on the one before. For each, the model gives the treaty probability
+(with its 95% interval). The model's direction against the previous step is up or down
+where the two 95% intervals do not overlap, and "same" where they do: simulated
+probabilities alone decide it. Beside it, for reading: the most islands in any package
+both governments prefer to no treaty (before pressure) and the best gain any treaty
+could bring Russia, at the step's point values (arithmetic on the inputs, which decides
+nothing). History's direction and islands come from each file's [history] table.
 """
 
 from __future__ import annotations
@@ -23,8 +23,6 @@ from dipsim.sim import draws
 from dipsim.sim import scenario as scenario_mod
 from dipsim.sim.preferences import Tables
 from dipsim.sim.run import simulate
-
-GAIN_STEP = 0.01
 
 
 def load_history(folder: Path | None = None) -> list:
@@ -74,16 +72,10 @@ def measure(spec, runs: int, seed: int, progress: Callable[[int], None] | None =
 
 
 def direction(previous: dict, current: dict) -> str:
+    """Up or down where the treaty probability's 95% intervals do not overlap; else same."""
     if current["ci_low"] > previous["ci_high"]:
         return "up"
     if current["ci_high"] < previous["ci_low"]:
-        return "down"
-    if current["model_islands"] != previous["model_islands"]:
-        return "up" if current["model_islands"] > previous["model_islands"] else "down"
-    change = current["russia_best_gain"] - previous["russia_best_gain"]
-    if change > GAIN_STEP:
-        return "up"
-    if change < -GAIN_STEP:
         return "down"
     return "same"
 

@@ -137,10 +137,11 @@ class Calibration:
     held_out: list[Step]
     beliefs: list[Belief]
 
-    @property
-    def reference(self) -> Step:
-        """The step whose ranges give a free belief's value in the tables: the last fitted."""
-        return self.steps[-1]
+    def reference(self, belief: Belief) -> tuple[int, list[Uncertain]]:
+        """The step whose range gives a free belief's values in the tables and plots: the
+        last fitted step that gives it a distribution; its year and numbers."""
+        year = max(s.year for s in self.steps if belief.numbers.get(s.year))
+        return year, belief.numbers[year]
 
 
 def _error(path: Path, exc: ValidationError) -> ScenarioError:
@@ -514,13 +515,13 @@ def generations_table(history, cal: Calibration) -> pd.DataFrame:
 
 def posterior_frame(history, cal: Calibration, t: int | None = None) -> pd.DataFrame:
     """The last generation's particles: weight, each belief's quantile, and the values
-    it gives the reference step's numbers."""
+    it gives the belief's numbers in its reference step (Calibration.reference)."""
     df, w = history.get_distribution(m=0, t=t)
     out = pd.DataFrame({"weight": np.asarray(w, float) / float(np.sum(w))})
     for i, b in enumerate(cal.beliefs):
         u = df[f"b{i}"].to_numpy(float)
         out[f"quantile:{b.key}"] = u
-        for x in b.numbers.get(cal.reference.year, []):
+        for x in cal.reference(b)[1]:
             out[x.path] = value_at(x, u)
     return out.reset_index(drop=True)
 
@@ -539,7 +540,7 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: list[float]) -
 
 
 def beliefs_table(cal: Calibration, posterior: pd.DataFrame) -> pd.DataFrame:
-    """Each free number of the reference step: its prior's and posterior's mean and 90%
+    """Each free number, in its reference step: its prior's and posterior's mean and 90%
     range, and the share of the prior's 90% range the posterior's keeps."""
     w = posterior["weight"].to_numpy()
     grid = (np.arange(4000) + 0.5) / 4000  # the prior: the distribution itself, by its quantiles
@@ -547,9 +548,8 @@ def beliefs_table(cal: Calibration, posterior: pd.DataFrame) -> pd.DataFrame:
     for b in cal.beliefs:
         u = posterior[f"quantile:{b.key}"].to_numpy()
         ulo, uhi = weighted_quantile(u, w, [0.05, 0.95])
-        for x in b.numbers.get(cal.reference.year, []) or [None]:
-            if x is None:
-                continue
+        year, numbers = cal.reference(b)
+        for x in numbers:
             v = posterior[x.path].to_numpy()
             prior = value_at(x, grid)
             plo, phi = np.quantile(prior, [0.05, 0.95])
@@ -558,6 +558,7 @@ def beliefs_table(cal: Calibration, posterior: pd.DataFrame) -> pd.DataFrame:
                 {
                     "belief": b.name,
                     "number": x.path,
+                    "step": year,
                     "prior_mean": float(prior.mean()),
                     "prior_p05": float(plo),
                     "prior_p95": float(phi),
@@ -823,3 +824,43 @@ def scores_text(score: pd.DataFrame, fitted: bool | None = None) -> str:
         f"{rows['brier_prior'].mean():11.4f}  {rows['brier_posterior'].mean():9.4f}  (Brier: mean)"
     )
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- synthetic records
+
+
+def synthetic(cal: Calibration, u: dict[str, float], seed: int) -> Calibration:
+    """The calibration with each step's observations replaced by what one run of it does
+    at the free beliefs ``u`` (a record the model itself wrote: simulation-based
+    calibration draws ``u`` from the prior and checks that the posterior recovers it)."""
+    from dipsim.sim.scenario import Observed, Offered
+
+    def rewrite(step: Step, d: int) -> Step:
+        seeds = draws.run_seeds(seed, d, np.arange(1))
+        tables, outcomes, record = play(step, seeds, u)
+        o = step.observed
+        update: dict[str, Any] = {}
+        if o.talks is not None:
+            update["talks"] = "suspended" if bool(np.isin(outcomes.reason, SUSPENDED)[0]) else "held"
+        if o.signed is not None:
+            update["signed"] = bool(outcomes.agreed[0] >= 0)
+        if o.treaty is not None:
+            update["treaty"] = bool(outcomes.treaty[0])
+        if step.offered is not None:
+            party, issue, _ = step.offered
+            offers = record[f"offer_{tables.party_ids[party]}"]
+            made = offers[offers >= 0]
+            most = int(tables.space.choice[made, issue].max()) if made.size else 0
+            name = list(step.scenario.issues)[issue]
+            option = step.scenario.issues[name].options[most]
+            update["offered"] = Offered(party=o.offered.party, issue=name, most=option)
+            step_offered: tuple[int, int, int] | None = (party, issue, most)
+        else:
+            step_offered = None
+        observed = Observed(**{**o.model_dump(), **{k: v for k, v in update.items() if k != "offered"}}).model_copy(
+            update={"offered": update.get("offered", o.offered)}
+        )
+        return Step(step.year, step.scenario, step.numbers, observed, step_offered)
+
+    steps = [rewrite(s, i) for i, s in enumerate(cal.steps)]
+    return Calibration(cal.spec, cal.path, steps, cal.held_out, cal.beliefs)

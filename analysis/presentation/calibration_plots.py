@@ -36,7 +36,7 @@ def posterior_plot(cal, result, path: Path) -> Path:
     fig, axes = figure(rows, cols, figsize=(4.2 * cols, 2.6 * rows), squeeze=False)
     w = result.posterior["weight"].to_numpy()
     grid = (np.arange(4000) + 0.5) / 4000
-    numbers = {x.path: x for b in cal.beliefs for x in b.numbers.get(cal.reference.year, [])}
+    numbers = {x.path: x for b in cal.beliefs for x in cal.reference(b)[1]}
     for ax, (name, row) in zip(axes.flat, shown.iterrows()):
         prior = value_at(numbers[row["number"]], grid)
         v = result.posterior[row["number"]].to_numpy()
@@ -46,13 +46,15 @@ def posterior_plot(cal, result, path: Path) -> Path:
         ax.hist(v, bins=bins, weights=w, density=True, color=POSTERIOR_COLOUR, alpha=0.6, label="posterior")
         entry = row["number"].rsplit(".values.", 1)
         option = f" (option {entry[1]})" if len(entry) == 2 else ""
-        ax.set_title(f"{name}{option}\nposterior's 90% range: {row['width_kept']:.2f} of the prior's", fontsize=8)
+        ax.set_title(
+            f"{name}{option}, {row['step']}\nposterior's 90% range: {row['width_kept']:.2f} of the prior's", fontsize=8
+        )
         ax.tick_params(labelsize=7)
         ax.set_yticks([])
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
     axes.flat[0].legend(fontsize=7)
-    fig.suptitle(f"{cal.spec.title}: prior and posterior (values in the {cal.reference.year} step)", fontsize=9)
+    fig.suptitle(f"{cal.spec.title}: prior and posterior (values in the last fitted step with a range)", fontsize=9)
     return _save(fig, path)
 
 
