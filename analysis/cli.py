@@ -214,12 +214,19 @@ class Voice:
 # --------------------------------------------------------------------------- the files that ship
 
 
-KINDS = {"": "standard", "expected_utility": "expected utility", "history": "history", "sweeps": "sweeps"}
+KINDS = {
+    "": "standard",
+    "expected_utility": "expected utility",
+    "history": "history",
+    "sweeps": "sweeps",
+    "calibration": "calibration",
+}
 USED_BY = {
     "": "dipsim run, compare, check",
     "expected_utility": "dipsim run, check",
     "history": "dipsim backcast runs them in order; dipsim run, compare, check",
     "sweeps": "dipsim sweep",
+    "calibration": "dipsim calibrate; dipsim backcast --blind",
 }
 WHERE = {"scenario": "scenarios/*.toml", "sweep": "scenarios/sweeps/*.toml"}
 SCENARIO_FOLDERS = scenario_mod.SHIPPED_FOLDERS
@@ -245,7 +252,7 @@ def shipped_files(folders: tuple[str, ...] = tuple(KINDS)) -> list[Shipped]:
     for folder, path in scenario_mod.catalog(folders):
         with path.open("rb") as fh:
             raw = tomllib.load(fh)
-        searched = ("sweeps",) if folder == "sweeps" else SCENARIO_FOLDERS
+        searched = (folder,) if folder in ("sweeps", "calibration") else SCENARIO_FOLDERS
         found = scenario_mod.find_scenario(path.stem, searched)
         argument = path.stem if found.is_file() and found.samefile(path) else str(path)
         out.append(Shipped(folder, argument, raw.get("name", path.stem), raw.get("title", ""), path))

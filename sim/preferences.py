@@ -402,11 +402,29 @@ def _index_of(names: np.ndarray, allowed: tuple[str, ...]) -> np.ndarray:
     return index
 
 
+_LEAVES: dict[int, tuple[Scenario, dict]] = {}  # a scenario's leaves by its id (the scenario kept, so the id stays its)
+_LEAVES_KEPT = 64
+
+
+def _leaves(base: Scenario) -> dict:
+    """``flatten(base.resolved())``, read-only, made once per scenario object: building a
+    few runs' tables at a time (a calibration's particles) would otherwise spend a third
+    of its time flattening the same scenario."""
+    kept = _LEAVES.get(id(base))
+    if kept is not None and kept[0] is base:
+        return kept[1]
+    if len(_LEAVES) >= _LEAVES_KEPT:
+        _LEAVES.pop(next(iter(_LEAVES)))
+    leaves = flatten(base.resolved())
+    _LEAVES[id(base)] = (base, leaves)
+    return leaves
+
+
 class _Columns:
     """Values by key path for each run: a column where one is given, else the base's value."""
 
     def __init__(self, base: Scenario, columns: dict[str, np.ndarray], runs: int):
-        self.leaves = flatten(base.resolved())
+        self.leaves = _leaves(base)
         self.columns = columns
         self.runs = runs
 

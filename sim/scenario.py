@@ -918,7 +918,9 @@ def find_scenario(name: str | Path, folders: tuple[str, ...] = SHIPPED_FOLDERS) 
     return path
 
 
-def catalog(folders: tuple[str, ...] = ("", "expected_utility", "history", "sweeps")) -> list[tuple[str, Path]]:
+def catalog(
+    folders: tuple[str, ...] = ("", "expected_utility", "history", "sweeps", "calibration"),
+) -> list[tuple[str, Path]]:
     """The scenario and sweep files that ship with dipsim: (folder, path), by folder then name."""
     return [(folder, f) for folder in folders for f in sorted(shipped(folder).glob("*.toml"))]
 

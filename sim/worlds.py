@@ -19,6 +19,7 @@ differ by their distributions, not by the dice.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 
@@ -31,6 +32,7 @@ KINDS = ("fixed", "uniform", "triangular", "beta", "normal")
 TINY = 2.0**-54  # the smallest quantile drawn (sim.draws.quantiles: k + 1/2 in units of 2^-53)
 
 
+@functools.lru_cache(maxsize=4096)
 def path_key(path: str) -> int:
     """A belief's 64-bit key: a hash of its key path (the same on every machine and in
     every Python process, unlike ``hash``)."""

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from dipsim import __version__
 from dipsim.analysis.cli import DESIGNS, STRATEGY_KINDS, Engine, Executor, app
 from dipsim.analysis.experiments import sweep_spec
+from dipsim.analysis.interpretation import calibration
 from dipsim.sim import scenario as scenario_mod
 
 from .conftest import ROOT, SCENARIOS
@@ -360,17 +361,26 @@ def test_scenarios_lists_what_ships_by_kind_and_every_name_works():
     doc = json.loads(invoke("scenarios", "--json").stdout)
     files = doc["files"]
     assert {Path(f["file"]) for f in files} == {p for _, p in scenario_mod.catalog()}
-    assert {f["kind"] for f in files} == {"standard", "expected utility", "history", "sweeps"}
+    assert {f["kind"] for f in files} == {"standard", "expected utility", "history", "sweeps", "calibration"}
     for f in files:
         if f["kind"] == "sweeps":
             assert Path(sweep_spec.load(f["argument"]).file).samefile(f["file"])
+        elif f["kind"] == "calibration":
+            cal = calibration.load(f["argument"])
+            assert cal.path.samefile(f["file"]) and cal.spec.title == f["title"]
         else:
             assert scenario_mod.find_scenario(f["argument"]).samefile(f["file"])
             assert scenario_mod.load(f["argument"]).title == f["title"]
             assert scenario_mod.load(f["argument"]).name == f["name"]
     text = invoke("scenarios").stdout
     headings = [line for line in text.splitlines() if line and not line.startswith(" ")]
-    assert [h.split(" (")[0] for h in headings[:4]] == ["standard", "expected utility", "history", "sweeps"]
+    assert [h.split(" (")[0] for h in headings[:5]] == [
+        "standard",
+        "expected utility",
+        "history",
+        "sweeps",
+        "calibration",
+    ]
     for f in files:
         assert re.search(rf"^  {re.escape(f['argument'])} +{re.escape(f['title'])}", text, re.M), f
     assert "1956: the Joint Declaration  [name: history_1956]" in text

@@ -16,6 +16,7 @@ import pytest
 from pydantic import Field, ValidationError, create_model
 
 from dipsim.analysis.experiments.sweep_spec import SweepSpec
+from dipsim.analysis.interpretation.calibration import CalibrationSpec
 from dipsim.analysis.presentation.reference import BLOCK, ReadmeError, Row, rows, schemas, with_tables
 from dipsim.sim import scenario as scenario_mod
 from dipsim.sim.scenario import MAX_PACKAGES, WEIGHT_TOLERANCE, RunSettings, Scenario, ScenarioError, flatten
@@ -166,7 +167,9 @@ EXAMPLES = {
     "scenario.schema.json": ["baseline.toml", "history/2018.toml", "private_reservations.toml", "two_level.toml"],
     "expected_utility.schema.json": ["expected_utility/eu_car_emissions.toml"],
     "sweep.schema.json": ["sweeps/pressure_vs_opposition.toml", "sweeps/sobol_preferences.toml"],
+    "calibration.schema.json": ["calibration/record.toml", "calibration/blind.toml"],
 }
+SPECS = {"sweep.schema.json": SweepSpec, "calibration.schema.json": CalibrationSpec}
 
 
 def _example(key: str, file: str) -> tuple[dict, str] | None:
@@ -176,8 +179,8 @@ def _example(key: str, file: str) -> tuple[dict, str] | None:
     for name in EXAMPLES[file]:
         path = SCENARIOS / name
         data = (
-            SweepSpec.model_validate(tomllib.loads(path.read_text())).model_dump(mode="json")
-            if file == "sweep.schema.json"
+            SPECS[file].model_validate(tomllib.loads(path.read_text())).model_dump(mode="json")
+            if file in SPECS
             else scenario_mod.load(path).resolved()
         )
         for leaf in flatten(data):
@@ -215,9 +218,9 @@ def _error_at(data: dict, leaf: str, value, file: str) -> bool:
     """Whether the loader rejects ``value`` at ``leaf``, naming that key."""
     data = copy.deepcopy(data)
     scenario_mod.set_value(data, {}, leaf.split("."), value, "test")
-    if file == "sweep.schema.json":
+    if file in SPECS:
         try:
-            SweepSpec.model_validate(data)
+            SPECS[file].model_validate(data)
         except ValidationError as exc:
             return any(".".join(map(str, e["loc"])) == leaf for e in exc.errors())
         return False
@@ -248,4 +251,12 @@ def test_every_range_a_table_states_is_the_one_the_loader_enforces(file, documen
             f"{row.key}: {lo} is stated {'not ' * bool(above)}allowed"
         )
         tried += 1
-    assert tried >= {"scenario.schema.json": 25, "expected_utility.schema.json": 3, "sweep.schema.json": 6}[file]
+    assert (
+        tried
+        >= {
+            "scenario.schema.json": 25,
+            "expected_utility.schema.json": 3,
+            "sweep.schema.json": 6,
+            "calibration.schema.json": 5,
+        }[file]
+    )

@@ -32,6 +32,7 @@ KIND = {
     "history": "scenario.schema.json",
     "expected_utility": "expected_utility.schema.json",
     "sweeps": "sweep.schema.json",
+    "calibration": "calibration.schema.json",
 }
 
 

@@ -42,7 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from dipsim.sim import draws, protocol
 from dipsim.sim import scenario as scenario_mod
-from dipsim.sim.scenario import Scenario, ScenarioError, Uncertain
+from dipsim.sim.scenario import Scenario, ScenarioError, Text, Uncertain
 
 DATABASE = "abc.db"
 POSTERIOR = "posterior.parquet"
@@ -59,7 +59,7 @@ class CalibrationSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")] = Field(description="Short name: the output folder's.")
-    title: str = Field(description="One line on what is fitted.")
+    title: Text = Field(description="One line on what is fitted.")
     description: str = Field("", description="What the calibration asks.")
     history: str | None = Field(
         None,
@@ -81,10 +81,12 @@ class CalibrationSpec(BaseModel):
     )
     population: Annotated[int, Field(ge=10, le=100_000)] = Field(200, description="Particles per generation.")
     temperatures: Annotated[list[Annotated[float, Field(ge=1.0, le=1e6)]], Field(min_length=1, max_length=50)] = Field(
-        [16.0, 8.0, 4.0, 2.0, 1.0],
+        [1.0],
         description=(
             "The temperature of each generation, decreasing, ending at 1: generation t accepts a particle with "
-            "probability L^(1/T_t), L the estimated likelihood; the last, at 1, gives the posterior."
+            "probability L^(1/T_t), L the estimated likelihood; the last, at 1, gives the posterior. Default "
+            "`[1.0]`: rejection from the prior, best when the record says little (`dipsim calibrate --reach`); "
+            "a longer list, such as `[8.0, 4.0, 2.0, 1.0]`, when few particles would pass at once."
         ),
     )
     max_evaluations: Annotated[int, Field(ge=10, le=100_000_000)] | None = Field(

@@ -25,6 +25,7 @@ from typing import Any
 
 from dipsim.analysis.experiments.output import OutputError
 from dipsim.analysis.experiments.sweep_spec import SweepSpec
+from dipsim.analysis.interpretation.calibration import CalibrationSpec
 from dipsim.sim.scenario import DISTRIBUTION_KEYS, KEYED_BY
 from dipsim.sim.schema import complete, scenario_schemas, toml_schema
 
@@ -35,7 +36,11 @@ class ReadmeError(Exception):
 
 def schemas() -> dict[str, dict[str, Any]]:
     """Every schema `dipsim schema` writes, by file name."""
-    return {**scenario_schemas(), "sweep.schema.json": toml_schema(SweepSpec, "dipsim sweep")}
+    return {
+        **scenario_schemas(),
+        "sweep.schema.json": toml_schema(SweepSpec, "dipsim sweep"),
+        "calibration.schema.json": toml_schema(CalibrationSpec, "dipsim calibrate"),
+    }
 
 
 def text_of(schema: dict) -> str:

@@ -35,6 +35,10 @@ PLOT_ORDER = (
     "prim_tradeoff",
     "positions",
     "backcast",
+    "posterior",
+    "pairs",
+    "generations",
+    "predicted",
 )
 
 
@@ -134,11 +138,17 @@ def _silent(stage: str) -> None:
 
 
 # The file that tells which command wrote a results folder, in the order they are looked for.
-MARKS = {"manifest.json": "sweep", "summary.csv": "compare", "scenario.toml": "run", "backcast.csv": "backcast"}
+MARKS = {
+    "manifest.json": "sweep",
+    "summary.csv": "compare",
+    "scenario.toml": "run",
+    "backcast.csv": "backcast",
+    "calibration.json": "calibration",
+}
 
 
 def results_kind(folder: Path) -> str:
-    """Which command wrote a results folder (sweep, compare, run or backcast), or a
+    """Which command wrote a results folder (sweep, compare, run, backcast or calibrate), or a
     ScenarioError saying why a report cannot be written for it."""
     folder = Path(folder)
     if not folder.is_dir():
@@ -156,6 +166,8 @@ def build(folder: Path, stage: Callable[[str], None] = _silent) -> tuple[str, st
         return _sweep(folder, stage)
     if kind == "compare":
         return _comparison(folder)
+    if kind == "calibration":
+        return _calibration(folder)
     if kind == "run":
         spec = scenario_mod.load(folder / "scenario.toml")
         if isinstance(spec, scenario_mod.ExpectedUtilityScenario):
@@ -166,6 +178,58 @@ def build(folder: Path, stage: Callable[[str], None] = _silent) -> tuple[str, st
     for png in _plots(folder):
         s.figure(png, _caption(png))
     return "Backcast, 1956-2022", "backcast", [s]
+
+
+def _calibration(folder: Path):
+    """A `dipsim calibrate` (or `backcast --blind`) folder: the spec, each belief's prior
+    and posterior, the tempering, and what prior and posterior predict for each step."""
+    from dipsim.analysis.interpretation.calibration import load_results
+
+    tables = load_results(folder)
+    m, spec = tables["manifest"], tables["manifest"]["spec"]
+    held = m["held_out_years"]
+    about = Section("Calibration", "calibration")
+    about.text(spec.get("description") or spec["title"])
+    about.text(
+        f"Fitted to the history steps of {', '.join(map(str, m['fitted_years']))}"
+        + (f"; held out: {', '.join(map(str, held))}" if held else "")
+        + f". {len(spec['free'])} free beliefs, {spec['population']} particles, temperatures "
+        f"{', '.join(f'{t:g}' for t in spec['temperatures'])}, {spec['runs']} runs a step per particle; "
+        f"{m['evaluations']} particles tried."
+    )
+    if spec.get("source"):
+        about.text(f"Source: {spec['source']}")
+    beliefs = Section("The beliefs: prior and posterior", "beliefs")
+    beliefs.text(
+        "Each free number in its reference step (the last fitted step that gives it a range): mean and 90% range "
+        "under the prior and the posterior, and the share of the prior's range the posterior's keeps."
+    )
+    beliefs.table(
+        tables["beliefs"][
+            [
+                "number",
+                "step",
+                "prior_mean",
+                "prior_p05",
+                "prior_p95",
+                "posterior_mean",
+                "posterior_p05",
+                "posterior_p95",
+                "width_kept",
+            ]
+        ]
+    )
+    beliefs.table(tables["generations"])
+    predicted = Section("What the beliefs predict for each step", "predicted")
+    predicted.text(
+        "The chance that a run reproduces each observation (and all of a step's together), averaged over 100 draws "
+        "of the beliefs from the prior and from the posterior; held-out steps were not seen by the calibration."
+    )
+    predicted.table(tables["predicted"])
+    predicted.table(tables["scores"])
+    for png in _plots(folder):
+        predicted.figure(png, _caption(png))
+    return spec["title"], "calibration (dipsim calibrate)", [about, beliefs, predicted]
 
 
 def _comparison(folder: Path):

@@ -1,0 +1,132 @@
+"""Calibration speed, beside the sweep speed it should approach, and the full
+simulation-based calibration.
+
+1. ``dipsim calibrate record --workers 2`` (ten free beliefs, six history steps, 100 runs
+   a step per particle) in a child process: wall time (start-up, the predictions and the
+   plots included), particles tried, negotiations played, and
+   ``calibration_negotiations_per_second`` (the negotiations of the fit over the fit's own
+   time, from calibration.json). The target: a million negotiations or more within ten
+   minutes on two cores.
+2. Beside it, in the same run: ``dipsim sweep sobol_preferences --workers 2`` cut to about
+   the same number of runs, ``sweep_negotiations_per_second``. A calibration plays a
+   history step's 100 runs per particle, so each call carries the cost of building its
+   tables; the ratio says what that costs.
+3. With ``--sbc N``: simulation-based calibration (Talts et al. 2018) with N replications
+   on two free beliefs (Japan's treaty value and reservation), the full version of
+   tests/test_calibration.py: each replication draws the beliefs from the prior, lets
+   the model write the six steps' record, calibrates on it (100 particles, temperatures
+   2 and 1), and ranks the truth among 99 posterior draws. Prints the chi-square p-value
+   of the ranks over ten bins and the coverage of the 50% and 90% intervals.
+
+The machine is shared: compare the figures of one run with each other. Usage:
+    python benchmarks/bench_calibrate.py [--spec record] [--sbc 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import tomli_w
+
+ROOT = Path(__file__).resolve().parents[1]
+DIPSIM = str(Path(sys.executable).parent / "dipsim")
+
+
+def calibration(spec: str, folder: Path) -> dict:
+    out = folder / "calibration"
+    t0 = time.perf_counter()
+    r = subprocess.run([DIPSIM, "calibrate", spec, "--workers", "2", "--out", str(out), "--quiet"], cwd=ROOT)
+    wall = time.perf_counter() - t0
+    if r.returncode:
+        sys.exit(r.returncode)
+    m = json.loads((out / "calibration.json").read_text())
+    rate = m["negotiations"] / m["seconds"]
+    print(f"calibration ({spec}): {m['evaluations']} particles tried, {m['negotiations']:,} negotiations")
+    print(f"  fit {m['seconds']:.1f} s; wall time, start-up, predictions and plots included: {wall:.1f} s")
+    print(f"calibration_negotiations_per_second: {rate:,.0f}")
+    return {"negotiations": m["negotiations"], "rate": rate, "wall": wall}
+
+
+def sweep(runs: int, folder: Path) -> float:
+    source = ROOT / "scenarios" / "sweeps" / "sobol_preferences.toml"
+    data = tomllib.loads(source.read_text())
+    data["scenario"] = str((source.parent / data["scenario"]).resolve())
+    params = 92  # sobol_preferences' parameters: N x (D + 2) runs without second order
+    base = 2 ** max(1, int(np.ceil(np.log2(max(runs / (params + 2), 2)))))
+    data["design"]["base_samples"] = base
+    path = folder / "sobol.toml"
+    path.write_bytes(tomli_w.dumps(data).encode())
+    out = folder / "sweep"
+    t0 = time.perf_counter()
+    r = subprocess.run([DIPSIM, "sweep", str(path), "--workers", "2", "--out", str(out), "--quiet"], cwd=ROOT)
+    wall = time.perf_counter() - t0
+    if r.returncode:
+        sys.exit(r.returncode)
+    n = base * (params + 2)
+    print(f"sweep (sobol_preferences, {n:,} runs, two workers): {wall:.1f} s, start-up included")
+    print(f"sweep_negotiations_per_second: {n / wall:,.0f}")
+    return n / wall
+
+
+def sbc(replications: int, folder: Path) -> None:
+    from scipy import stats
+
+    from dipsim.analysis.interpretation import calibration as calib
+
+    spec = calib.CalibrationSpec(
+        name="sbc",
+        title="simulation-based calibration",
+        free=["parties.japan.utility.treaty", "parties.japan.utility.reservation"],
+        runs=100,
+        population=100,
+        temperatures=[2.0, 1.0],
+    )
+    cal = calib.prepare(spec, ROOT / "scenarios" / "calibration" / "record.toml")
+    rng = np.random.default_rng(1)
+    truth, sample = [], []
+    t0 = time.perf_counter()
+    for k in range(replications):
+        u = rng.uniform(size=len(cal.beliefs))
+        record = calib.synthetic(cal, {b.key: float(x) for b, x in zip(cal.beliefs, u)}, seed=10_000 + k)
+        record = calib.Calibration(spec.model_copy(update={"seed": k}), cal.path, record.steps, [], cal.beliefs)
+        sub = folder / f"sbc{k}"
+        sub.mkdir()
+        post = calib.calibrate(record, sub).posterior
+        w = post["weight"].to_numpy()
+        rows = rng.choice(len(w), size=99, p=w / w.sum())
+        sample.append(post[[f"quantile:{b.key}" for b in cal.beliefs]].to_numpy()[rows])
+        truth.append(u)
+    t, s = np.array(truth), np.array(sample)
+    ranks = np.concatenate([(s[:, :, j] < t[:, j][:, None]).sum(axis=1) for j in range(t.shape[1])])
+    counts = np.bincount(ranks * 10 // 100, minlength=10)
+    print(f"SBC: {replications} replications x {t.shape[1]} beliefs in {time.perf_counter() - t0:.0f} s")
+    print(f"  rank counts over ten bins: {counts.tolist()}; chi-square p = {stats.chisquare(counts).pvalue:.3f}")
+    for level in (0.5, 0.9):
+        lo, hi = np.quantile(s, [(1 - level) / 2, (1 + level) / 2], axis=1)
+        print(f"  {level:.0%} intervals hold the truth in {((lo <= t) & (t <= hi)).mean():.3f} of cases")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spec", default="record", help="the calibration file (default: record)")
+    parser.add_argument("--sbc", type=int, default=0, help="replications of simulation-based calibration (0: none)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        fit = calibration(args.spec, folder)
+        rate = sweep(int(fit["negotiations"] // 4), folder)
+        print(f"calibration_vs_sweep: {fit['rate'] / rate:.2f}")
+        if args.sbc:
+            sbc(args.sbc, folder)
+
+
+if __name__ == "__main__":
+    main()
