@@ -304,8 +304,11 @@ def gain_if(gain, value, type_, slope, anticipation, both):
     linear in each number of the utility, with the package's ``slope``
     (sim.preferences._slope_terms): -1 for a reservation, +1 for a treaty value, the
     issue's weight for an option's value in a package that chooses it (0 in one that does
-    not), the option's value for an issue's weight. Exactly ``gain`` at the true value itself."""
-    return gain + slope * (type_ - value) * (1.0 - anticipation * (1.0 - both))
+    not), the option's value for an issue's weight. Exactly ``gain`` at the true value itself.
+    (slope x f comes first: within a package it is the same for every type, so the loops
+    over types compute it once; with a slope of -1 or +1 the product is the same, bit for
+    bit, in either order.)"""
+    return gain + slope * (1.0 - anticipation * (1.0 - both)) * (type_ - value)
 
 
 @njit(cache=True, nogil=True, inline="always")
