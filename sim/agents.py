@@ -19,13 +19,13 @@ class Government(mesa.Agent):
         m, k, st = self.model, self.index, self.model.state
         own, other = m.rows[k], m.rows[1 - k]
         return protocol.decide(
-            m.steps, own, other, m.rows[3], 0, k, st.ints, st.reals, st.packages, st.gaining, st.belief
+            m.steps, own, other, m.rows[3], 0, k, st.ints, st.reals, st.packages, st.gaining, st.tables, st.belief
         )
 
     def learn(self, action: int, offer: int) -> None:
-        """The other side's lesson from this government's answer (where its reservation is private)."""
+        """The other side's lesson from this government's answer (where a number of its is private)."""
         m, k, st = self.model, self.index, self.model.state
-        protocol.learn(k, action, offer, m.rows[k], 0, st.ints, st.packages, st.belief)
+        protocol.learn(k, action, offer, m.rows[k], 0, st.ints, st.packages, st.tables, st.belief)
 
 
 class Public(mesa.Agent):

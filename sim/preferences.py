@@ -24,7 +24,7 @@ from numba import njit
 from pydantic import BaseModel
 
 from .kernels import exceeds
-from .scenario import RATIFIERS, Scenario, flatten, numbers_with_distributions
+from .scenario import PRIVATE_KEYS, RATIFIERS, Party, Scenario, flatten, numbers_with_distributions
 from .space import OutcomeSpace
 
 
@@ -54,12 +54,14 @@ class PartyTables:
     tolerance: np.ndarray  # (runs,) hardliner's tolerance
     discount: np.ndarray  # (runs,) per-round discount factor (equilibrium strategy)
     patience: np.ndarray  # (runs,) offers without improvement before walking away
-    private: np.ndarray  # (runs,) bool: a belief about this party is known only to it
-    private_sign: np.ndarray  # (runs,) how a gain moves with that belief: -1 a reservation, +1 a treaty value
+    private: np.ndarray  # (runs,) bool: a number of this party's is known only to it
+    private_terms: np.ndarray  # (runs, terms) the slope of its gain in that number: -1 a reservation's, +1 a
+    #                            treaty value's, an option's weight where it is chosen, ... (_slope_terms)
     private_value: np.ndarray  # (runs,) its true value in the run
     types: np.ndarray  # (runs, types) the values the other side thinks it might take
     prior: np.ndarray  # (runs, types) the other side's prior over them (one type at the reservation: none)
     noise: np.ndarray  # (runs,) the chance, as the other side sees it, of turning down an offer it gains from
+    private_key: str = PRIVATE_KEYS["reservation"]  # the private number's key path under the party (PrivateValue.key)
 
     utility = _package_values("utility_terms", "(runs, packages) the treaty's value and its terms' weighted values")
     acceptance = _package_values("acceptance_terms", "(runs, packages) the share of this public accepting")
@@ -89,7 +91,7 @@ class OutsideTables:
 
 
 def _arrays(kind) -> list[str]:
-    return [f.name for f in fields(kind) if f.name != "space"]
+    return [f.name for f in fields(kind) if f.name not in ("space", "private_key")]
 
 
 # The compiled engine's views of the tables: one field per array, named as in the tables.
@@ -176,10 +178,11 @@ class Tables:
             kind = get.scalar(f"{at}.strategy.kind", object)
             reservation = get.scalar(f"{at}.utility.reservation.value")
             private = base.parties[pid].private
+            key = PRIVATE_KEYS["reservation"]
             if private is None:  # complete information: one type, the reservation itself
-                hidden, sign, truth, types, prior, noise = (
+                hidden, slope, truth, types, prior, noise = (
                     np.zeros(runs, bool),
-                    -np.ones(runs),
+                    _slope_terms(get, space, base.parties[pid], at, key),
                     reservation,
                     reservation[:, None],
                     np.ones((runs, 1)),
@@ -187,11 +190,13 @@ class Tables:
                 )
             else:
                 name, belief_of = private.hidden
+                key = private.key
+                if any(k.startswith(f"{at}.private.") and k.endswith(".key") for k in columns):
+                    raise ValueError(f"which number is private is the same in every run; found {at}.private varied")
                 n, belief = len(belief_of.types), f"{at}.private.{name}"
                 hidden = np.ones(runs, bool)
-                # a higher reservation lowers every gain, a higher treaty value raises it
-                sign = np.full(runs, -1.0 if name == "reservation" else 1.0)
-                truth = reservation if name == "reservation" else get.scalar(f"{at}.utility.treaty.value")
+                slope = _slope_terms(get, space, base.parties[pid], at, key)
+                truth = get.scalar(f"{at}.{key}")
                 types, prior = get.vector(f"{belief}.types", n), get.vector(f"{belief}.prior", n)
                 noise = get.scalar(f"{belief}.noise")
             ratifier = [k if isinstance(k, str) else "" for k in get.scalar(f"{at}.ratifier.kind", object)]
@@ -225,11 +230,12 @@ class Tables:
                 discount=get.scalar(f"{at}.strategy.discount"),
                 patience=get.scalar(f"{at}.strategy.patience", np.int64),
                 private=hidden,
-                private_sign=sign,
+                private_terms=slope,
                 private_value=truth,
                 types=types,
                 prior=prior,
                 noise=noise,
+                private_key=key,
             )
 
         power = base.outside_power
@@ -307,7 +313,8 @@ class Tables:
 
     def _map(self, f) -> Tables:
         def each(obj):
-            return type(obj)(space=obj.space, **{name: f(getattr(obj, name)) for name in _arrays(type(obj))})
+            labels = {"private_key": obj.private_key} if isinstance(obj, PartyTables) else {}
+            return type(obj)(space=obj.space, **labels, **{name: f(getattr(obj, name)) for name in _arrays(type(obj))})
 
         return Tables(
             space=self.space,
@@ -377,6 +384,43 @@ def _terms(
             cells[(j, i)] += counted.transpose(0, 2, 1)
         terms.append(np.zeros((runs, n)))
     return np.concatenate(terms + [c.reshape(runs, -1) for c in cells.values()], axis=1)
+
+
+def _slope_terms(get: _Columns, space: OutcomeSpace, party: Party, at: str, key: str) -> np.ndarray:
+    """The terms, (runs, space.terms_total), of the slope of the party's gain in one number
+    of its utility, ``key`` (a key path under the party ``at``, as PrivateValue.key): for
+    every package, how much U - reservation moves per unit of that number. U - reservation
+    is linear in each of its numbers, so the slope is the utility table itself with that
+    number 1, the numbers it multiplies as they are (an issue's values and ``otherwise``
+    for its weight, its weight for one of them) and every other number 0: the constant
+    (treaty) 1 for a treaty value, -1 for a reservation; for option k's value, the issue's
+    weight in the packages that choose k (where its condition holds, with ``when``); for
+    an issue's weight, the value each package counts on it. Exact, not a difference of two
+    tables: every slope is a single number of the scenario, or 0."""
+    runs, path = get.runs, f"{at}.{key}"
+    if key == PRIVATE_KEYS["reservation"]:
+        terms = np.zeros((runs, space.terms_total))
+        terms[:, 0] = -1.0
+        return terms
+    prefix = f"{at}.utility.issues"
+    issue = path.removeprefix(f"{prefix}.").split(".")[0] if path.startswith(f"{prefix}.") else None
+    kept: tuple[str, ...] = ()
+    if issue is not None and path.endswith(".weight"):
+        kept = (f"{prefix}.{issue}.values.", f"{prefix}.{issue}.otherwise.")
+    elif issue is not None:
+        kept = (f"{prefix}.{issue}.weight",)
+
+    class Slope:  # the getter of the slope's table
+        def scalar(self, leaf: str) -> np.ndarray:
+            if leaf == path:
+                return np.ones(runs)
+            return get.scalar(leaf) if leaf.startswith(kept) else np.zeros(runs)
+
+        def vector(self, leaf: str, n: int) -> np.ndarray:
+            return np.stack([self.scalar(f"{leaf}.{k}") for k in range(n)], axis=1)
+
+    constant = np.ones(runs) if key == PRIVATE_KEYS["treaty"] else np.zeros(runs)
+    return _terms(Slope(), space, party.utility.issues, prefix, constant, True)  # type: ignore[arg-type]
 
 
 def _pairs(s: Scenario) -> tuple[tuple[int, int], ...]:

@@ -23,6 +23,7 @@ from numba import njit
 from .draws import LAST_ROUND, MOOD, RATIFY, draw
 from .kernels import LEAN, exceeds, gaining_row, package_row, top_row, value_of
 from .preferences import Tables, actual_threshold, bargaining_gain, clip01, pressed, ratify_chance, swayed
+from .scenario import private_label
 from .strategies import BAYESIAN, respond
 
 # Why a run ended. Codes 3-4 and 5-6 add the index of the party concerned.
@@ -68,23 +69,24 @@ N_REALS = 10
 # each public's opinion before mood (not clipped), each government's negotiating gain
 # (-inf for a package a public rejected), the chance both publics ratify as the
 # governments anticipate it; and, as the mover believes them where the other side's
-# reservation is private (or its strategy reads them), the other side's gain and the
+# number is private (or its strategy reads them), the other side's gain and the
 # chance it accepts. With them, ``gaining`` (2, packages): the numbers of the packages
 # each government gains from, in order, the first GAINING + k.
 UTILITY, OPINION, GAIN, BOTH, BELIEVED, ACCEPTS = 0, 2, 4, 6, 7, 8
 N_PACKAGE_ROWS = 9
 
-# What each side believes of the other's reservation (``belief``, 3 rows): row k, the
+# What each side believes of the other's private number (``belief``, 3 rows): row k, the
 # other side's posterior over party k's types (PartyRows.types), as many entries as
 # party k has types; row 2, scratch for an update.
 
-# A run's package tables (``tables``, 8 rows), expanded from their terms as it starts:
+# A run's package tables (``tables``, 10 rows), expanded from their terms as it starts:
 T_UTILITY = 0  # T_UTILITY + k: party k's utility of each package, before pressure
 T_ACCEPTANCE = 2  # T_ACCEPTANCE + k: public k's base acceptance
 T_RHETORIC = 4  # T_RHETORIC + k: change in public k's acceptance at full rhetoric
 T_OUTSIDE = 6  # the outside power's utility
 T_SHIFT = 7  # change in the pressed party's utility per unit of pressure felt
-N_TABLES = 8  # (and one more row, scratch for expanding them)
+T_SLOPE = 8  # T_SLOPE + k: the slope of party k's gain in its private number (only where it has one)
+N_TABLES = 10  # (and one more row, scratch for expanding them)
 
 # The per-round record, one value per slot (see round_columns for the names).
 RECORD = 22
@@ -139,8 +141,9 @@ def last_round(neg, r, seed):
 
 @njit(cache=True, nogil=True, inline="always")
 def start_beliefs(p0, p1, r, belief):
-    """Each side's prior over the other's private belief (its reservation or treaty
-    value; under complete information, one type), before the first round."""
+    """Each side's prior over the other's private number (its reservation, treaty value
+    or another number of its utility; under complete information, one type), before the
+    first round."""
     belief[:] = 0.0
     for q in range(p0.prior.shape[1]):
         belief[0, q] = p0.prior[r, q]
@@ -151,7 +154,8 @@ def start_beliefs(p0, p1, r, belief):
 @njit(**LEAN)
 def expand(p0, p1, o, r, counts, cells, tables):
     """Run r's package tables from their terms (``counts``: the options of each issue;
-    ``cells``: the cell of each pair of issues each package picks, OutcomeSpace.pair_cells)."""
+    ``cells``: the cell of each pair of issues each package picks, OutcomeSpace.pair_cells);
+    a party's slope only where a number of its is private (no other rule reads it)."""
     scratch = tables[N_TABLES]
     package_row(p0.utility_terms[r], counts, cells, tables[T_UTILITY], scratch)
     package_row(p1.utility_terms[r], counts, cells, tables[T_UTILITY + 1], scratch)
@@ -161,6 +165,10 @@ def expand(p0, p1, o, r, counts, cells, tables):
     package_row(p1.rhetoric_terms[r], counts, cells, tables[T_RHETORIC + 1], scratch)
     package_row(o.utility_terms[r], counts, cells, tables[T_OUTSIDE], scratch)
     package_row(o.shift_terms[r], counts, cells, tables[T_SHIFT], scratch)
+    if p0.private[r]:
+        package_row(p0.private_terms[r], counts, cells, tables[T_SLOPE], scratch)
+    if p1.private[r]:
+        package_row(p1.private_terms[r], counts, cells, tables[T_SLOPE + 1], scratch)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -289,20 +297,26 @@ def top(ints, reals, packages, k):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def gain_if(gain, value, type_, sign, anticipation, both):
-    """A party's gain from a package were its private belief ``type_`` rather than the
-    ``value`` its ``gain`` was assessed with. A reservation and a treaty value move every
-    gain alike (sim.preferences.bargaining_gain is linear in each, with slope -f and +f,
-    f = 1 - anticipation (1 - both)): ``sign`` is -1 for a reservation, +1 for a treaty
-    value. Exactly ``gain`` at the true value itself."""
-    return gain + sign * (type_ - value) * (1.0 - anticipation * (1.0 - both))
+def gain_if(gain, value, type_, slope, anticipation, both):
+    """A party's gain from a package were its private number ``type_`` rather than the
+    ``value`` its ``gain`` was assessed with. sim.preferences.bargaining_gain is linear in
+    U - reservation, with slope f = 1 - anticipation (1 - both), and U - reservation is
+    linear in each number of the utility, with the package's ``slope``
+    (sim.preferences._slope_terms): -1 for a reservation, +1 for a treaty value, the
+    issue's weight for an option's value in a package that chooses it (0 in one that does
+    not), the option's value for an issue's weight. Exactly ``gain`` at the true value itself.
+    (slope x f comes first: within a package it is the same for every type, so the loops
+    over types compute it once; with a slope of -1 or +1 the product is the same, bit for
+    bit, in either order.)"""
+    return gain + slope * (1.0 - anticipation * (1.0 - both)) * (type_ - value)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def believe(party, r, k, packages, weights, own_gain):
+def believe(party, r, k, packages, slope, weights, own_gain):
     """How party k's side of every package looks to the other side, which holds the
-    posterior ``weights`` over party k's types (PartyRows.types) where its reservation or
-    treaty value is private: its gain at the posterior mean of that belief (row BELIEVED) and the
+    posterior ``weights`` over party k's types (PartyRows.types) where a number of party
+    k's is private (its gain's ``slope`` in it, :func:`gain_if`): its gain at the
+    posterior mean of that number (row BELIEVED) and the
     chance that it accepts, the weight of the types that gain from the package (row
     ACCEPTS); a package a public rejected gains nothing and is never accepted. Under
     complete information, its gain and 1 or 0. Returns whether the believer, whose own
@@ -311,12 +325,7 @@ def believe(party, r, k, packages, weights, own_gain):
     both, gain = packages[BOTH], packages[GAIN + k]
     believed, accepts = packages[BELIEVED], packages[ACCEPTS]
     hidden = party.private[r]
-    value, sign, anticipation, types = (
-        party.private_value[r],
-        party.private_sign[r],
-        party.anticipation[r],
-        party.types[r],
-    )
+    value, anticipation, types = party.private_value[r], party.anticipation[r], party.types[r]
     mean = 0.0
     for q in range(types.shape[0]):
         mean += weights[q] * types[q]
@@ -326,10 +335,10 @@ def believe(party, r, k, packages, weights, own_gain):
             believed[j] = gain[j]
             accepts[j] = 1.0 if exceeds(gain[j], 0.0) else 0.0
         else:
-            believed[j] = gain_if(gain[j], value, mean, sign, anticipation, both[j])
+            believed[j] = gain_if(gain[j], value, mean, slope[j], anticipation, both[j])
             chance = 0.0
             for q in range(types.shape[0]):
-                if exceeds(gain_if(gain[j], value, types[q], sign, anticipation, both[j]), 0.0):
+                if exceeds(gain_if(gain[j], value, types[q], slope[j], anticipation, both[j]), 0.0):
                     chance += weights[q]
             accepts[j] = chance
         acceptable |= exceeds(own_gain[j], 0.0) & (accepts[j] > 0.0)
@@ -337,10 +346,9 @@ def believe(party, r, k, packages, weights, own_gain):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def learn(who, action, offer, mover, r, ints, packages, belief):
+def learn(who, action, offer, mover, r, ints, packages, tables, belief):
     """The other side's posterior over the mover's types after the mover's answer, by
-    Bayes' rule, where the mover's reservation or treaty value is private (Zeng and
-    Sycara 1998). An offer
+    Bayes' rule, where a number of the mover's is private (Zeng and Sycara 1998). An offer
     made rules out the types that would not gain from it (no strategy offers a package it
     does not gain from); the standing offer turned down weighs each type that would have
     gained from it by ``noise``, the chance of turning down a gain (0: rules it out). On a
@@ -350,13 +358,15 @@ def learn(who, action, offer, mover, r, ints, packages, belief):
         return
     weights, likes = belief[who], belief[2]
     types, anticipation, noise = mover.types[r], mover.anticipation[r], mover.noise[r]
-    value, sign, gain, both = mover.private_value[r], mover.private_sign[r], packages[GAIN + who], packages[BOTH]
+    value, gain, both, slope = mover.private_value[r], packages[GAIN + who], packages[BOTH], tables[T_SLOPE + who]
     turned_down = ints[STANDING + 1 - who]
     total = 0.0
     for q in range(types.shape[0]):
-        like = 1.0 if exceeds(gain_if(gain[offer], value, types[q], sign, anticipation, both[offer]), 0.0) else 0.0
+        like = (
+            1.0 if exceeds(gain_if(gain[offer], value, types[q], slope[offer], anticipation, both[offer]), 0.0) else 0.0
+        )
         if turned_down >= 0 and exceeds(
-            gain_if(gain[turned_down], value, types[q], sign, anticipation, both[turned_down]), 0.0
+            gain_if(gain[turned_down], value, types[q], slope[turned_down], anticipation, both[turned_down]), 0.0
         ):
             like *= noise
         likes[q] = weights[q] * like
@@ -378,13 +388,13 @@ def prospect(own_gain, accepts):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def decide(round_, own, other, neg, r, who, ints, reals, packages, gaining, belief):
+def decide(round_, own, other, neg, r, who, ints, reals, packages, gaining, tables, belief):
     """The moving side's answer: (walk reason or ONGOING, accept, offer). ``own`` and
     ``other`` are the mover's and the other side's PartyRows. A side walks away
 
     - when no package leaves both better off than no agreement (where the other's
-      reservation is private: none that leaves it better off and that the other may
-      accept, as it believes), unless the scenario says such talks stall;
+      number is private: none that leaves it better off and that the other may accept,
+      as it believes), unless the scenario says such talks stall;
     - when its patience with unimproved offers has run out, or when another round costs
       it (``round_cost``) at least the best it can expect from the talks
       (:func:`prospect`), and its strategy would not accept the offer standing.
@@ -401,7 +411,7 @@ def decide(round_, own, other, neg, r, who, ints, reals, packages, gaining, beli
     acceptable = ints[ACCEPTABLE] != 0
     costly = own.round_cost[r] > 0.0
     if other.private[r] or kind == BAYESIAN or costly:
-        believed = believe(other, r, 1 - who, packages, belief[1 - who], own_gain)
+        believed = believe(other, r, 1 - who, packages, tables[T_SLOPE + 1 - who], belief[1 - who], own_gain)
         if other.private[r]:
             acceptable, other_gain = believed, packages[BELIEVED]
         if kind == BAYESIAN:
@@ -678,14 +688,14 @@ def _play(
             refresh(p0, p1, o, neg, r, tables, felt, rhetoric, ints, reals, rejected, packages, gaining)
             who = mover(t, neg.opener[r])
             if who == 0:
-                walk, accept, offer = decide(t, p0, p1, neg, r, who, ints, reals, packages, gaining, belief)
+                walk, accept, offer = decide(t, p0, p1, neg, r, who, ints, reals, packages, gaining, tables, belief)
             else:
-                walk, accept, offer = decide(t, p1, p0, neg, r, who, ints, reals, packages, gaining, belief)
+                walk, accept, offer = decide(t, p1, p0, neg, r, who, ints, reals, packages, gaining, tables, belief)
             action = action_of(walk, accept)
             if who == 0:
-                learn(who, action, offer, p0, r, ints, packages, belief)
+                learn(who, action, offer, p0, r, ints, packages, tables, belief)
             else:
-                learn(who, action, offer, p1, r, ints, packages, belief)
+                learn(who, action, offer, p1, r, ints, packages, tables, belief)
             prob0 = prob1 = np.nan
             passed0 = passed1 = False
             if action == ACCEPT:
@@ -777,8 +787,10 @@ class RunState:
 
 
 def private_name(party) -> str:
-    """What is private about a party, as the record's columns name it."""
-    return "treaty_value" if (party.private_sign > 0).any() else "reservation"
+    """What is private about a party (PartyTables), as the record's columns name it
+    (sim.scenario.private_label): ``reservation``, ``treaty_value``, ``<issue>_<k>_value``,
+    ``<issue>_<k>_otherwise`` or ``<issue>_weight``."""
+    return private_label(party.private_key)
 
 
 def round_columns(tables: Tables) -> list[str]:

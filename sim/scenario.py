@@ -12,6 +12,7 @@ what was found and what is allowed.
 from __future__ import annotations
 
 import copy
+import re
 import tomllib
 import types
 import typing
@@ -457,20 +458,21 @@ MAX_TYPES = 201  # types in a prior over another side's reservation
 
 
 class TypePrior(_Strict):
-    """What the other side believes of a party's hidden number (its reservation or its
-    treaty value): a discrete prior over types (values it might take), updated by Bayes'
-    rule as the talks go on."""
+    """What the other side believes of a party's hidden number (its reservation, its
+    treaty value, or one number of its utility): a discrete prior over types (values it
+    might take), updated by Bayes' rule as the talks go on."""
 
     types: Annotated[list[Annotated[float, Field(ge=-1.0, le=2.0)]], Field(min_length=1, max_length=MAX_TYPES)] = Field(
         description=(
             "The values the other side thinks the hidden number might take, within its range (a reservation -1 "
-            f"to 2, a treaty value -1 to 1); 1 to {MAX_TYPES} of them."
+            "to 2, a treaty value -1 to 1, an option's value or an issue's weight 0 to 1); 1 to "
+            f"{MAX_TYPES} of them."
         )
     )
     prior: list[Annotated[float, Field(ge=0.0, le=1.0)]] = Field(
         description=(
             "The other side's prior probability of each type, in the order of `types`; they sum to 1 (within "
-            "1e-6). One type with probability 1 at the reservation's value is complete information."
+            "1e-6). One type with probability 1 at the hidden number's true value is complete information."
         )
     )
     noise: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
@@ -483,13 +485,64 @@ class TypePrior(_Strict):
     source: Text = Field(description="Where the types and the prior come from.")
 
 
-PRIVATE_BELIEFS = {"reservation": (-1.0, 2.0), "treaty": (-1.0, 1.0)}  # what may be private, and its range
+class PrivateValue(TypePrior):
+    """A prior over one number of the party's utility, named by its key path."""
+
+    key: Text = Field(
+        description=(
+            "Which number of the party's utility is private: its key path under the party, as `--set` spells it "
+            "after `parties.<id>.`: `utility.issues.<issue>.values.<k>` (the value of option k, counting from 0), "
+            "`utility.issues.<issue>.weight`, `utility.issues.<issue>.otherwise.<k>` (where the issue has `when`), "
+            "`utility.treaty.value` or `utility.reservation.value`."
+        )
+    )
+
+
+# What may be private (one per party); the key paths, under the party, of the numbers the
+# first two name; the ranges of the numbers that may be private.
+PRIVATE_BELIEFS = ("reservation", "treaty", "value")
+PRIVATE_KEYS = {"reservation": "utility.reservation.value", "treaty": "utility.treaty.value"}
+PRIVATE_RANGES = {"reservation": (-1.0, 2.0), "treaty": (-1.0, 1.0), "issue": (0.0, 1.0)}
+# The issue entries a private number may be: an option's value, the issue's weight, an otherwise value.
+PRIVATE_ISSUE_KEY = re.compile(
+    r"^utility\.issues\.(?P<issue>.+)\.(?:(?P<list>values|otherwise)\.(?P<k>0|[1-9]\d*)|weight)$"
+)
+
+
+def private_label(key: str) -> str:
+    """How the per-round record names a private number at ``key`` (a key path under the
+    party, as PrivateValue.key): ``reservation``, ``treaty_value``, ``<issue>_<k>_value``
+    (option k's value), ``<issue>_<k>_otherwise`` or ``<issue>_weight``."""
+    if key == PRIVATE_KEYS["reservation"]:
+        return "reservation"
+    if key == PRIVATE_KEYS["treaty"]:
+        return "treaty_value"
+    m = PRIVATE_ISSUE_KEY.match(key)
+    assert m is not None, key  # the rules checked it (sim.scenario._check_private)
+    if m["list"] is None:
+        return f"{m['issue']}_weight"
+    return f"{m['issue']}_{m['k']}_{'value' if m['list'] == 'values' else 'otherwise'}"
+
+
+def private_phrase(key: str, options: dict[str, Any]) -> str:
+    """A private number at ``key`` (PrivateValue.key) in words, for summaries: ``reservation``,
+    ``treaty value``, ``value of 'two islands' on territory``, ``weight of territory``
+    (``options``: each issue's option names)."""
+    label = private_label(key)
+    m = PRIVATE_ISSUE_KEY.match(key)
+    if m is None:
+        return label.replace("_", " ")
+    if m["list"] is None:
+        return f"weight of {m['issue']}"
+    option = list(options[m["issue"]])[int(m["k"])]
+    return f"value of {option!r} on {m['issue']}" + (" where its condition fails" if m["list"] == "otherwise" else "")
 
 
 class Private(_Strict):
-    """One belief about a party known only to itself: its reservation or its value of a
-    treaty itself. Both move its gain from every package alike, so a type is a shift of
-    its gains."""
+    """One belief about a party known only to itself: its reservation, its value of a
+    treaty itself, or any one number of its utility (an option's value, an issue's
+    weight). The party's gain from each package is linear in each of them, so a type
+    moves each package's gain by the package's own slope (sim.protocol.gain_if)."""
 
     reservation: TypePrior | None = Field(
         None,
@@ -502,17 +555,33 @@ class Private(_Strict):
         None,
         description=(
             "The party's value of a treaty itself (`utility.treaty`) is known only to itself; the other side holds "
-            "this prior over it (types -1 to 1). Give this or `reservation`, not both."
+            "this prior over it (types -1 to 1)."
+        ),
+    )
+    value: PrivateValue | None = Field(
+        None,
+        description=(
+            "One number of the party's utility, named by `key`, is known only to itself; the other side holds this "
+            "prior over it. Give exactly one of `reservation`, `treaty` and `value`."
         ),
     )
 
     @property
     def hidden(self) -> tuple[str, TypePrior]:
-        """Which belief is private, and the other side's prior over it."""
-        name = "reservation" if self.reservation is not None else "treaty"
-        prior = self.reservation if self.reservation is not None else self.treaty
-        assert prior is not None  # the rules require one (sim.scenario._check_rules)
-        return name, prior
+        """Which belief is private (``reservation``, ``treaty`` or ``value``), and the other
+        side's prior over it."""
+        for name in PRIVATE_BELIEFS:
+            prior = getattr(self, name)
+            if prior is not None:
+                return name, prior
+        raise AssertionError("no private belief")  # the rules require one (sim.scenario._check_rules)
+
+    @property
+    def key(self) -> str:
+        """The key path, under the party, of the private number: ``utility.reservation.value``
+        for a private reservation, ``utility.treaty.value`` for a treaty value."""
+        name, prior = self.hidden
+        return prior.key if isinstance(prior, PrivateValue) else PRIVATE_KEYS[name]
 
 
 RATIFIERS = ("referendum", "legislature", "constitutional_bar")
@@ -616,9 +685,10 @@ class Party(_Strict):
         None,
         description=(
             "Private information (leave out for complete information, where each side knows the other's "
-            "utility of every package and its reservation). With it, the other side knows this party's utilities "
-            "but not its reservation: it holds a prior over it and learns from the offers this party makes and "
-            'turns down ("Private information" in scenarios/README.md).'
+            "utility of every package and its reservation). With it, one number is known only to this party (its "
+            "reservation, its treaty value, or one number of its utility): the other side knows the rest, holds a "
+            'prior over that number and learns from the offers this party makes and turns down ("Private '
+            'information" in scenarios/README.md).'
         ),
     )
 
@@ -1284,16 +1354,7 @@ def _check_rules(s: Scenario, where) -> None:
         _check_utility(party.utility, ("parties", pid, "utility"), issues, where)
         _check_effects(party.public.effects, ("parties", pid, "public", "effects"), issues, where)
         if party.private is not None:
-            given = [k for k in PRIVATE_BELIEFS if getattr(party.private, k) is not None]
-            if len(given) != 1:
-                loc = ("parties", pid, "private")
-                raise ScenarioError(
-                    where(loc),
-                    _key(loc),
-                    f"found {', '.join(given) or 'nothing'}; allowed: exactly one of {', '.join(PRIVATE_BELIEFS)}",
-                )
-            name, prior = party.private.hidden
-            _check_prior(prior, ("parties", pid, "private", name), where, PRIVATE_BELIEFS[name])
+            _check_private(party, ("parties", pid, "private"), issues, where)
         _check_ratifier(party.ratifier, ("parties", pid, "ratifier"), where)
         if party.strategy.kind == "time_dependent" and party.strategy.beta is None:
             loc = ("parties", pid, "strategy", "beta")
@@ -1322,12 +1383,65 @@ def _check_rules(s: Scenario, where) -> None:
         _check_effects(effects, (*base, "rhetoric", "effects", pid), issues, where)
 
 
-def _check_prior(belief: TypePrior, loc: tuple, where, bounds: tuple[float, float]) -> None:
+def _check_private(party: Party, loc: tuple, issues: dict[str, Issue], where) -> None:
+    """Exactly one private belief; a private number of the utility names one that exists;
+    the types lie in that number's range."""
+    private = party.private
+    assert private is not None
+    given = [k for k in PRIVATE_BELIEFS if getattr(private, k) is not None]
+    if len(given) != 1:
+        raise ScenarioError(
+            where(loc),
+            _key(loc),
+            f"found {', '.join(given) or 'nothing'}; allowed: exactly one of {', '.join(PRIVATE_BELIEFS)} (one "
+            "private belief per party)",
+        )
+    name, prior = private.hidden
+    bounds = PRIVATE_RANGES.get(name)
+    if isinstance(prior, PrivateValue):
+        bounds = _private_key_range(prior.key, party, (*loc, name, "key"), issues, where)
+    assert bounds is not None
+    _check_prior(prior, (*loc, name), where, bounds, f" (the range of {private.key})")
+
+
+def _private_key_range(key: str, party: Party, loc: tuple, issues: dict[str, Issue], where) -> tuple[float, float]:
+    """The range of the number of the party's utility at ``key`` (PrivateValue.key), or a
+    ScenarioError saying what may be named."""
+    allowed = (
+        "allowed: a number of the party's own utility, by its key path under the party: "
+        "utility.issues.<issue>.values.<k>, utility.issues.<issue>.weight, utility.issues.<issue>.otherwise.<k> "
+        f"(with `when`), utility.treaty.value or utility.reservation.value; issues: {', '.join(issues)}"
+    )
+    for name in ("reservation", "treaty"):
+        if key == PRIVATE_KEYS[name]:
+            return PRIVATE_RANGES[name]
+    m = PRIVATE_ISSUE_KEY.match(key)
+    if m is None or m["issue"] not in party.utility.issues:
+        raise ScenarioError(where(loc), _key(loc), f"found {key!r}; {allowed}")
+    entry = party.utility.issues[m["issue"]]
+    if m["list"] is not None:
+        numbers = entry.values if m["list"] == "values" else entry.otherwise
+        if numbers is None:
+            raise ScenarioError(
+                where(loc),
+                _key(loc),
+                f"found {key!r}, but utility.issues.{m['issue']} has no `otherwise` (it has no `when`); {allowed}",
+            )
+        if int(m["k"]) >= len(numbers):
+            raise ScenarioError(
+                where(loc),
+                _key(loc),
+                f"found {key!r}: no option {m['k']} on {m['issue']}; allowed: an index from 0 to {len(numbers) - 1}",
+            )
+    return PRIVATE_RANGES["issue"]
+
+
+def _check_prior(belief: TypePrior, loc: tuple, where, bounds: tuple[float, float], what: str = "") -> None:
     low, high = bounds
     for k, t in enumerate(belief.types):
         if not low <= t <= high:
             key = (*loc, "types", k)
-            raise ScenarioError(where(key), _key(key), f"found {t!r}; allowed: {low:g} to {high:g}")
+            raise ScenarioError(where(key), _key(key), f"found {t!r}; allowed: {low:g} to {high:g}{what}")
     if len(belief.prior) != len(belief.types):
         key = (*loc, "prior")
         raise ScenarioError(

@@ -199,14 +199,16 @@ def _example(key: str, file: str) -> tuple[dict, str] | None:
                 when={"issue": other, "one_of": [data["issues"][other]["options"][0]]}, otherwise=list(table["values"])
             )
             return data, ".".join([*path, "otherwise", "0"])
-    if key.startswith("parties.<id>.private.treaty.") and file == "scenario.schema.json":  # none ships one
+    private = re.match(r"parties\.<id>\.private\.(treaty|value)\.(.+)$", key)
+    if private and file == "scenario.schema.json":  # no shipped file makes a treaty value or any other number private
         data = scenario_mod.load(SCENARIOS / "private_reservations.toml").resolved()
-        data["parties"]["japan"]["private"] = {
-            "treaty": {"types": [0.05, 0.10, 0.15], "prior": [0.25, 0.5, 0.25], "noise": 0.5, "source": "test"}
-        }
-        field = key.removeprefix("parties.<id>.private.treaty.")
+        name, field = private.groups()
+        prior = {"types": [0.05, 0.10, 0.15], "prior": [0.25, 0.5, 0.25], "noise": 0.5, "source": "test"}
+        if name == "value":
+            prior["key"] = "utility.issues.territory.values.2"
+        data["parties"]["japan"]["private"] = {name: prior}
         leaf = {"types": "types.0", "prior": "prior.0"}.get(field, field)
-        return data, f"parties.japan.private.treaty.{leaf}"
+        return data, f"parties.japan.private.{name}.{leaf}"
     if key == "parties.<id>.round_cost" and file == "scenario.schema.json":  # no shipped file prices a round
         data = scenario_mod.load(SCENARIOS / "baseline.toml").resolved()
         data["parties"]["japan"]["round_cost"] = {"value": 0.01, "source": "test"}

@@ -63,8 +63,10 @@ def story(spec, seed: int) -> tuple[list[str], object]:
         pair: float(np.dot(t.parties[ids.index(pair[1])].prior[0], t.parties[ids.index(pair[1])].types[0]))
         for pair in beliefs
     }
+    options = dict(zip(space.issues, space.options))
+    words = {pid: scenario_mod.private_phrase(t.parties[k].private_key, options) for k, pid in enumerate(ids)}
     for (believer, party), mean in expected.items():
-        what = hidden[party].replace("_", " ")
+        what = words[party]
         lines.append(
             f"{label[party]}'s {what} is its own: {label[believer]} expects it to be {mean:.3f} "
             f"(it is {t.parties[ids.index(party)].private_value[0]:.3f})."
@@ -79,7 +81,7 @@ def story(spec, seed: int) -> tuple[list[str], object]:
                 expected[pair] = float(r[column])
                 lines.append(
                     f"Round {rnd}: from {label[pair[1]]}'s move, {label[pair[0]]} now expects its "
-                    f"{hidden[pair[1]].replace('_', ' ')} to be {expected[pair]:.3f}."
+                    f"{words[pair[1]]} to be {expected[pair]:.3f}."
                 )
         if oid and r[f"{oid}_pressure"] != pressing:
             flush()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from dipsim.sim.scenario import Scenario, Utility
+from dipsim.sim.scenario import Scenario, Utility, private_phrase
 from dipsim.sim.strategies import describe as describe_strategy
 
 
@@ -187,8 +187,9 @@ def describe_bargaining(s: Scenario) -> str:
         if p.private is not None:
             other = next(s.parties[q].label for q in s.parties if q != pid)
             name, prior = p.private.hidden
+            what = private_phrase(p.private.key, {k: v.options for k, v in s.issues.items()})
             lines += [
-                f"  {'treaty value' if name == 'treaty' else name} private: {other}'s prior over it: "
+                f"  {what} private{f' ({p.private.key})' if name == 'value' else ''}: {other}'s prior over it: "
                 + ", ".join(f"{t:g} ({w:g})" for t, w in zip(prior.types, prior.prior))
                 + f"; a refusal of a gain weighs a type by {prior.noise:g}",
                 _wrap(f"source: {prior.source}", "      "),
