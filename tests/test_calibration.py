@@ -165,6 +165,22 @@ def test_workers_and_a_resumed_kill_give_the_same_posterior(tmp_path):
     pd.testing.assert_frame_equal(pd.read_parquet(killed / calib.POSTERIOR), reference)
 
 
+def test_a_dask_cluster_gives_the_same_posterior_and_the_report_reads_it(tmp_path):
+    pytest.importorskip("dask.distributed")
+    path = spec_file(tmp_path, until=1960)
+    here, there = tmp_path / "here", tmp_path / "dask"
+    assert dipsim("calibrate", path, "--out", here, "-q").returncode == 0
+    r = dipsim("calibrate", path, "--out", there, "--executor", "dask", "--workers", "2", "-q")
+    assert r.returncode == 0, r.stderr
+    pd.testing.assert_frame_equal(pd.read_parquet(there / calib.POSTERIOR), pd.read_parquet(here / calib.POSTERIOR))
+    r = dipsim("report", there)
+    assert r.returncode == 0, r.stderr
+    html = (there / "report.html").read_text()
+    for text in ("The beliefs: prior and posterior", "What the beliefs predict for each step", "held out: 2001"):
+        assert text in html, text
+    assert html.count("data:image/png;base64,") == 4  # posterior, pairs, generations, predicted
+
+
 def test_resuming_with_other_settings_is_refused(tmp_path):
     path = spec_file(tmp_path, population=10, temperatures=[1.0])
     assert dipsim("calibrate", path, "--out", tmp_path / "c", "-q").returncode == 0

@@ -348,9 +348,9 @@ def _sampler_class():
                 for a in range(start, start + size, size // self.jobs)
             ]
             if self.client is not None:
-                import cloudpickle
-
-                payload = self.client.scatter(cloudpickle.dumps(simulate_one), broadcast=True)
+                if getattr(self, "_scattered", (None, None))[0] != t:  # once a generation, kept while it runs
+                    self._scattered = (t, self.client.scatter(self._payload(simulate_one, t), broadcast=True))
+                payload = self._scattered[1]
                 futures = [self.client.submit(_evaluate_pickled, payload, self.seed, t, r, pure=False) for r in pieces]
                 return [p for f in futures for p in f.result()]
             if self.workers > 1:
