@@ -128,11 +128,15 @@ def user_errors():
 
 
 class Rate(ProgressColumn):
-    """Runs a second, once there is a rate to show."""
+    """Runs (or another unit) a second, once there is a rate to show."""
+
+    def __init__(self, unit: str = "runs"):
+        super().__init__()
+        self.unit = unit
 
     def render(self, task) -> Text:
         speed = task.finished_speed or task.speed
-        return Text(f"{speed:,.0f} runs/s" if speed else "", style="progress.data.speed")
+        return Text(f"{speed:,.0f} {self.unit}/s" if speed else "", style="progress.data.speed")
 
 
 @dataclass
@@ -176,12 +180,12 @@ class Voice:
             )
 
     @contextmanager
-    def progress(self, description: str, total: int):
+    def progress(self, description: str, total: int, unit: str = "runs"):
         bar = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
-            Rate(),
+            Rate(unit),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
             console=self.console,
@@ -741,7 +745,7 @@ def _run_calibration(cal, target: Path, workers: int, executor, scheduler, resum
 
         cluster = _connect(scheduler, workers)
     try:
-        with say.progress("particles accepted", s.population * len(s.temperatures)) as bar:
+        with say.progress("particles accepted", s.population * len(s.temperatures), "particles") as bar:
 
             def accepted(ok: bool) -> None:
                 if ok:

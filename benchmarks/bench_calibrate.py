@@ -43,7 +43,9 @@ DIPSIM = str(Path(sys.executable).parent / "dipsim")
 def calibration(spec: str, folder: Path) -> dict:
     out = folder / "calibration"
     t0 = time.perf_counter()
-    r = subprocess.run([DIPSIM, "calibrate", spec, "--workers", "2", "--out", str(out), "--quiet"], cwd=ROOT)
+    r = subprocess.run(
+        [DIPSIM, "calibrate", spec, "--workers", "2", "--out", str(out), "--quiet"], cwd=ROOT, stdout=subprocess.DEVNULL
+    )
     wall = time.perf_counter() - t0
     if r.returncode:
         sys.exit(r.returncode)
@@ -59,18 +61,22 @@ def sweep(runs: int, folder: Path) -> float:
     source = ROOT / "scenarios" / "sweeps" / "sobol_preferences.toml"
     data = tomllib.loads(source.read_text())
     data["scenario"] = str((source.parent / data["scenario"]).resolve())
-    params = 92  # sobol_preferences' parameters: N x (D + 2) runs without second order
+    params = 98  # sobol_preferences' parameters: N x (D + 2) runs without second order
     base = 2 ** max(1, int(np.ceil(np.log2(max(runs / (params + 2), 2)))))
     data["design"]["base_samples"] = base
     path = folder / "sobol.toml"
     path.write_bytes(tomli_w.dumps(data).encode())
     out = folder / "sweep"
     t0 = time.perf_counter()
-    r = subprocess.run([DIPSIM, "sweep", str(path), "--workers", "2", "--out", str(out), "--quiet"], cwd=ROOT)
+    r = subprocess.run(
+        [DIPSIM, "sweep", str(path), "--workers", "2", "--out", str(out), "--quiet"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
     wall = time.perf_counter() - t0
     if r.returncode:
         sys.exit(r.returncode)
-    n = base * (params + 2)
+    n = json.loads((out / "manifest.json").read_text())["design"]["runs"]
     print(f"sweep (sobol_preferences, {n:,} runs, two workers): {wall:.1f} s, start-up included")
     print(f"sweep_negotiations_per_second: {n / wall:,.0f}")
     return n / wall
@@ -88,6 +94,7 @@ def sbc(replications: int, folder: Path) -> None:
         runs=100,
         population=100,
         temperatures=[2.0, 1.0],
+        max_evaluations=1_000_000,  # a record the model wrote is reproducible, however rarely
     )
     cal = calib.prepare(spec, ROOT / "scenarios" / "calibration" / "record.toml")
     rng = np.random.default_rng(1)

@@ -227,15 +227,16 @@ class Sweep:
 # --------------------------------------------------------------------------- loading
 
 
-def load(path: str | Path) -> Sweep:
-    """A sweep file by path, or by the name of one in ./scenarios/sweeps/ or among those
-    that ship with dipsim (``dipsim scenarios`` lists them)."""
-    path = scenario_mod.find_scenario(path, ("sweeps",))
+def read_spec(path: str | Path, model: type[BaseModel], kind: str, folder: str) -> tuple[Path, Any]:
+    """A spec file (a sweep's, a calibration's) by path, or by the name of one in
+    ./scenarios/FOLDER/ or among those that ship with dipsim, read and validated by
+    ``model``; every problem is one ScenarioError naming the file and the key."""
+    path = scenario_mod.find_scenario(path, (folder,))
     if not path.is_file():
         raise ScenarioError(
             str(path),
             "",
-            "no such sweep file; allowed: a path to a .toml file, or a sweep name that `dipsim scenarios` lists",
+            f"no such {kind} file; allowed: a path to a .toml file, or a {kind} name that `dipsim scenarios` lists",
         )
     try:
         with path.open("rb") as fh:
@@ -245,7 +246,7 @@ def load(path: str | Path) -> Sweep:
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(str(path), "", f"cannot be read: {exc}") from None
     try:
-        spec = SweepSpec.model_validate(raw)
+        return path, model.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         key = ".".join(str(p) for p in err["loc"])
@@ -254,8 +255,15 @@ def load(path: str | Path) -> Sweep:
         elif err["type"] == "missing":
             problem = "required key is missing"
         else:
-            problem = f"found {err.get('input')!r}; allowed: {err['msg'].removeprefix('Input should be ')}"
+            allowed = err["msg"].removeprefix("Input should be ").removeprefix("Value error, ")
+            problem = f"found {err.get('input')!r}; allowed: {allowed}"
         raise ScenarioError(str(path), key, problem) from None
+
+
+def load(path: str | Path) -> Sweep:
+    """A sweep file by path, or by the name of one in ./scenarios/sweeps/ or among those
+    that ship with dipsim (``dipsim scenarios`` lists them)."""
+    path, spec = read_spec(path, SweepSpec, "sweep", "sweeps")
     base_path = path.parent / spec.scenario
     base = scenario_mod.load(base_path)
     for i, text in enumerate(spec.set):

@@ -29,7 +29,6 @@ from __future__ import annotations
 import logging
 import math
 import time
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -38,7 +37,7 @@ from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from dipsim.sim import draws, protocol
 from dipsim.sim import scenario as scenario_mod
@@ -146,39 +145,12 @@ class Calibration:
         return year, belief.numbers[year]
 
 
-def _error(path: Path, exc: ValidationError) -> ScenarioError:
-    err = exc.errors(include_url=False)[0]
-    key = ".".join(str(p) for p in err["loc"])
-    if err["type"] == "extra_forbidden":
-        problem = f"unknown key {err['loc'][-1]!r}"
-    elif err["type"] == "missing":
-        problem = "required key is missing"
-    else:
-        problem = f"found {err.get('input')!r}; allowed: {err['msg'].removeprefix('Input should be ').removeprefix('Value error, ')}"
-    return ScenarioError(str(path), key, problem)
-
-
 def load(path: str | Path) -> Calibration:
     """A calibration file by path or by the name of a shipped one; every problem is a
     ScenarioError naming the file and the key."""
-    path = scenario_mod.find_scenario(path, ("calibration",))
-    if not path.is_file():
-        raise ScenarioError(
-            str(path),
-            "",
-            "no such calibration file; allowed: a path to a .toml file, or a name `dipsim scenarios` lists",
-        )
-    try:
-        with path.open("rb") as fh:
-            raw = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(str(path), "", f"not valid TOML: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(str(path), "", f"cannot be read: {exc}") from None
-    try:
-        spec = CalibrationSpec.model_validate(raw)
-    except ValidationError as exc:
-        raise _error(path, exc) from None
+    from dipsim.analysis.experiments.sweep_spec import read_spec
+
+    path, spec = read_spec(path, CalibrationSpec, "calibration", "calibration")
     return prepare(spec, path)
 
 
@@ -450,7 +422,6 @@ def calibrate(
     workers: int = 1,
     client=None,
     on_particle: Callable[[bool], None] | None = None,
-    on_generation: Callable[[int, float], None] | None = None,
 ) -> Result:
     """Run (or finish) the calibration with its pyabc database in ``folder``; returns
     the summaries, which the caller writes. A database holding finished generations is
@@ -471,8 +442,6 @@ def calibrate(
             (folder / DATABASE).unlink(missing_ok=True)
             abc.new(db, {"loglik": 0.0})
         if done < total:
-            if on_generation:
-                on_generation(done, cal.spec.temperatures[done])
             abc.run(max_nr_populations=total - done)
     finally:
         sampler.close()
@@ -728,9 +697,7 @@ def start_folder(cal: Calibration, folder: Path, resume: bool, force: bool) -> N
     stored.write_text(json.dumps(spec_data(cal), indent=2) + "\n")
 
 
-def write_outputs(
-    cal: Calibration, result: Result, progress: Callable[[int], None] | None = None
-) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+def write_outputs(cal: Calibration, result: Result) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
     """Write the posterior, the tables and the predictions beside the database; returns
     the manifest (also written as calibration.json) and the predictive draws of prior and
     posterior (for the plots)."""
@@ -745,11 +712,7 @@ def write_outputs(
     steps = cal.steps + cal.held_out
     k, runs = PREDICTIVE_DRAWS, cal.spec.runs
     prior = predictive(cal, steps, prior_sample(cal, k, cal.spec.seed), runs, cal.spec.seed)
-    if progress:
-        progress(1)
     post = predictive(cal, steps, posterior_sample(result.posterior, cal, k, cal.spec.seed), runs, cal.spec.seed)
-    if progress:
-        progress(1)
     table = predicted(prior).merge(predicted(post), on=["year", "observation"], suffixes=("_prior", "_posterior"))
     table["fitted"] = table["year"].isin([s.year for s in cal.steps])
     _replace(folder / "predicted.csv", lambda p: table.to_csv(p, index=False))
