@@ -181,6 +181,27 @@ def test_a_dask_cluster_gives_the_same_posterior_and_the_report_reads_it(tmp_pat
     assert html.count("data:image/png;base64,") == 4  # posterior, pairs, generations, predicted
 
 
+def test_another_cpus_code_paths_give_the_same_posterior(tmp_path):
+    """A child process with numpy's AVX2 and AVX-512 paths turned off and numba compiling
+    for a generic CPU: one generation at temperature 1 (the shipped files) gives the same
+    files byte for byte; tempered generations accept the same particles, at values
+    within 1e-12 (their proposals pass through a kernel density's covariance, whose last
+    bits follow the CPU)."""
+    env = {**os.environ, "NPY_DISABLE_CPU_FEATURES": "X86_V3 X86_V4 AVX512_ICL", "NUMBA_CPU_NAME": "generic"}
+    for temperatures in ([1.0], [2.0, 1.0]):
+        path = spec_file(tmp_path, until=1960, temperatures=temperatures)
+        here, there = tmp_path / f"here{len(temperatures)}", tmp_path / f"there{len(temperatures)}"
+        assert dipsim("calibrate", path, "--out", here, "-q").returncode == 0
+        r = subprocess.run([DIPSIM, "calibrate", path, "--out", there, "-q"], capture_output=True, text=True, env=env)
+        assert r.returncode == 0, r.stderr
+        a, b = pd.read_parquet(here / calib.POSTERIOR), pd.read_parquet(there / calib.POSTERIOR)
+        if temperatures == [1.0]:
+            pd.testing.assert_frame_equal(a, b, check_exact=True)
+            assert (here / "predicted.csv").read_bytes() == (there / "predicted.csv").read_bytes()
+        else:
+            assert a.shape == b.shape and np.allclose(a.to_numpy(), b.to_numpy(), rtol=0, atol=1e-12)
+
+
 def test_resuming_with_other_settings_is_refused(tmp_path):
     path = spec_file(tmp_path, population=10, temperatures=[1.0])
     assert dipsim("calibrate", path, "--out", tmp_path / "c", "-q").returncode == 0
