@@ -226,8 +226,8 @@ def test_simulation_based_calibration(tmp_path):
     (Japan's territory values and reservation: their rank correlations with the chance of
     2001's record are -0.6 and +0.4 over the prior). One generation at temperature 1 keeps
     it short; the tempered path is checked against itself above, and the full version
-    (200 replications, 60 particles, 50 runs a step, temperatures 2 and 1) is
-    benchmarks/bench_calibrate.py --sbc 200. The same ranks against an overconfident
+    (100 replications, 60 particles, 50 runs a step, temperatures 2 and 1) is
+    benchmarks/bench_calibrate.py --sbc 100. The same ranks against an overconfident
     posterior (draws pulled halfway to their mean) fail the check, so it can fail."""
     path = spec_file(
         tmp_path,

@@ -401,8 +401,16 @@ def test_shell_completion_offers_the_choices_and_the_shipped_names():
     assert complete("dipsim compare baseline us") == ["us_disengages"]
     assert complete("dipsim sweep ") == ["pressure_vs_opposition", "sobol_preferences"]
     assert "warmup" in complete("dipsim w") and "scenarios" in complete("dipsim sc")
-    script = dipsim("--show-completion", "bash").stdout
-    assert "_DIPSIM_COMPLETE=complete_bash" in script and "complete -o default -F _dipsim_completion dipsim" in script
+    # typer names the shell by looking for one among the process's ancestors: run it from
+    # bash (a compound command, so that bash stays its parent), as a user does, not from a
+    # test runner whose parent may be no shell at all
+    command = f"'{DIPSIM}' --show-completion bash; exit $?"
+    r = subprocess.run(["bash", "-c", command], capture_output=True, text=True, cwd=ROOT)
+    script = r.stdout
+    assert "_DIPSIM_COMPLETE=complete_bash" in script and "complete -o default -F _dipsim_completion dipsim" in script, (
+        r.returncode,
+        r.stderr,
+    )
 
 
 def test_help_lists_the_allowed_values_from_the_code():
