@@ -369,11 +369,16 @@ def _policy(get: _Columns, base: Scenario) -> PolicyTables | None:
     if kinds[0] != "stackelberg":
         return None
     n = len(power[1].policy.options)
+    if any(k.startswith(f"{at}.options.{n}.") for k in get.columns):
+        raise ValueError(f"runs evaluated together have as many options ({at}.options) as the first; found more")
 
     def each(name: str) -> np.ndarray:
         return np.stack([get.scalar(f"{at}.options.{k}.{name}") for k in range(n)], axis=1)
 
-    return PolicyTables(each("pressure"), each("rhetoric"), each("cost"), int(samples[0]))
+    pressure, rhetoric, cost = each("pressure"), each("rhetoric"), each("cost")
+    if np.isnan(pressure).any():
+        raise ValueError(f"runs evaluated together have as many options ({at}.options) as the first; found fewer")
+    return PolicyTables(pressure, rhetoric, cost, int(samples[0]))
 
 
 def _outside_terms(get: _Columns, base: Scenario, table: str, runs: int, space: OutcomeSpace) -> np.ndarray:

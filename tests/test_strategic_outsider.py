@@ -258,6 +258,17 @@ def test_both_engines_agree_on_random_small_games_with_their_own_options(point_r
         assert alone.policy[0] == batch[0].policy[i] and alone.agreed[0] == batch[0].agreed[i]
 
 
+def test_runs_evaluated_together_must_have_as_many_options(point_raw):
+    data = small_game(point_raw, np.random.default_rng(2))
+    specs = []
+    for k in (3, 2, 4):
+        data["outside"]["usa"]["policy"] = _policy(_random_options(np.random.default_rng(k), k))
+        specs.append(make(copy.deepcopy(data)))
+    for pair, words in (((0, 1), "fewer"), ((0, 2), "more")):
+        with pytest.raises(ValueError, match=words):
+            Tables.from_scenarios([specs[i] for i in pair])
+
+
 # --------------------------------------------------------------------------- bad files
 
 
