@@ -8,11 +8,14 @@ import copy
 import json
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
 from dipsim.analysis.cli import app
+from dipsim.analysis.experiments import sweep_spec
 from dipsim.analysis.experiments.frames import runs_frame
+from dipsim.analysis.experiments.sweep import run_sweep
 from dipsim.sim import draws
 from dipsim.sim import scenario as sc
 from dipsim.sim.model import NegotiationModel
@@ -20,7 +23,7 @@ from dipsim.sim.preferences import Tables
 from dipsim.sim.run import simulate
 from dipsim.sim.strategic import values
 
-from .conftest import make, random_preferences
+from .conftest import SCENARIOS, make, random_preferences
 from .test_engines import assert_same
 
 KEEP = ("territory", "sanctions")  # the small game's issues: 5 x 3 = 15 packages
@@ -310,3 +313,28 @@ def test_a_bad_policy_is_one_error_naming_file_and_key(tmp_path, policy, key, wo
     assert err.value.key == key and err.value.file == str(path) and words in err.value.problem, str(err.value)
     r = CliRunner().invoke(app, ["check", str(path)])
     assert r.exit_code == 2 and key in r.output
+
+
+# --------------------------------------------------------------------------- sweeps
+
+
+def test_a_sweep_records_the_option_chosen_as_a_run_of_the_scenario_would(tmp_path):
+    """A sweep over strategic_usa that varies the dearest option's cost: each run's option
+    is the one its scenario, with that cost, chooses for the run's seed; dearer full
+    pressure is chosen no more often."""
+
+    f = tmp_path / "s.toml"
+    f.write_text(
+        f'scenario = "{SCENARIOS / "strategic_usa.toml"}"\n'
+        'name = "s"\ntitle = "t"\ndescription = "for tests"\nseed = 4\nreplications = 60\n'
+        '[design]\nkind = "grid"\n[[parameters]]\nkey = "outside.usa.policy.options.2.cost"\nlevels = [0.0, 0.2]\n'
+    )
+    run_sweep(sweep_spec.load(f), tmp_path / "out", workers=1)
+    runs = pq.read_table(tmp_path / "out" / "runs").to_pandas().sort_values("run")
+    assert "usa_policy" in runs and (runs["error"].isna() | (runs["error"] == "")).all()
+    for cost, rows in runs.groupby("outside.usa.policy.options.2.cost"):
+        spec = sc.load(sc.find_scenario("strategic_usa"), [f"outside.usa.policy.options.2.cost={cost}"])
+        out, _ = simulate(spec, rows["seed"].to_numpy(np.uint64), rounds=False)
+        assert np.array_equal(out.policy, rows["usa_policy"].to_numpy()), cost
+    full = runs.groupby("outside.usa.policy.options.2.cost")["usa_policy"].apply(lambda p: (p == 2).mean())
+    assert full[0.2] <= full[0.0]
