@@ -11,7 +11,10 @@ figures with each other rather than across days):
   - the batch engine with the round record, a world per run, on private_reservations
     (Japan's reservation private: Russia's belief read and updated every round), and with
     every mechanism of the talks on at once (private_reservations with two_level's
-    ratifiers and failure costs).
+    ratifiers and failure costs);
+  - a strategic USA (strategic_usa: before each run it plays the talks forward under each
+    of its 3 options, 8 times, and keeps the best), a world per run with the round record,
+    and how its cost grows with the number of options (2, 3 and 5, 8 forward runs each).
 The last line, ``negotiations_per_second``, is what `dipsim run` does (batch, rounds
 recorded, a world per run). Usage: python benchmarks/bench_run.py [--runs N]
 """
@@ -67,10 +70,21 @@ def every_mechanism():
     return scenario.validate(data, file="every mechanism")
 
 
+def with_options(spec, count: int):
+    """strategic_usa with ``count`` options, caps evenly from none to full, at no cost."""
+    data = spec.resolved()
+    levels = np.linspace(0.0, 1.0, count)
+    data["outside"]["usa"]["policy"]["options"] = [
+        {"pressure": float(x), "rhetoric": float(x), "cost": 0.0} for x in levels
+    ]
+    return scenario.validate(data, file=f"{count} options")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20_000, help="runs for the batch engine")
     parser.add_argument("--mesa-runs", type=int, default=300, help="runs for the Mesa model")
+    parser.add_argument("--strategic-runs", type=int, default=4_000, help="runs with a strategic USA")
     args = parser.parse_args()
     base = scenario.load(ROOT / "scenarios" / "baseline.toml")
     tables = Tables.from_scenarios([base])
@@ -87,6 +101,11 @@ def main() -> None:
     every = every_mechanism()
     worlds_rate(every, seeds[:200], 1)
     every_worlds = worlds_rate(every, seeds, 3)
+    strategic = scenario.load(ROOT / "scenarios" / "strategic_usa.toml")
+    few = seeds[: args.strategic_runs]
+    worlds_rate(strategic, seeds[:200], 1)
+    strategic_worlds = worlds_rate(strategic, few, 3)
+    scaling = {k: worlds_rate(with_options(strategic, k), few, 2) for k in (2, 3, 5)}
     uncertain = len(scenario.uncertain(base))
     print(
         f"baseline: {base.negotiation.deadline}-round deadline, {tables.space.size} packages, "
@@ -105,6 +124,17 @@ def main() -> None:
         "drawn last round, smooth expected alarm and conditional values, with two_level's ratifiers and failure "
         "costs and private_reservations' private reservation and belief-based Russia)"
     )
+    policy = strategic.outside["usa"].policy
+    assert policy is not None
+    print(
+        f"strategic_usa_negotiations_per_second: {strategic_worlds:.0f}   ({few.size} runs of strategic_usa, a world "
+        f"per run, rounds recorded: {len(policy.options)} options x {policy.samples} forward runs before each run)"
+    )
+    for k, r in scaling.items():
+        print(
+            f"strategic_usa_{k}_options_per_second: {r:.0f}   ({k * policy.samples} forward runs per run; "
+            f"{worlds / r:.1f}x the reflex's time)"
+        )
     print(f"batch_with_rounds_vs_mesa_model: {worlds / mesa:.1f}x")
     print(f"negotiations_per_second: {worlds:.0f}")
 

@@ -28,6 +28,8 @@ def simulate(
     columns of sim.protocol.round_columns plus ``run`` and ``round``).
     """
     seeds = np.ascontiguousarray(seeds, dtype=np.uint64)
+    if tables.policy is not None:
+        return _strategic(tables, seeds, rounds, progress)
     n = seeds.shape[0]
     shared = tables.runs == 1
     if not shared and tables.runs != n:
@@ -94,3 +96,30 @@ def simulate(
     none = np.zeros(0, np.int64)
     empty = {"run": none, "round": none, **protocol.record_columns(tables, np.empty((0, protocol.RECORD)))}
     return outcomes, concat(reports, empty)
+
+
+def _strategic(
+    tables: Tables, seeds: np.ndarray, rounds: bool, progress: Callable[[int], None] | None
+) -> tuple[Outcomes, dict[str, np.ndarray] | None]:
+    """:func:`simulate` where the outside power chooses its policy before each run
+    (sim.strategic.choose), a slice of CHUNK runs at a time."""
+    from .outcomes import join
+    from .strategic import choose
+
+    n = seeds.shape[0]
+    if tables.runs != 1 and tables.runs != n:
+        raise ValueError("give one seed per run")
+    parts, reports = [], []
+    for a in range(0, n, CHUNK):
+        b = min(a + CHUNK, n)
+        part = tables if tables.runs == 1 else tables.select(np.arange(a, b))
+        played, choice = choose(part, seeds[a:b])
+        outcomes, record = simulate(played, seeds[a:b], rounds=rounds, progress=progress)
+        outcomes.policy = choice
+        parts.append(outcomes)
+        if record is not None:
+            reports.append({**record, "run": record["run"] + a})
+    joined = join(parts) if len(parts) > 1 else parts[0]
+    if not rounds:
+        return joined, None
+    return joined, {k: np.concatenate([r[k] for r in reports]) for k in reports[0]}

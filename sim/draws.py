@@ -112,6 +112,27 @@ def run_seeds(root: int, points: np.ndarray | int, replicates: np.ndarray | int)
     return flat.reshape(shape)
 
 
+_FORESIGHT = np.uint64(0x5F3C_9A1E_7B42_D615)  # keys the forward runs' seeds apart from the runs' own
+
+
+@njit(cache=True, nogil=True)
+def _forward_seeds(seeds, samples):
+    out = np.empty((seeds.shape[0], samples), np.uint64)
+    for i in range(seeds.shape[0]):
+        key = mix(seeds[i] ^ _FORESIGHT)
+        for s in range(samples):
+            out[i, s] = mix(key + (np.uint64(s) + _ONE) * _GAMMA)
+    return out
+
+
+def forward_seeds(seeds: np.ndarray, samples: int) -> np.ndarray:
+    """(runs, samples): the seeds of the forward runs an outside power plays before each
+    run to choose its policy (sim.strategic), a pure function of the run's seed and the
+    sample's number, the same for every option it weighs. They draw moods, votes and an
+    uncertain last round of their own: the power does not foresee the run's."""
+    return _forward_seeds(np.ascontiguousarray(seeds, dtype=np.uint64), int(samples))
+
+
 @njit(cache=True, nogil=True)
 def _quantiles(seeds, keys):
     out = np.empty((seeds.shape[0], keys.shape[0]))

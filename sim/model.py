@@ -15,6 +15,7 @@ from . import protocol
 from .agents import Government, OutsidePower, Public
 from .preferences import Tables
 from .scenario import Scenario, with_settings
+from .strategic import choose
 
 
 class NegotiationModel(mesa.Model):
@@ -41,6 +42,8 @@ class NegotiationModel(mesa.Model):
             tables = Tables.for_seeds(spec, np.array([self.seed % 2**64], dtype=np.uint64))[0]  # the seed's world
         if tables.runs != 1:
             raise ValueError("a NegotiationModel is one negotiation: give the tables of one run")
+        tables, chosen = choose(tables, np.array([self.seed % 2**64], dtype=np.uint64))
+        self.policy = None if chosen is None else int(chosen[0])  # a strategic outside power's option (sim.strategic)
         self.tables = tables
         self.rows = tables.compiled()  # (party 0, party 1, outside power, negotiation)
         self.state = protocol.RunState(self.rows, tables.space.counts, tables.space.pair_cells, self.seed % 2**64)

@@ -22,6 +22,7 @@ class Outcomes:
     pressure_total: np.ndarray  # (runs,) the outside power's pressure summed over rounds
     pressure_path: np.ndarray  # (runs, rounds) its pressure in each round; NaN after the end
     votes: dict[str, np.ndarray]  # one row per ratification: run, round, package, probability, passed
+    policy: np.ndarray | None = None  # (runs,) the option a strategic outside power chose (sim.strategic); None: reflex
 
     @property
     def treaty(self) -> np.ndarray:
@@ -83,4 +84,5 @@ def join(parts: list[Outcomes]) -> Outcomes:
         pressure_total=np.concatenate([p.pressure_total for p in parts]),
         pressure_path=np.concatenate(paths),
         votes=concat(votes, empty_votes()),
+        policy=None if parts[0].policy is None else np.concatenate([p.policy for p in parts]),
     )

@@ -90,6 +90,21 @@ class OutsideTables:
     shift = _package_values("shift_terms", "(runs, packages) change in the target's utility per unit of pressure felt")
 
 
+@dataclass(frozen=True)
+class PolicyTables:
+    """A strategic outside power's options (sim.strategic): each a cap on its pressure and
+    its rhetoric (shares of pressure_max and rhetoric_max) and a cost, per run."""
+
+    pressure: np.ndarray  # (runs, options) share of pressure_max
+    rhetoric: np.ndarray  # (runs, options) share of rhetoric_max
+    cost: np.ndarray  # (runs, options) utility the option costs the power, once per run
+    samples: int  # forward runs per option, the same in every run
+
+    @property
+    def options(self) -> int:
+        return self.pressure.shape[1]
+
+
 def _arrays(kind) -> list[str]:
     return [f.name for f in fields(kind) if f.name not in ("space", "private_key")]
 
@@ -117,6 +132,7 @@ class Tables:
     continue_after_failure: np.ndarray  # (runs,) bool
     stall: np.ndarray  # (runs,) bool: talks with no zone of agreement go on
     deadline_spread: np.ndarray  # (runs,) int: the last round is drawn from deadline -/+ this
+    policy: PolicyTables | None = None  # a strategic outside power's options; None: its reflex alone
 
     @property
     def runs(self) -> int:
@@ -282,6 +298,7 @@ class Tables:
             )
         opener = get.scalar("negotiation.opener", object)
         return cls(
+            policy=_policy(get, base),
             space=space,
             party_ids=ids,
             outside_id=power[0] if power else None,
@@ -330,7 +347,38 @@ class Tables:
             continue_after_failure=f(self.continue_after_failure),
             stall=f(self.stall),
             deadline_spread=f(self.deadline_spread),
+            policy=None
+            if self.policy is None
+            else PolicyTables(
+                f(self.policy.pressure), f(self.policy.rhetoric), f(self.policy.cost), self.policy.samples
+            ),
         )
+
+
+def _policy(get: _Columns, base: Scenario) -> PolicyTables | None:
+    """A strategic outside power's options, per run; None for its reflex alone (no
+    ``policy``, or ``kind = "reflex"``). Its kind and its samples are the same in every run."""
+    power = base.outside_power
+    if power is None or power[1].policy is None:
+        return None
+    at = f"outside.{power[0]}.policy"
+    kinds, samples = get.scalar(f"{at}.kind", object), get.scalar(f"{at}.samples", np.int64)
+    for key, column in (("kind", kinds), ("samples", samples)):
+        if len(set(column.tolist())) > 1:
+            raise ValueError(f"{at}.{key} is the same in every run; found it varied")
+    if kinds[0] != "stackelberg":
+        return None
+    n = len(power[1].policy.options)
+    if any(k.startswith(f"{at}.options.{n}.") for k in get.columns):
+        raise ValueError(f"runs evaluated together have as many options ({at}.options) as the first; found more")
+
+    def each(name: str) -> np.ndarray:
+        return np.stack([get.scalar(f"{at}.options.{k}.{name}") for k in range(n)], axis=1)
+
+    pressure, rhetoric, cost = each("pressure"), each("rhetoric"), each("cost")
+    if np.isnan(pressure).any():
+        raise ValueError(f"runs evaluated together have as many options ({at}.options) as the first; found fewer")
+    return PolicyTables(pressure, rhetoric, cost, int(samples[0]))
 
 
 def _outside_terms(get: _Columns, base: Scenario, table: str, runs: int, space: OutcomeSpace) -> np.ndarray:

@@ -16,6 +16,7 @@ from .model import NegotiationModel
 from .outcomes import Outcomes, concat, empty_votes
 from .preferences import Tables
 from .scenario import Scenario
+from .strategic import choose
 
 ENGINES = ("batch", "mesa")
 
@@ -52,6 +53,7 @@ def simulate(
 
 def _simulate_mesa(tables: Tables, seeds: np.ndarray, rounds: bool, progress) -> tuple[Outcomes, dict | None]:
     n = seeds.shape[0]
+    tables, choice = choose(tables, seeds)  # a strategic outside power's policy, chosen as the batch engine does
     horizon = tables.horizon
     ends: dict[str, np.ndarray] = {
         name: np.zeros(n, np.int64) for name in ("reason", "end_round", "package", "attempts")
@@ -90,6 +92,7 @@ def _simulate_mesa(tables: Tables, seeds: np.ndarray, rounds: bool, progress) ->
         pressure_total=ends["pressure_total"],
         pressure_path=path,
         votes=concat(votes, empty_votes()),
+        policy=choice,
     )
     if not rounds:
         return outcomes, None

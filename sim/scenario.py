@@ -723,6 +723,57 @@ class Rhetoric(_Strict):
     )
 
 
+class PolicyOption(_Strict):
+    """One policy the outside power may play a run of talks with."""
+
+    pressure: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        description="Its cap on pressure, as a share of `pressure.max`: the run presses with max x this x alarm."
+    )
+    rhetoric: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        description="Its cap on rhetoric, as a share of `rhetoric.max`: the run speaks with max x this x alarm."
+    )
+    cost: Annotated[float, Field(ge=0.0, le=2.0)] = Field(
+        0.0,
+        description=(
+            "What choosing it costs the power, in its utility, once per run of talks (beyond the goodwill its "
+            "pressure costs round by round); it counts against the option when the power chooses."
+        ),
+    )
+
+
+POLICY_KINDS = ("reflex", "stackelberg")
+
+
+class Policy(_Strict):
+    """How the outside power chooses the caps its reflex works within (leave out: the reflex alone)."""
+
+    kind: Literal["reflex", "stackelberg"] = Field(
+        "reflex",
+        description=(
+            '`"reflex"`: the alarm rule alone, with `pressure.max` and `rhetoric.max` as they are (as without '
+            '`policy`). `"stackelberg"`: before each run it chooses one of `options` by playing the talks forward '
+            "under each (`samples` times, in the run's own world) and keeps the one with the highest mean utility "
+            "of the outcome less the option's cost (the first on ties); its alarm rule then acts within that "
+            "option's caps."
+        ),
+    )
+    options: Annotated[list[PolicyOption], Field(min_length=1, max_length=16)] = Field(
+        [PolicyOption(pressure=1.0, rhetoric=1.0, cost=0.0)],
+        description=(
+            "The policies it chooses among, `{ pressure = <share of pressure.max>, rhetoric = <share of "
+            "rhetoric.max>, cost = <utility> }` each, 1 to 16. Left out: one, the full caps at no cost."
+        ),
+    )
+    samples: Annotated[int, Field(ge=1, le=1000)] = Field(
+        8,
+        description=(
+            "How many forward runs it plays per option before each run. The same draws (moods, votes, an "
+            "uncertain deadline) serve every option, so that options are compared on the same futures."
+        ),
+    )
+    source: Text = Field(description="Where the options and their costs come from.")
+
+
 class Outside(_Strict):
     label: Text = Field(description='Display name, e.g. "USA".')
     active: bool = Field(
@@ -768,6 +819,13 @@ class Outside(_Strict):
     )
     pressure: Pressure = Field(description="What alarm does to the party it acts on.")
     rhetoric: Rhetoric = Field(description="What alarm does to both publics.")
+    policy: Policy | None = Field(
+        None,
+        description=(
+            "How it chooses the caps of its pressure and rhetoric before each run (`[outside.<id>.policy]`). Left "
+            'out, or `kind = "reflex"`: it never chooses, and `pressure.max` and `rhetoric.max` hold in every run.'
+        ),
+    )
 
 
 class Offered(_Strict):
@@ -1272,6 +1330,8 @@ def _allowed_keys(loc: tuple, root: Any = None) -> str:
     """The field names the schema allows at a location (for unknown-key messages)."""
     node: Any = root or Scenario
     for part in loc:
+        if isinstance(part, int):  # an element of a list of tables: the table's keys
+            continue
         if isinstance(node, _DictOf):
             node = node.model
         elif isinstance(node, type) and issubclass(node, BaseModel) and part in node.model_fields:

@@ -164,7 +164,13 @@ def test_every_shipped_scenario_is_listed(text):
 
 BOUNDS = re.compile(r"^(?:each )?(above )?(-?[\d,.]+) to (-?[\d,.]+)$")
 EXAMPLES = {
-    "scenario.schema.json": ["baseline.toml", "history/2018.toml", "private_reservations.toml", "two_level.toml"],
+    "scenario.schema.json": [
+        "baseline.toml",
+        "history/2018.toml",
+        "private_reservations.toml",
+        "two_level.toml",
+        "strategic_usa.toml",
+    ],
     "expected_utility.schema.json": ["expected_utility/eu_car_emissions.toml"],
     "sweep.schema.json": ["sweeps/pressure_vs_opposition.toml", "sweeps/sobol_preferences.toml"],
     "calibration.schema.json": ["calibration/record.toml", "calibration/blind.toml"],

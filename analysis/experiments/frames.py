@@ -52,6 +52,8 @@ def runs_frame(
         cols[f"utility_{actor}"] = values
     if oid:
         cols[f"{oid}_pressure_total"] = outcomes.pressure_total
+    if oid and outcomes.policy is not None:  # a strategic power's option (only then: files stay as they were)
+        cols[f"{oid}_policy"] = outcomes.policy
     cols["ratification_attempts"] = outcomes.attempts
     cols.update(institution_columns(tables, outcomes))
     frame = pd.DataFrame(cols)

@@ -174,6 +174,8 @@ def _outcome_columns(sub: Tables, o, errors: list) -> dict[str, np.ndarray]:
     }
     for actor, u in o.utilities(sub).items():
         cols[f"utility_{actor}"] = u
+    if o.policy is not None:  # a strategic outside power's option in each run
+        cols["policy"] = o.policy.astype(np.int16)
     return cols
 
 
@@ -191,6 +193,8 @@ def _failed(tables: Tables, rows: np.ndarray, error: str) -> dict[str, np.ndarra
     }
     for actor in [*tables.party_ids, *([tables.outside_id] if tables.outside_id else [])]:
         cols[f"utility_{actor}"] = np.full(n, np.nan)
+    if tables.policy is not None:
+        cols["policy"] = np.full(n, -1, np.int16)
     return cols
 
 
@@ -230,6 +234,8 @@ def _table(sweep: Sweep, tables: Tables, runs, points, replicate, seeds, values,
             cols[k] = _arrow(outcome[k], failed)
     if tables.outside_id:
         cols[f"{tables.outside_id}_pressure_total"] = _arrow(outcome["pressure_total"], failed)
+    if tables.outside_id and "policy" in outcome:
+        cols[f"{tables.outside_id}_policy"] = _arrow(outcome["policy"], failed)
     cols["error"] = _text(outcome["error"].tolist())
     return pa.Table.from_arrays(list(cols.values()), names=list(cols))
 

@@ -41,6 +41,14 @@ def story(spec, seed: int) -> tuple[list[str], object]:
     label = t.labels
     data = model.datacollector.get_model_vars_dataframe()
     lines = []
+    if oid and model.policy is not None:  # a strategic power chose its caps before the talks
+        choices = spec.outside[oid].policy.options
+        o = choices[model.policy]
+        lines.append(
+            f"Before the talks, the {label[oid]} weighed {len(choices)} policies by playing the talks forward and "
+            f"chose option {model.policy} (pressure up to {o.pressure:g} and rhetoric up to {o.rhetoric:g} of "
+            f"its full strength, at a cost of {o.cost:g})."
+        )
     last_offer = dict.fromkeys(ids, -1)
     pressing = 0.0
     still: list[int] = []  # rounds in a row in which the mover repeated its offer
