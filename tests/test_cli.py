@@ -407,7 +407,9 @@ def test_shell_completion_offers_the_choices_and_the_shipped_names():
     command = f"'{DIPSIM}' --show-completion bash; exit $?"
     r = subprocess.run(["bash", "-c", command], capture_output=True, text=True, cwd=ROOT)
     script = r.stdout
-    assert "_DIPSIM_COMPLETE=complete_bash" in script and "complete -o default -F _dipsim_completion dipsim" in script, (
+    assert (
+        "_DIPSIM_COMPLETE=complete_bash" in script and "complete -o default -F _dipsim_completion dipsim" in script
+    ), (
         r.returncode,
         r.stderr,
     )
