@@ -705,13 +705,12 @@ def calibrate(
                 )
             return
         target = out or Path("results") / "calibration" / cal.spec.name
-        result = _run_calibration(cal, target, workers, executor, scheduler, resume, force, say)
+        result, written = _run_calibration(cal, target, workers, executor, scheduler, resume, force, say)
         typer.echo(calib.beliefs_text(result.beliefs))
-        tables = calib.load_results(target)
         typer.echo("")
-        typer.echo(calib.predicted_text(tables["predicted"]))
+        typer.echo(calib.predicted_text(written.predicted))
         typer.echo("")
-        typer.echo(calib.scores_text(tables["scores"]))
+        typer.echo(calib.scores_text(written.scores))
         typer.echo(
             f"written: {target}/ (posterior.parquet, beliefs.csv, generations.csv, predicted.csv, scores.csv, "
             f"calibration.json, abc.db; plots: posterior, pairs, generations, predicted)"
@@ -767,14 +766,14 @@ def _run_calibration(cal, target: Path, workers: int, executor, scheduler, resum
         if cluster is not None:
             cluster.close()
     with say.working("predicting each observation from the prior and the posterior"):
-        _, prior, post = calib.write_outputs(cal, result)
-        calibration_plots(cal, result, prior, post, target)
+        written = calib.write_outputs(cal, result)
+        calibration_plots(cal, result, written.prior, written.posterior, target)
     done = f"; generations before {result.resumed_from} were already done" if result.resumed_from else ""
     typer.echo(
         f"{s.title}: {result.evaluations} particles tried; {result.negotiations:,} negotiations in "
         f"{result.seconds:.1f} s ({result.negotiations / max(result.seconds, 1e-9):,.0f} a second{done})"
     )
-    return result
+    return result, written
 
 
 @app.command()
@@ -926,19 +925,18 @@ def _blind_backcast(name: str, out: Path, workers: int, resume: bool, force: boo
         cal = calib.load(name)
         if not cal.held_out:
             fail(f"--calibration {name}: fits every history step; allowed with --blind: a calibration with `until`")
-        _run_calibration(cal, out, workers, Executor.local, None, resume, force, say)
-        tables = calib.load_results(out)
+        _, written = _run_calibration(cal, out, workers, Executor.local, None, resume, force, say)
         held = ", ".join(str(s.year) for s in cal.held_out)
         typer.echo(f"fitted to {', '.join(str(s.year) for s in cal.steps)}; held out: {held}")
         typer.echo("")
         typer.echo(
             "What prior and posterior predict for the held-out steps (the chance a run reproduces each observation):"
         )
-        typer.echo(calib.predicted_text(tables["predicted"], fitted=False))
+        typer.echo(calib.predicted_text(written.predicted, fitted=False))
         typer.echo("")
         typer.echo("Scores on the held-out steps (log score: higher is better; Brier: lower is better):")
-        typer.echo(calib.scores_text(tables["scores"], fitted=False))
-        score = tables["scores"][~tables["scores"]["fitted"]]
+        typer.echo(calib.scores_text(written.scores, fitted=False))
+        score = written.scores[~written.scores["fitted"]]
         better = score["log_score_posterior"].sum() > score["log_score_prior"].sum()
         typer.echo(
             "the calibrated model predicts the held-out steps "

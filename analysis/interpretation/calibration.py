@@ -313,16 +313,18 @@ def _sampler_class():
             super().__init__()
             self.seed, self.workers, self.cap, self.client, self.on_particle = seed, workers, cap, client, on_particle
             self.pool = None
+            self.pickled: tuple[int, bytes] | None = None  # (generation, its particle maker pickled)
+            self.scattered: tuple[int, Any] | None = None  # (generation, that on the Dask cluster)
 
         def _batches(self, simulate_one, t: int, start: int, size: int) -> list:
             pieces = [
-                range(a, min(a + size // self.jobs, start + size))
-                for a in range(start, start + size, size // self.jobs)
+                range(a, min(a + size // self.workers, start + size))
+                for a in range(start, start + size, size // self.workers)
             ]
             if self.client is not None:
-                if getattr(self, "_scattered", (None, None))[0] != t:  # once a generation, kept while it runs
-                    self._scattered = (t, self.client.scatter(self._payload(simulate_one, t), broadcast=True))
-                payload = self._scattered[1]
+                if self.scattered is None or self.scattered[0] != t:  # once a generation, kept while it runs
+                    self.scattered = (t, self.client.scatter(self._payload(simulate_one, t), broadcast=True))
+                payload = self.scattered[1]
                 futures = [self.client.submit(_evaluate_pickled, payload, self.seed, t, r, pure=False) for r in pieces]
                 return [p for f in futures for p in f.result()]
             if self.workers > 1:
@@ -335,13 +337,9 @@ def _sampler_class():
             """The generation's particle maker, pickled once for all its batches."""
             import cloudpickle
 
-            if getattr(self, "_pickled", (None, None))[0] != t:
-                self._pickled = (t, cloudpickle.dumps(simulate_one))
-            return self._pickled[1]
-
-        @property
-        def jobs(self) -> int:
-            return self.workers if self.client is None else max(self.workers, 1)
+            if self.pickled is None or self.pickled[0] != t:
+                self.pickled = (t, cloudpickle.dumps(simulate_one))
+            return self.pickled[1]
 
         def _pool(self):
             if self.pool is None:
@@ -358,7 +356,7 @@ def _sampler_class():
 
         def sample_until_n_accepted(self, n, simulate_one, t, *, max_eval=np.inf, all_accepted=False, ana_vars=None):
             sample = self._create_empty_sample()
-            size = max(16 * self.jobs, 32)
+            size = max(16 * self.workers, 32)
             start, evaluated = 0, 0
             while sample.n_accepted < n:
                 if evaluated >= self.cap:
@@ -426,7 +424,6 @@ def calibrate(
     """Run (or finish) the calibration with its pyabc database in ``folder``; returns
     the summaries, which the caller writes. A database holding finished generations is
     continued from the next one."""
-    quiet_pyabc()
     cap = cal.spec.max_evaluations or 50 * cal.spec.population
     sampler = _sampler_class()(cal.spec.seed, workers, cap, client, on_particle)
     abc = _abc(cal, sampler)
@@ -635,11 +632,10 @@ def predicted(table: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def scores(table: pd.DataFrame) -> pd.DataFrame:
-    """Per step: the log score of what was observed (the log of the predicted chance of
-    everything the step observed) and the Brier score of its observations (the mean of
-    (1 - p)^2 over them)."""
-    p = predicted(table)
+def scores(p: pd.DataFrame) -> pd.DataFrame:
+    """Per step, from its :func:`predicted` chances: the log score of what was observed
+    (the log of the predicted chance of everything the step observed) and the Brier score
+    of its observations (the mean of (1 - p)^2 over them)."""
     rows = []
     for year, g in p.groupby("year", sort=False):
         every = float(g.loc[g["observation"] == "all", "probability"].iloc[0])
@@ -697,10 +693,20 @@ def start_folder(cal: Calibration, folder: Path, resume: bool, force: bool) -> N
     stored.write_text(json.dumps(spec_data(cal), indent=2) + "\n")
 
 
-def write_outputs(cal: Calibration, result: Result) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
-    """Write the posterior, the tables and the predictions beside the database; returns
-    the manifest (also written as calibration.json) and the predictive draws of prior and
-    posterior (for the plots)."""
+@dataclass
+class Outputs:
+    """What :func:`write_outputs` wrote besides the fit's own tables."""
+
+    manifest: dict
+    predicted: pd.DataFrame  # predicted.csv: prior and posterior chances of each observation
+    scores: pd.DataFrame  # scores.csv
+    prior: pd.DataFrame  # the prior's predicted chances (:func:`predicted`)
+    posterior: pd.DataFrame  # the posterior's
+
+
+def write_outputs(cal: Calibration, result: Result) -> Outputs:
+    """Write the posterior, the tables and the predictions beside the database, and
+    return what was written of the predictions (the manifest is calibration.json)."""
     import json
 
     from dipsim.analysis.experiments.environment import environment
@@ -711,9 +717,11 @@ def write_outputs(cal: Calibration, result: Result) -> tuple[dict, pd.DataFrame,
     _replace(folder / BELIEFS, lambda p: result.beliefs.to_csv(p, index=False))
     steps = cal.steps + cal.held_out
     k, runs = PREDICTIVE_DRAWS, cal.spec.runs
-    prior = predictive(cal, steps, prior_sample(cal, k, cal.spec.seed), runs, cal.spec.seed)
-    post = predictive(cal, steps, posterior_sample(result.posterior, cal, k, cal.spec.seed), runs, cal.spec.seed)
-    table = predicted(prior).merge(predicted(post), on=["year", "observation"], suffixes=("_prior", "_posterior"))
+    prior = predicted(predictive(cal, steps, prior_sample(cal, k, cal.spec.seed), runs, cal.spec.seed))
+    post = predicted(
+        predictive(cal, steps, posterior_sample(result.posterior, cal, k, cal.spec.seed), runs, cal.spec.seed)
+    )
+    table = prior.merge(post, on=["year", "observation"], suffixes=("_prior", "_posterior"))
     table["fitted"] = table["year"].isin([s.year for s in cal.steps])
     _replace(folder / "predicted.csv", lambda p: table.to_csv(p, index=False))
     score = scores(prior).merge(scores(post), on="year", suffixes=("_prior", "_posterior"))
@@ -731,7 +739,7 @@ def write_outputs(cal: Calibration, result: Result) -> tuple[dict, pd.DataFrame,
         "environment": environment(),
     }
     _replace(folder / MANIFEST, lambda p: p.write_text(json.dumps(manifest, indent=2) + "\n"))
-    return manifest, prior, post
+    return Outputs(manifest, table, score, prior, post)
 
 
 def _replace(final: Path, write: Callable[[Path], object]) -> None:

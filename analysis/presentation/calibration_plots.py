@@ -102,10 +102,8 @@ def generations_plot(result, path: Path) -> Path:
     return _save(fig, path)
 
 
-def predicted_plot(cal, prior: pd.DataFrame, post: pd.DataFrame, path: Path) -> Path:
-    from dipsim.analysis.interpretation.calibration import predicted
-
-    p, q = predicted(prior), predicted(post)
+def predicted_plot(cal, p: pd.DataFrame, q: pd.DataFrame, path: Path) -> Path:
+    """``p`` and ``q``: the prior's and posterior's predicted chances (calibration.predicted)."""
     labels = [f"{y} {o}" for y, o in zip(p["year"], p["observation"])]
     fitted = {s.year for s in cal.steps}
     fig, ax = figure(figsize=(8, 0.28 * len(p) + 1.2))
