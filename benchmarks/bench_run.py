@@ -14,7 +14,9 @@ figures with each other rather than across days):
     ratifiers and failure costs);
   - a strategic USA (strategic_usa: before each run it plays the talks forward under each
     of its 3 options, 8 times, and keeps the best), a world per run with the round record,
-    and how its cost grows with the number of options (2, 3 and 5, 8 forward runs each).
+    and how its cost grows with the number of options (2, 3 and 5, 8 forward runs each);
+  - China and the strategic USA (china: China weighs 2 offers, the USA answers each with
+    the best of its 3 options, 4 forward runs per pair), and with 3 offers.
 The last line, ``negotiations_per_second``, is what `dipsim run` does (batch, rounds
 recorded, a world per run). Usage: python benchmarks/bench_run.py [--runs N]
 """
@@ -106,6 +108,14 @@ def main() -> None:
     worlds_rate(strategic, seeds[:200], 1)
     strategic_worlds = worlds_rate(strategic, few, 3)
     scaling = {k: worlds_rate(with_options(strategic, k), few, 2) for k in (2, 3, 5)}
+    china = scenario.load(ROOT / "scenarios" / "china.toml")
+    worlds_rate(china, seeds[:200], 1)
+    china_worlds = worlds_rate(china, few, 3)
+    three = scenario.load(
+        ROOT / "scenarios" / "china.toml",
+        ["patron.china.policy.options=[{offer = 0.0}, {offer = 0.5, cost = 0.01}, {offer = 1.0, cost = 0.02}]"],
+    )
+    china_three = worlds_rate(three, few, 2)
     uncertain = len(scenario.uncertain(base))
     print(
         f"baseline: {base.negotiation.deadline}-round deadline, {tables.space.size} packages, "
@@ -135,6 +145,18 @@ def main() -> None:
             f"strategic_usa_{k}_options_per_second: {r:.0f}   ({k * policy.samples} forward runs per run; "
             f"{worlds / r:.1f}x the reflex's time)"
         )
+    usa, offers = china.outside["usa"].policy, china.patron["china"].policy
+    assert usa is not None
+    pairs = len(usa.options) * len(offers.options)
+    print(
+        f"china_negotiations_per_second: {china_worlds:.0f}   ({few.size} runs of china, a world per run, rounds "
+        f"recorded: {len(offers.options)} offers x {len(usa.options)} US options x {offers.samples} forward runs "
+        f"= {pairs * offers.samples} before each run; {worlds / china_worlds:.1f}x the reflex's time)"
+    )
+    print(
+        f"china_3_offers_per_second: {china_three:.0f}   ({3 * len(usa.options) * offers.samples} forward runs per "
+        f"run; {worlds / china_three:.1f}x the reflex's time)"
+    )
     print(f"batch_with_rounds_vs_mesa_model: {worlds / mesa:.1f}x")
     print(f"negotiations_per_second: {worlds:.0f}")
 

@@ -28,7 +28,7 @@ def simulate(
     columns of sim.protocol.round_columns plus ``run`` and ``round``).
     """
     seeds = np.ascontiguousarray(seeds, dtype=np.uint64)
-    if tables.policy is not None:
+    if tables.policy is not None or tables.backing is not None:
         return _strategic(tables, seeds, rounds, progress)
     n = seeds.shape[0]
     shared = tables.runs == 1
@@ -101,8 +101,8 @@ def simulate(
 def _strategic(
     tables: Tables, seeds: np.ndarray, rounds: bool, progress: Callable[[int], None] | None
 ) -> tuple[Outcomes, dict[str, np.ndarray] | None]:
-    """:func:`simulate` where the outside power chooses its policy before each run
-    (sim.strategic.choose), a slice of CHUNK runs at a time."""
+    """:func:`simulate` where the outside power chooses its policy, or a patron makes its
+    offer, before each run (sim.strategic.choose), a slice of CHUNK runs at a time."""
     from .outcomes import join
     from .strategic import choose
 
@@ -113,9 +113,9 @@ def _strategic(
     for a in range(0, n, CHUNK):
         b = min(a + CHUNK, n)
         part = tables if tables.runs == 1 else tables.select(np.arange(a, b))
-        played, choice = choose(part, seeds[a:b])
+        played, chosen = choose(part, seeds[a:b])
         outcomes, record = simulate(played, seeds[a:b], rounds=rounds, progress=progress)
-        outcomes.policy = choice
+        outcomes.policy, outcomes.backing = chosen
         parts.append(outcomes)
         if record is not None:
             reports.append({**record, "run": record["run"] + a})

@@ -43,7 +43,8 @@ class NegotiationModel(mesa.Model):
         if tables.runs != 1:
             raise ValueError("a NegotiationModel is one negotiation: give the tables of one run")
         tables, chosen = choose(tables, np.array([self.seed % 2**64], dtype=np.uint64))
-        self.policy = None if chosen is None else int(chosen[0])  # a strategic outside power's option (sim.strategic)
+        self.policy = None if chosen.outside is None else int(chosen.outside[0])  # a strategic outside power's option
+        self.backing = None if chosen.patron is None else int(chosen.patron[0])  # a patron's offer (sim.strategic)
         self.tables = tables
         self.rows = tables.compiled()  # (party 0, party 1, outside power, negotiation)
         self.state = protocol.RunState(self.rows, tables.space.counts, tables.space.pair_cells, self.seed % 2**64)

@@ -23,6 +23,7 @@ class Outcomes:
     pressure_path: np.ndarray  # (runs, rounds) its pressure in each round; NaN after the end
     votes: dict[str, np.ndarray]  # one row per ratification: run, round, package, probability, passed
     policy: np.ndarray | None = None  # (runs,) the option a strategic outside power chose (sim.strategic); None: reflex
+    backing: np.ndarray | None = None  # (runs,) the offer a patron made (sim.strategic); None: no patron
 
     @property
     def treaty(self) -> np.ndarray:
@@ -45,6 +46,17 @@ class Outcomes:
             o = tables.outside
             value = np.where(treaty, value_at(o.utility_terms, package), o.reservation)
             out[tables.outside_id] = value - o.goodwill_cost * self.pressure_total
+        patron = tables.patron
+        if tables.patron_id and patron is not None:
+            out[tables.patron_id] = np.where(treaty, value_at(patron.utility_terms, package), patron.reservation)
+            if tables.backing is not None and self.backing is not None:  # offers made in the runs, not in these tables
+                from .strategic import offer_worth
+
+                n = self.seeds.shape[0]
+                share = np.broadcast_to(tables.backing.offer, (n, tables.backing.options))[np.arange(n), self.backing]
+                worth = np.broadcast_to(offer_worth(tables, share), (n,))
+                for k, pid in enumerate(tables.party_ids):
+                    out[pid] = np.where(~treaty & (patron.target == k), out[pid] + worth, out[pid])
         return out
 
 
@@ -85,4 +97,5 @@ def join(parts: list[Outcomes]) -> Outcomes:
         pressure_path=np.concatenate(paths),
         votes=concat(votes, empty_votes()),
         policy=None if parts[0].policy is None else np.concatenate([p.policy for p in parts]),
+        backing=None if parts[0].backing is None else np.concatenate([p.backing for p in parts]),
     )

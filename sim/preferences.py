@@ -105,6 +105,35 @@ class PolicyTables:
         return self.pressure.shape[1]
 
 
+@dataclass(frozen=True)
+class PatronTables:
+    """A patron (sim.scenario.Patron): whom it backs, what it wants, and what its offer is worth."""
+
+    space: OutcomeSpace
+    target: np.ndarray  # (runs,) index of the party it backs
+    utility_terms: np.ndarray  # (runs, terms) treaty value, then each option's weighted value
+    reservation: np.ndarray  # (runs,) its value of no treaty
+    offer: np.ndarray  # (runs,) offer.max: the most its offer adds to the backed party's value of no agreement
+    discount: np.ndarray  # (runs,) the share of that the backed party discounts
+
+    utility = _package_values("utility_terms", "(runs, packages) the treaty's value and its terms' weighted values")
+
+
+@dataclass(frozen=True)
+class BackingTables:
+    """A patron's offers, still to be made (sim.strategic): each a share of offer.max and a
+    cost, per run. ``strategic``: it chooses among them; otherwise it makes the one it has."""
+
+    offer: np.ndarray  # (runs, options) share of offer.max
+    cost: np.ndarray  # (runs, options) utility the offer costs the patron, once per run
+    samples: int  # forward runs per option (or pair of options), the same in every run
+    strategic: bool
+
+    @property
+    def options(self) -> int:
+        return self.offer.shape[1]
+
+
 def _arrays(kind) -> list[str]:
     return [f.name for f in fields(kind) if f.name not in ("space", "private_key")]
 
@@ -133,6 +162,9 @@ class Tables:
     stall: np.ndarray  # (runs,) bool: talks with no zone of agreement go on
     deadline_spread: np.ndarray  # (runs,) int: the last round is drawn from deadline -/+ this
     policy: PolicyTables | None = None  # a strategic outside power's options; None: its reflex alone
+    patron_id: str | None = None
+    patron: PatronTables | None = None  # a patron backing one party's alternative to agreement
+    backing: BackingTables | None = None  # its offers still to be made; None once made (sim.strategic.choose)
 
     @property
     def runs(self) -> int:
@@ -296,13 +328,22 @@ class Tables:
                 smooth=get.scalar(f"{at}.alarm", object) == "smooth",
                 expected=get.scalar(f"{at}.threat", object) == "expected",
             )
+        patron, backing = _patron(get, base, space, ids)
+        patron_ids = {base.patron_power[0]: base.patron_power[1].label} if base.patron_power else {}
         opener = get.scalar("negotiation.opener", object)
         return cls(
+            patron_id=base.patron_power[0] if base.patron_power else None,
+            patron=patron,
+            backing=backing,
             policy=_policy(get, base),
             space=space,
             party_ids=ids,
             outside_id=power[0] if power else None,
-            labels={**{pid: base.parties[pid].label for pid in ids}, **({power[0]: power[1].label} if power else {})},
+            labels={
+                **{pid: base.parties[pid].label for pid in ids},
+                **({power[0]: power[1].label} if power else {}),
+                **patron_ids,
+            },
             public_labels=(base.parties[ids[0]].public.label, base.parties[ids[1]].public.label),
             parties=(party(ids[0]), party(ids[1])),
             outside=outside,
@@ -352,6 +393,13 @@ class Tables:
             else PolicyTables(
                 f(self.policy.pressure), f(self.policy.rhetoric), f(self.policy.cost), self.policy.samples
             ),
+            patron_id=self.patron_id,
+            patron=None if self.patron is None else each(self.patron),
+            backing=None
+            if self.backing is None
+            else BackingTables(
+                f(self.backing.offer), f(self.backing.cost), self.backing.samples, self.backing.strategic
+            ),
         )
 
 
@@ -379,6 +427,41 @@ def _policy(get: _Columns, base: Scenario) -> PolicyTables | None:
     if np.isnan(pressure).any():
         raise ValueError(f"runs evaluated together have as many options ({at}.options) as the first; found fewer")
     return PolicyTables(pressure, rhetoric, cost, int(samples[0]))
+
+
+def _patron(
+    get: _Columns, base: Scenario, space: OutcomeSpace, ids: tuple[str, str]
+) -> tuple[PatronTables | None, BackingTables | None]:
+    """A patron's tables and its offers still to be made, per run (None and None without a
+    patron). Its policy's kind, samples and number of options are the same in every run."""
+    found = base.patron_power
+    if found is None:
+        return None, None
+    pid, p = found
+    at = f"patron.{pid}"
+    patron = PatronTables(
+        space=space,
+        target=_index_of(get.scalar(f"{at}.backs", object), ids),
+        utility_terms=_terms(
+            get, space, p.utility.issues, f"{at}.utility.issues", get.scalar(f"{at}.utility.treaty.value"), True
+        ),
+        reservation=get.scalar(f"{at}.utility.reservation.value"),
+        offer=get.scalar(f"{at}.offer.max.value"),
+        discount=get.scalar(f"{at}.discount.value"),
+    )
+    policy = f"{at}.policy"
+    kinds, samples = get.scalar(f"{policy}.kind", object), get.scalar(f"{policy}.samples", np.int64)
+    for key, column in (("kind", kinds), ("samples", samples)):
+        if len(set(column.tolist())) > 1:
+            raise ValueError(f"{policy}.{key} is the same in every run; found it varied")
+    n = len(p.policy.options)
+    if any(k.startswith(f"{policy}.options.{n}.") for k in get.columns):
+        raise ValueError(f"runs evaluated together have as many options ({policy}.options) as the first; found more")
+    offer = np.stack([get.scalar(f"{policy}.options.{k}.offer") for k in range(n)], axis=1)
+    cost = np.stack([get.scalar(f"{policy}.options.{k}.cost") for k in range(n)], axis=1)
+    if np.isnan(offer).any():
+        raise ValueError(f"runs evaluated together have as many options ({policy}.options) as the first; found fewer")
+    return patron, BackingTables(offer, cost, int(samples[0]), kinds[0] == "stackelberg")
 
 
 def _outside_terms(get: _Columns, base: Scenario, table: str, runs: int, space: OutcomeSpace) -> np.ndarray:

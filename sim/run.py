@@ -53,7 +53,7 @@ def simulate(
 
 def _simulate_mesa(tables: Tables, seeds: np.ndarray, rounds: bool, progress) -> tuple[Outcomes, dict | None]:
     n = seeds.shape[0]
-    tables, choice = choose(tables, seeds)  # a strategic outside power's policy, chosen as the batch engine does
+    tables, chosen = choose(tables, seeds)  # the outside powers' choices, made as the batch engine makes them
     horizon = tables.horizon
     ends: dict[str, np.ndarray] = {
         name: np.zeros(n, np.int64) for name in ("reason", "end_round", "package", "attempts")
@@ -92,7 +92,8 @@ def _simulate_mesa(tables: Tables, seeds: np.ndarray, rounds: bool, progress) ->
         pressure_total=ends["pressure_total"],
         pressure_path=path,
         votes=concat(votes, empty_votes()),
-        policy=choice,
+        policy=chosen.outside,
+        backing=chosen.patron,
     )
     if not rounds:
         return outcomes, None

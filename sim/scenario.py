@@ -828,6 +828,88 @@ class Outside(_Strict):
     )
 
 
+class PatronOption(_Strict):
+    """One offer a patron may make the party it backs before a run of talks."""
+
+    offer: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        description="Its size, as a share of `offer.max`: the backed party's value of no agreement rises by max x this."
+    )
+    cost: Annotated[float, Field(ge=0.0, le=2.0)] = Field(
+        0.0,
+        description=(
+            "What making it costs the patron, in its utility, once per run of talks; it counts against the option "
+            "when the patron chooses."
+        ),
+    )
+
+
+class Offer(_Strict):
+    max: Cost = Field(
+        description=(
+            "The most its offer adds to the backed party's value of no agreement, in that party's utility, before "
+            "the party's discount: the offer at share 1 of an option."
+        )
+    )
+
+
+PATRON_KINDS = ("fixed", "stackelberg")
+
+
+class PatronPolicy(_Strict):
+    """How the patron chooses its offer to the party it backs."""
+
+    kind: Literal["fixed", "stackelberg"] = Field(
+        "fixed",
+        description=(
+            '`"fixed"`: it makes its one option\'s offer in every run. `"stackelberg"`: before each run it chooses '
+            "one of `options` by playing the talks forward under each (`samples` times, in the run's own world), "
+            "anticipating how a strategic outside power answers it, and keeps the one with the highest mean utility "
+            "of the outcome less the option's cost (the first on ties)."
+        ),
+    )
+    options: Annotated[list[PatronOption], Field(min_length=1, max_length=16)] = Field(
+        [PatronOption(offer=1.0, cost=0.0)],
+        description=(
+            "The offers it chooses among, `{ offer = <share of offer.max>, cost = <utility> }` each, 1 to 16 (exactly "
+            'one with `kind = "fixed"`). Left out: one, the full offer at no cost.'
+        ),
+    )
+    samples: Annotated[int, Field(ge=1, le=1000)] = Field(
+        8,
+        description=(
+            "How many forward runs it plays per option (per pair of options, with a strategic outside power: the "
+            "larger of the two `samples`). The same draws serve every option."
+        ),
+    )
+    source: Text = Field(description="Where the options and their costs come from.")
+
+
+class Patron(_Strict):
+    """A power not at the table that backs one party's alternative to agreement (sim.strategic)."""
+
+    label: Text = Field(description='Display name, e.g. "China".')
+    backs: Text = Field(
+        description=(
+            "The party whose value of no agreement its offer raises (the name of a party): that party's reservation "
+            "in the run is its own plus offer.max x the option's share x (1 - discount)."
+        )
+    )
+    utility: Utility = Field(
+        description=(
+            "What the patron wants, read as a government's utility: its value of each package as a treaty, and of "
+            "no treaty (`reservation`)."
+        )
+    )
+    offer: Offer = Field(description="How much its offer can be worth to the party it backs.")
+    discount: Share = Field(
+        description=(
+            "The share of the offer's worth the backed party discounts for what closer ties with the patron cost it "
+            "(e.g. dependence, or a demographic worry about its border regions)."
+        )
+    )
+    policy: PatronPolicy = Field(description="Which offer it makes, or how it chooses one before each run.")
+
+
 class Offered(_Strict):
     """The most one party put on the table on one issue, as history records it."""
 
@@ -952,6 +1034,14 @@ class Scenario(_Described):
             "out: no outside power."
         ),
     )
+    patron: Annotated[dict[str, Patron], Field(max_length=1)] = Field(
+        {},
+        json_schema_extra=_keyed_by("<id>"),
+        description=(
+            "A power not at the table that backs one party's alternative to agreement with an offer of its own, "
+            "`[patron.<id>]` (sim.strategic). Left out: no patron."
+        ),
+    )
     history: History | None = Field(
         None,
         description=(
@@ -968,6 +1058,10 @@ class Scenario(_Described):
     @property
     def outside_power(self) -> tuple[str, Outside] | None:
         return next(iter(self.outside.items()), None)
+
+    @property
+    def patron_power(self) -> tuple[str, Patron] | None:
+        return next(iter(self.patron.items()), None)
 
 
 class Dimension(_Strict):
@@ -1419,6 +1513,7 @@ def _check_rules(s: Scenario, where) -> None:
         if party.strategy.kind == "time_dependent" and party.strategy.beta is None:
             loc = ("parties", pid, "strategy", "beta")
             raise ScenarioError(where(loc), _key(loc), "required for kind 'time_dependent' (0.01 to 100)")
+    _check_patron(s, where)
     power = s.outside_power
     if power is None:
         return
@@ -1441,6 +1536,30 @@ def _check_rules(s: Scenario, where) -> None:
             loc = (*base, "rhetoric", "effects", pid)
             raise ScenarioError(where(loc), _key(loc), f"unknown party {pid!r}; allowed: {', '.join(s.parties)}")
         _check_effects(effects, (*base, "rhetoric", "effects", pid), issues, where)
+
+
+def _check_patron(s: Scenario, where) -> None:
+    """A patron backs a party at the table, values every issue, and a fixed one has one offer."""
+    patron = s.patron_power
+    if patron is None:
+        return
+    pid, p = patron
+    base: tuple[str, ...] = ("patron", pid)
+    if pid in s.parties or pid in s.outside:
+        loc = base
+        raise ScenarioError(where(loc), _key(loc), f"{pid!r} is already an actor; allowed: a name of its own")
+    if p.backs not in s.parties:
+        loc = (*base, "backs")
+        raise ScenarioError(where(loc), _key(loc), f"found {p.backs!r}; allowed: {', '.join(s.parties)}")
+    _check_utility(p.utility, (*base, "utility"), s.issues, where)
+    if p.policy.kind == "fixed" and len(p.policy.options) != 1:
+        loc = (*base, "policy", "options")
+        raise ScenarioError(
+            where(loc),
+            _key(loc),
+            f'found {len(p.policy.options)} options; allowed: exactly one with kind "fixed" (several need kind '
+            '"stackelberg")',
+        )
 
 
 def _check_private(party: Party, loc: tuple, issues: dict[str, Issue], where) -> None:

@@ -1,31 +1,50 @@
-"""A strategic outside power: before each run it chooses the caps of its pressure and
-rhetoric (a Stackelberg leader, moving first on a policy the talks then play under).
+"""Outside powers that choose before each run: a strategic outside power chooses the caps
+of its pressure and rhetoric, and a patron the offer it makes the party it backs (each a
+Stackelberg leader, moving first on a policy the talks then play under).
 
 Each option of the scenario's ``[outside.<id>.policy]`` (sim.scenario.Policy) caps the
 reflex rule of sim.protocol.outside_move: pressure at ``pressure_max x option.pressure``,
-rhetoric at ``rhetoric_max x option.rhetoric``. Before a run the power plays the talks
-forward under every option, ``samples`` times, with the batch engine, in the run's own
-world (its drawn beliefs: complete information) but with draws of their own
-(sim.draws.forward_seeds: it does not foresee the run's moods and votes), the same draws
-for every option (common random numbers: options are compared on the same futures, so
-that the choice is not decided by sampling noise between them). An option's value is its
-mean utility of the outcome (Outcomes.utilities: net of the goodwill its pressure cost)
-less its cost; the power plays the run with the option of highest value, the first on
-ties. The choice is a function of the run's tables and seed alone, made here, outside
-the compiled round loop, for both engines; the engines then play tables whose caps are
-the chosen ones, so they play the run alike.
+rhetoric at ``rhetoric_max x option.rhetoric``. Each option of ``[patron.<id>.policy]``
+(sim.scenario.PatronPolicy) raises the backed party's value of no agreement by
+``offer.max x option.offer x (1 - discount)`` for the run (:func:`backed`).
+
+Before a run the powers play the talks forward under every option (with both, every pair
+of options), ``samples`` times, with the batch engine, in the run's own world (its drawn
+beliefs: complete information) but with draws of their own (sim.draws.forward_seeds: they
+do not foresee the run's moods and votes), the same draws for every option (common random
+numbers: options are compared on the same futures, so that the choice is not decided by
+sampling noise between them). An option's value to a power is its mean utility of the
+outcome (Outcomes.utilities: the outside power's net of the goodwill its pressure cost)
+less the option's cost. The patron moves first and the outside power answers it: for each
+offer, the outside power's best answer (the first on ties), and the patron's offer is the
+one whose answered outcome serves it best (the first on ties; subgame perfection on the
+pair's forward values). The choice is a function of the run's tables and seed alone, made
+here, outside the compiled round loop, for both engines; the engines then play tables with
+the chosen caps and offer, so they play the run alike.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import NamedTuple
 
 import numpy as np
 
 from .draws import forward_seeds
-from .preferences import PolicyTables, Tables
+from .preferences import PRIVATE_KEYS, Tables
 
 CHUNK = 1024  # runs chosen for at once: bounds the forward runs' tables (runs x samples rows per option)
+
+
+class Chosen(NamedTuple):
+    """The option each run was played with: the outside power's and the patron's (None
+    for a power that has no choice to make)."""
+
+    outside: np.ndarray | None
+    patron: np.ndarray | None
+
+
+NOTHING = Chosen(None, None)
 
 
 def capped(tables: Tables, pressure: np.ndarray, rhetoric: np.ndarray) -> Tables:
@@ -36,45 +55,114 @@ def capped(tables: Tables, pressure: np.ndarray, rhetoric: np.ndarray) -> Tables
     return replace(tables, outside=outside, policy=None)
 
 
-def values(tables: Tables, seeds: np.ndarray) -> np.ndarray:
-    """(runs, options): each option's value to the outside power in each run, its mean
-    utility over the forward runs less its cost. ``tables`` has a policy, and one row for
-    every run or one per seed."""
+def offer_worth(tables: Tables, share: np.ndarray) -> np.ndarray:
+    """(runs,) what the patron's offer of ``share`` of offer.max adds to the backed party's
+    value of no agreement: offer.max x share x (1 - discount)."""
+    p = tables.patron
+    assert p is not None
+    return p.offer * share * (1.0 - p.discount)
+
+
+def backed(tables: Tables, share: np.ndarray) -> Tables:
+    """The tables with the patron's offer made (``share`` of offer.max, per run or one for
+    all): the backed party's value of no agreement raised by :func:`offer_worth` (and,
+    where that value is the party's private number, every type it may take, since the
+    offer is public), and no offer left to make."""
+    p = tables.patron
+    assert p is not None
+    worth = offer_worth(tables, share)
+    parties = list(tables.parties)
+    for k, party in enumerate(parties):
+        shift = np.where(p.target == k, worth, 0.0)
+        if not np.any(shift):
+            continue
+        moved = replace(party, reservation=party.reservation + shift)
+        if party.private_key == PRIVATE_KEYS["reservation"]:
+            moved = replace(moved, private_value=party.private_value + shift, types=party.types + shift[:, None])
+        parties[k] = moved
+    return replace(tables, parties=(parties[0], parties[1]), backing=None)
+
+
+def _samples(tables: Tables) -> int:
+    policy, backing = tables.policy, tables.backing
+    found = [policy.samples] if policy is not None else []
+    if backing is not None and backing.strategic:
+        found.append(backing.samples)
+    return max(found)
+
+
+def values(tables: Tables, seeds: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(runs, patron's options, outside power's options): each pair's value to the patron
+    and to the outside power in each run, its mean utility over the forward runs less its
+    option's cost (None for a power without a choice; a power without options counts as
+    one). ``tables`` has one row for every run or one per seed."""
     from .batch import simulate
 
-    policy: PolicyTables | None = tables.policy
-    assert policy is not None and tables.outside_id is not None
+    policy, backing = tables.policy, tables.backing
     seeds = np.asarray(seeds, dtype=np.uint64)
-    n, samples = seeds.shape[0], policy.samples
+    n, samples = seeds.shape[0], _samples(tables)
     forward = forward_seeds(seeds, samples).ravel()
     rows = None if tables.runs == 1 else np.repeat(np.arange(n), samples)
-    out = np.empty((n, policy.options))
-    for k in range(policy.options):
-        option = capped(tables, policy.pressure[:, k], policy.rhetoric[:, k])
-        world = option if rows is None else option.select(rows)
-        outcomes, _ = simulate(world, forward, rounds=False)
-        utility = outcomes.utilities(world)[tables.outside_id].reshape(n, samples)
-        out[:, k] = utility.mean(axis=1) - policy.cost[:, k]
-    return out
+    offers = backing.options if backing is not None else 1
+    caps = policy.options if policy is not None else 1
+    to_patron = np.empty((n, offers, caps)) if backing is not None and backing.strategic else None
+    to_outside = np.empty((n, offers, caps)) if policy is not None else None
+    for a in range(offers):
+        offered = tables if backing is None else backed(tables, backing.offer[:, a])
+        for b in range(caps):
+            option = offered if policy is None else capped(offered, policy.pressure[:, b], policy.rhetoric[:, b])
+            world = option if rows is None else option.select(rows)
+            outcomes, _ = simulate(world, forward, rounds=False)
+            utility = outcomes.utilities(world)
+            if to_outside is not None:
+                assert policy is not None and tables.outside_id is not None
+                to_outside[:, a, b] = utility[tables.outside_id].reshape(n, samples).mean(axis=1) - policy.cost[:, b]
+            if to_patron is not None:
+                assert backing is not None and tables.patron_id is not None
+                to_patron[:, a, b] = utility[tables.patron_id].reshape(n, samples).mean(axis=1) - backing.cost[:, a]
+    return to_patron, to_outside
 
 
-def choose(tables: Tables, seeds: np.ndarray) -> tuple[Tables, np.ndarray | None]:
-    """The tables each run is played with, one row per seed, with the chosen caps, and the
-    option chosen in each run (None, and the tables as they are, without a policy)."""
-    policy = tables.policy
-    if policy is None:
-        return tables, None
+def _decide(tables: Tables, seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each run's (patron's option, outside power's option): the outside power's best answer
+    to each offer, and the offer whose answer serves the patron best (ties: the first)."""
+    n = seeds.shape[0]
+    to_patron, to_outside = values(tables, seeds)
+    offers = tables.backing.options if tables.backing is not None else 1
+    answer = np.zeros((n, offers), np.int64) if to_outside is None else np.argmax(to_outside, axis=2)
+    if to_patron is None:
+        offer = np.zeros(n, np.int64)
+    else:
+        answered = np.take_along_axis(to_patron, answer[:, :, None], axis=2)[:, :, 0]
+        offer = np.argmax(answered, axis=1)
+    return offer.astype(np.int64), answer[np.arange(n), offer].astype(np.int64)
+
+
+def choose(tables: Tables, seeds: np.ndarray) -> tuple[Tables, Chosen]:
+    """The tables each run is played with, one row per seed, with the chosen caps and offer,
+    and the options chosen in each run (:data:`NOTHING`, and the tables as they are, where
+    no power has a choice to make)."""
+    policy, backing = tables.policy, tables.backing
+    if policy is None and backing is None:
+        return tables, NOTHING
     seeds = np.asarray(seeds, dtype=np.uint64)
     n = seeds.shape[0]
-    if policy.options == 1:  # nothing to weigh
-        choice = np.zeros(n, np.int64)
+    weighing = (policy is not None and policy.options > 1) or (
+        backing is not None and backing.strategic and backing.options > 1
+    )
+    if not weighing:  # nothing to weigh
+        offer = answer = np.zeros(n, np.int64)
     else:
-        choice = np.concatenate(
-            [np.argmax(values(_part(tables, a, n), seeds[a : a + CHUNK]), axis=1) for a in range(0, n, CHUNK)]
-        ).astype(np.int64)
+        parts = [_decide(_part(tables, a, n), seeds[a : a + CHUNK]) for a in range(0, n, CHUNK)]
+        offer = np.concatenate([p[0] for p in parts])
+        answer = np.concatenate([p[1] for p in parts])
     rows = np.zeros(n, np.int64) if tables.runs == 1 else np.arange(n)
     played = tables if tables.runs == n else tables.select(rows)
-    return capped(played, policy.pressure[rows, choice], policy.rhetoric[rows, choice]), choice
+    if backing is not None:
+        played = backed(played, backing.offer[rows, offer])
+    if policy is not None:
+        played = capped(played, policy.pressure[rows, answer], policy.rhetoric[rows, answer])
+    return played, Chosen(answer if policy is not None else None, offer if backing is not None else None)
 
 
 def _part(tables: Tables, a: int, n: int) -> Tables:

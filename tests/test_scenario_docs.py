@@ -170,6 +170,7 @@ EXAMPLES = {
         "private_reservations.toml",
         "two_level.toml",
         "strategic_usa.toml",
+        "china.toml",
     ],
     "expected_utility.schema.json": ["expected_utility/eu_car_emissions.toml"],
     "sweep.schema.json": ["sweeps/pressure_vs_opposition.toml", "sweeps/sobol_preferences.toml"],

@@ -54,6 +54,8 @@ def runs_frame(
         cols[f"{oid}_pressure_total"] = outcomes.pressure_total
     if oid and outcomes.policy is not None:  # a strategic power's option (only then: files stay as they were)
         cols[f"{oid}_policy"] = outcomes.policy
+    if tables.patron_id and outcomes.backing is not None:  # the offer a patron made
+        cols[f"{tables.patron_id}_policy"] = outcomes.backing
     cols["ratification_attempts"] = outcomes.attempts
     cols.update(institution_columns(tables, outcomes))
     frame = pd.DataFrame(cols)

@@ -62,7 +62,11 @@ class ScenarioResult:
 
 
 def actors(tables: Tables) -> list[str]:
-    return [*tables.party_ids, *([tables.outside_id] if tables.outside_id else [])]
+    return [
+        *tables.party_ids,
+        *([tables.outside_id] if tables.outside_id else []),
+        *([tables.patron_id] if tables.patron_id else []),
+    ]
 
 
 def with_run_settings(scenario: Scenario, runs: int | None, seed: int | None) -> Scenario:

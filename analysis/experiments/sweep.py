@@ -176,6 +176,8 @@ def _outcome_columns(sub: Tables, o, errors: list) -> dict[str, np.ndarray]:
         cols[f"utility_{actor}"] = u
     if o.policy is not None:  # a strategic outside power's option in each run
         cols["policy"] = o.policy.astype(np.int16)
+    if o.backing is not None:  # a patron's offer in each run
+        cols["backing"] = o.backing.astype(np.int16)
     return cols
 
 
@@ -191,10 +193,12 @@ def _failed(tables: Tables, rows: np.ndarray, error: str) -> dict[str, np.ndarra
         "pressure_total": np.full(n, np.nan),
         "error": np.array([error] * n, dtype=object),
     }
-    for actor in [*tables.party_ids, *([tables.outside_id] if tables.outside_id else [])]:
+    for actor in [*tables.party_ids, *(a for a in (tables.outside_id, tables.patron_id) if a)]:
         cols[f"utility_{actor}"] = np.full(n, np.nan)
     if tables.policy is not None:
         cols["policy"] = np.full(n, -1, np.int16)
+    if tables.backing is not None:
+        cols["backing"] = np.full(n, -1, np.int16)
     return cols
 
 
@@ -236,6 +240,8 @@ def _table(sweep: Sweep, tables: Tables, runs, points, replicate, seeds, values,
         cols[f"{tables.outside_id}_pressure_total"] = _arrow(outcome["pressure_total"], failed)
     if tables.outside_id and "policy" in outcome:
         cols[f"{tables.outside_id}_policy"] = _arrow(outcome["policy"], failed)
+    if tables.patron_id and "backing" in outcome:
+        cols[f"{tables.patron_id}_policy"] = _arrow(outcome["backing"], failed)
     cols["error"] = _text(outcome["error"].tolist())
     return pa.Table.from_arrays(list(cols.values()), names=list(cols))
 

@@ -41,6 +41,27 @@ def story(spec, seed: int) -> tuple[list[str], object]:
     label = t.labels
     data = model.datacollector.get_model_vars_dataframe()
     lines = []
+    patron = spec.patron_power
+    if patron is not None and model.backing is not None:  # a patron made its offer before the talks
+        p = patron[1]
+        made = p.policy.options[model.backing]
+        backed = t.parties[t.party_ids.index(p.backs)]
+        offered = (
+            f"made {t.labels[p.backs]} {'its full offer' if made.offer == 1 else f'{made.offer:g} of its full offer'} "
+            f"(at a cost of {made.cost:g}), which raised "
+            f"{t.labels[p.backs]}'s value of no agreement to {backed.reservation[0]:.3f}"
+            if made.offer > 0
+            else f"made {t.labels[p.backs]} no offer"
+        )
+        how = (
+            f"weighed {len(p.policy.options)} offers by playing the talks forward, anticipating the "
+            f"{label[oid]}'s answer, and "
+            if p.policy.kind == "stackelberg" and oid and model.policy is not None
+            else f"weighed {len(p.policy.options)} offers by playing the talks forward and "
+            if p.policy.kind == "stackelberg"
+            else ""
+        )
+        lines.append(f"Before the talks, {p.label} {how}{offered}.")
     if oid and model.policy is not None:  # a strategic power chose its caps before the talks
         choices = spec.outside[oid].policy.options
         o = choices[model.policy]

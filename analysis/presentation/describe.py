@@ -235,4 +235,36 @@ def describe_bargaining(s: Scenario) -> str:
         for pid, effects in o.rhetoric.effects.items():
             lines.append(f"    change in the {s.parties[pid].public.label}'s acceptance at full rhetoric:")
             lines += _effects(effects, s, "      ")
+        if o.policy is not None and o.policy.kind == "stackelberg":
+            shown = ", ".join(
+                f"pressure {c.pressure:g} / rhetoric {c.rhetoric:g} at {c.cost:g}" for c in o.policy.options
+            )
+            lines += [
+                f"  chooses before each run, playing the talks forward {o.policy.samples} times per option, among: {shown}",
+                _wrap(f"source: {o.policy.source}", "      "),
+            ]
+    patron = s.patron_power
+    if patron:
+        pid, p = patron
+        shown = ", ".join(f"{c.offer:g} of the full offer at {c.cost:g}" for c in p.policy.options)
+        power = s.outside_power
+        paired = power is not None and power[1].policy is not None and power[1].policy.kind == "stackelberg"
+        per = f"pair of its and the {power[1].label}'s options" if paired and power else "option"
+        how = (
+            f"chooses before each run, playing the talks forward per {per}, among: {shown}"
+            if p.policy.kind == "stackelberg"
+            else f"makes in every run: {shown}"
+        )
+        lines += [
+            "",
+            f"{p.label} [{pid}]: outside the table, backs {s.parties[p.backs].label}'s alternative to agreement",
+            *_belief(
+                f"the most its offer adds to {s.parties[p.backs].label}'s value of no agreement", p.offer.max, "  "
+            ),
+            *_belief(f"the share of it {s.parties[p.backs].label} discounts", p.discount, "  "),
+            f"  {how}",
+            _wrap(f"source: {p.policy.source}", "      "),
+            "  utility:",
+            *_utility(p.utility, s),
+        ]
     return "\n".join(lines)

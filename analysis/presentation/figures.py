@@ -20,7 +20,8 @@ def scenario_plots(result: ScenarioResult, folder: Path) -> list[Path]:
     labels = dict(t.labels)
     public_labels = dict(zip(t.party_ids, t.public_labels))
     title = s.title
-    columns = [f"offer_{p}_utility_{a}" for p in t.party_ids for a in result.actors]
+    seen = [a for a in result.actors if a != t.patron_id]  # the actors the per-round record values offers for
+    columns = [f"offer_{p}_utility_{a}" for p in t.party_ids for a in seen]
     columns += [f"public_{p}_accepts_{q}_offer" for p in t.party_ids for q in t.party_ids]
     if t.outside_id:
         columns += [f"{t.outside_id}_pressure", f"{t.outside_id}_rhetoric"]
@@ -29,7 +30,7 @@ def scenario_plots(result: ScenarioResult, folder: Path) -> list[Path]:
     doubts = [plots.doubts_plot(spread["doubts"], title, folder / "doubts.png")] if len(spread["doubts"]) else []
     return [
         *doubts,
-        plots.offers_plot(bands, list(t.party_ids), result.actors, labels, title, folder / "offers.png"),
+        plots.offers_plot(bands, list(t.party_ids), seen, labels, title, folder / "offers.png"),
         plots.actions_plot(
             bands, list(t.party_ids), t.outside_id, labels, public_labels, title, folder / "actions.png"
         ),
