@@ -185,6 +185,11 @@ class Tables:
         for s in scenarios[1:]:
             if s.party_ids != first.party_ids or s.issues != first.issues:
                 raise ValueError("runs evaluated together must share parties and issues")
+            if list(s.outside) != list(first.outside) or list(s.patron) != list(first.patron):
+                raise ValueError(
+                    "runs evaluated together must have the same outside power and the same patron (or none); found "
+                    f"{list(first.outside) + list(first.patron)} and {list(s.outside) + list(s.patron)}"
+                )
         keys = set().union(*leaves)
         varying = {k for k in keys if any(leaf.get(k) != leaves[0].get(k) for leaf in leaves[1:])}
         columns = {k: np.array([leaf.get(k) for leaf in leaves], dtype=object) for k in varying}

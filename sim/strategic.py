@@ -83,6 +83,16 @@ def backed(tables: Tables, share: np.ndarray) -> Tables:
     return replace(tables, parties=(parties[0], parties[1]), backing=None)
 
 
+def with_fixed_offer(tables: Tables) -> Tables:
+    """The tables with a fixed patron's offer made, as every run makes it (what the backed
+    party's gains are read against before the talks); a strategic patron's offer depends
+    on the run, so its tables stay as they are."""
+    backing = tables.backing
+    if backing is None or backing.strategic:
+        return tables
+    return backed(tables, backing.offer[:, 0])
+
+
 def _samples(tables: Tables) -> int:
     policy, backing = tables.policy, tables.backing
     found = [policy.samples] if policy is not None else []
@@ -150,6 +160,12 @@ def choose(tables: Tables, seeds: np.ndarray) -> tuple[Tables, Chosen]:
     weighing = (policy is not None and policy.options > 1) or (
         backing is not None and backing.strategic and backing.options > 1
     )
+    if not weighing and tables.runs == 1:  # nothing to weigh: the one row, with the one option, serves every run
+        played = tables if backing is None else backed(tables, backing.offer[:, 0])
+        if policy is not None:
+            played = capped(played, policy.pressure[:, 0], policy.rhetoric[:, 0])
+        first = np.zeros(n, np.int64)
+        return played, Chosen(first if policy is not None else None, first if backing is not None else None)
     if not weighing:  # nothing to weigh
         offer = answer = np.zeros(n, np.int64)
     else:

@@ -239,6 +239,21 @@ def test_an_offer_dearer_than_any_stake_is_never_made():
     assert (out.backing == 1).any()
 
 
+def test_a_dearer_offer_is_made_in_a_subset_of_the_runs():
+    """The same runs, the offer's cost rising: the USA's answers do not depend on what the
+    offer costs China, so China offers where its forward gain beats the cost, and the runs
+    in which a dearer offer is made are among those in which a cheaper one is."""
+    seeds = _seeds(300, root=12)
+    made = []
+    for cost in (0.0, 0.1, 0.3, 0.6):
+        spec = sc.load(sc.find_scenario("china"), [f"patron.china.policy.options.1.cost={cost}"])
+        out, _ = simulate(spec, seeds, rounds=False)
+        made.append(out.backing == 1)
+    for cheaper, dearer in itertools.pairwise(made):
+        assert not (dearer & ~cheaper).any()
+    assert made[0].sum() > made[-1].sum(), [m.sum() for m in made]
+
+
 # --------------------------------------------------------------------------- both engines
 
 
@@ -318,3 +333,16 @@ def _toml(table: dict) -> str:
         return json.dumps(v)
 
     return "".join(f"{k} = {inline(v)}\n" for k, v in table.items())
+
+
+def test_runs_evaluated_together_must_seat_the_same_powers():
+    china, usa = sc.load(sc.find_scenario("china_indifferent")), sc.load(sc.find_scenario("strategic_usa"))
+    for pair in ((china, usa), (usa, china)):
+        with pytest.raises(ValueError, match="same outside power and the same patron"):
+            Tables.from_scenarios(list(pair))
+
+
+def test_a_comparison_of_scenarios_with_and_without_a_patron_plots_every_actor(tmp_path):
+    r = CliRunner().invoke(app, ["compare", "china", "baseline", "--runs", "30", "--out", str(tmp_path / "c"), "-q"])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "c" / "utilities.png").is_file()

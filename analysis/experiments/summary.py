@@ -146,7 +146,10 @@ class RunStats:
         )
 
     def utility(self, actor: str, z: float = Z95) -> tuple[float, float, float]:
-        """Mean utility of the outcome to ``actor`` and its normal-approximation 95% interval."""
+        """Mean utility of the outcome to ``actor`` and its normal-approximation 95% interval
+        (NaN for an actor these runs do not have: a patron another scenario seats)."""
+        if actor not in self.moments:
+            return math.nan, math.nan, math.nan
         n, m, m2 = self.moments[actor]
         if n < 2:
             return m, m, m

@@ -23,6 +23,7 @@ from dipsim.sim import draws
 from dipsim.sim import scenario as scenario_mod
 from dipsim.sim.preferences import Tables
 from dipsim.sim.run import simulate
+from dipsim.sim.strategic import with_fixed_offer
 
 
 def load_history(folder: Path | None = None) -> list:
@@ -41,8 +42,9 @@ def load_history(folder: Path | None = None) -> list:
 
 def measure(spec, runs: int, seed: int, progress: Callable[[int], None] | None = None) -> dict:
     """One history step's runs, each in the world its seed draws; the islands on the table
-    and Russia's best gain are read at the step's point values."""
-    tables = Tables.from_scenarios([spec])
+    and Russia's best gain are read at the step's point values (with a fixed patron's offer
+    made, since it is made in every run)."""
+    tables = with_fixed_offer(Tables.from_scenarios([spec]))  # a patron's offer made where it is fixed
     outcomes, _ = simulate(spec, draws.run_seeds(seed, 0, np.arange(runs)), rounds=False, progress=progress)
     k = int(outcomes.treaty.sum())
     chance = np.quantile(outcomes.chance, [0.05, 0.5, 0.95])

@@ -17,7 +17,8 @@ from dipsim.analysis.experiments.sweep import SweepError, load_manifest, read
 
 
 def outputs_of(manifest: dict) -> list[str]:
-    actors = [*manifest["scenario"]["parties"], *manifest["scenario"].get("outside", {})]
+    scenario = manifest["scenario"]
+    actors = [*scenario["parties"], *scenario.get("outside", {}), *scenario.get("patron", {})]
     return ["treaty_chance", *[f"utility_{a}" for a in actors]]
 
 

@@ -239,8 +239,15 @@ def describe_bargaining(s: Scenario) -> str:
             shown = ", ".join(
                 f"pressure {c.pressure:g} / rhetoric {c.rhetoric:g} at {c.cost:g}" for c in o.policy.options
             )
+            patron = s.patron_power
+            forward = (
+                f"{max(o.policy.samples, patron[1].policy.samples)} times per pair of its option and "
+                f"{patron[1].label}'s offer, answering the offer,"
+                if patron is not None and patron[1].policy.kind == "stackelberg"
+                else f"{o.policy.samples} times per option,"
+            )
             lines += [
-                f"  chooses before each run, playing the talks forward {o.policy.samples} times per option, among: {shown}",
+                f"  chooses before each run, playing the talks forward {forward} among: {shown}",
                 _wrap(f"source: {o.policy.source}", "      "),
             ]
     patron = s.patron_power
@@ -249,9 +256,14 @@ def describe_bargaining(s: Scenario) -> str:
         shown = ", ".join(f"{c.offer:g} of the full offer at {c.cost:g}" for c in p.policy.options)
         power = s.outside_power
         paired = power is not None and power[1].policy is not None and power[1].policy.kind == "stackelberg"
-        per = f"pair of its and the {power[1].label}'s options" if paired and power else "option"
+        times = max(p.policy.samples, power[1].policy.samples) if paired and power and power[1].policy else 0
+        per = (
+            f"{times} times per pair of its offer and the {power[1].label}'s option, anticipating the answer,"
+            if paired and power
+            else f"{p.policy.samples} times per offer,"
+        )
         how = (
-            f"chooses before each run, playing the talks forward per {per}, among: {shown}"
+            f"chooses before each run, playing the talks forward {per} among: {shown}"
             if p.policy.kind == "stackelberg"
             else f"makes in every run: {shown}"
         )

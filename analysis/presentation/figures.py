@@ -10,6 +10,7 @@ import pandas as pd
 from dipsim.analysis.experiments.jobs import ScenarioResult
 from dipsim.analysis.presentation import plots
 from dipsim.analysis.presentation.outcome_space_plot import outcome_space_plot
+from dipsim.sim.strategic import with_fixed_offer
 
 
 def scenario_plots(result: ScenarioResult, folder: Path) -> list[Path]:
@@ -43,7 +44,7 @@ def scenario_plots(result: ScenarioResult, folder: Path) -> list[Path]:
             folder / "terms.png",
         ),
         plots.reasons_plot(result.stats, title, folder / "reasons.png"),
-        outcome_space_plot(t, title, folder / "outcome_space.png", result.stats.agreed_counts()),
+        outcome_space_plot(with_fixed_offer(t), title, folder / "outcome_space.png", result.stats.agreed_counts()),
     ]
 
 
@@ -57,7 +58,9 @@ def comparison_plots(results: list[ScenarioResult], folder: Path) -> list[Path]:
         written.append(
             plots.outcome_shares_plot(stats, issue, spec.options, spec.label, i, folder / f"terms_{issue}.png")
         )
-    written.append(plots.utilities_plot(stats, first.actors, dict(first.tables.labels), folder / "utilities.png"))
+    actors = list(dict.fromkeys(a for r in results for a in r.actors))  # every scenario's, in order of appearance
+    labels = {a: label for r in results for a, label in r.tables.labels.items()}
+    written.append(plots.utilities_plot(stats, actors, labels, folder / "utilities.png"))
     return written
 
 

@@ -20,6 +20,7 @@ ACTOR_COLOURS = {
     "russia": "#D55E00",  # vermillion
     "japan": "#0072B2",  # blue
     "usa": "#009E73",  # bluish green
+    "china": "#CC79A7",  # reddish purple
     "public_russia": "#E69F00",  # orange
     "public_japan": "#56B4E9",  # sky blue
 }
