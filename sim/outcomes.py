@@ -46,6 +46,12 @@ class Outcomes:
             o = tables.outside
             value = np.where(treaty, value_at(o.utility_terms, package), o.reservation)
             out[tables.outside_id] = value - o.goodwill_cost * self.pressure_total
+        policy, chosen = tables.policy, self.policy
+        if policy is not None and policy.inducement is not None and chosen is not None:  # not in these tables
+            n = self.seeds.shape[0]
+            worth = np.broadcast_to(policy.inducement, (n, policy.options))[np.arange(n), chosen]
+            for k, pid in enumerate(tables.party_ids):
+                out[pid] = np.where(~treaty & (tables.outside.target == k), out[pid] + worth, out[pid])
         patron = tables.patron
         if tables.patron_id and patron is not None:
             out[tables.patron_id] = np.where(treaty, value_at(patron.utility_terms, package), patron.reservation)

@@ -99,6 +99,7 @@ class PolicyTables:
     rhetoric: np.ndarray  # (runs, options) share of rhetoric_max
     cost: np.ndarray  # (runs, options) utility the option costs the power, once per run
     samples: int  # forward runs per option, the same in every run
+    inducement: np.ndarray | None = None  # (runs, options) added to the pressed party's value of no agreement
 
     @property
     def options(self) -> int:
@@ -396,7 +397,11 @@ class Tables:
             policy=None
             if self.policy is None
             else PolicyTables(
-                f(self.policy.pressure), f(self.policy.rhetoric), f(self.policy.cost), self.policy.samples
+                f(self.policy.pressure),
+                f(self.policy.rhetoric),
+                f(self.policy.cost),
+                self.policy.samples,
+                None if self.policy.inducement is None else f(self.policy.inducement),
             ),
             patron_id=self.patron_id,
             patron=None if self.patron is None else each(self.patron),
@@ -428,10 +433,10 @@ def _policy(get: _Columns, base: Scenario) -> PolicyTables | None:
     def each(name: str) -> np.ndarray:
         return np.stack([get.scalar(f"{at}.options.{k}.{name}") for k in range(n)], axis=1)
 
-    pressure, rhetoric, cost = each("pressure"), each("rhetoric"), each("cost")
+    pressure, rhetoric, cost, inducement = each("pressure"), each("rhetoric"), each("cost"), each("inducement")
     if np.isnan(pressure).any():
         raise ValueError(f"runs evaluated together have as many options ({at}.options) as the first; found fewer")
-    return PolicyTables(pressure, rhetoric, cost, int(samples[0]))
+    return PolicyTables(pressure, rhetoric, cost, int(samples[0]), inducement if inducement.any() else None)
 
 
 def _patron(

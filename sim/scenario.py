@@ -739,6 +739,14 @@ class PolicyOption(_Strict):
             "pressure costs round by round); it counts against the option when the power chooses."
         ),
     )
+    inducement: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        0.0,
+        description=(
+            "What it offers the party it acts on for the run, for as long as there is no deal (a security "
+            "commitment, an economic offer), in that party's utility: the party's value of no agreement rises by "
+            "this much. What it costs the power is part of `cost`."
+        ),
+    )
 
 
 POLICY_KINDS = ("reflex", "stackelberg")
@@ -758,10 +766,11 @@ class Policy(_Strict):
         ),
     )
     options: Annotated[list[PolicyOption], Field(min_length=1, max_length=16)] = Field(
-        [PolicyOption(pressure=1.0, rhetoric=1.0, cost=0.0)],
+        [PolicyOption(pressure=1.0, rhetoric=1.0, cost=0.0, inducement=0.0)],
         description=(
             "The policies it chooses among, `{ pressure = <share of pressure.max>, rhetoric = <share of "
-            "rhetoric.max>, cost = <utility> }` each, 1 to 16. Left out: one, the full caps at no cost."
+            "rhetoric.max>, cost = <utility>, inducement = <utility> }` each, 1 to 16. Left out: one, the full caps "
+            "at no cost and no inducement."
         ),
     )
     samples: Annotated[int, Field(ge=1, le=1000)] = Field(

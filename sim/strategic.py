@@ -4,7 +4,8 @@ Stackelberg leader, moving first on a policy the talks then play under).
 
 Each option of the scenario's ``[outside.<id>.policy]`` (sim.scenario.Policy) caps the
 reflex rule of sim.protocol.outside_move: pressure at ``pressure_max x option.pressure``,
-rhetoric at ``rhetoric_max x option.rhetoric``. Each option of ``[patron.<id>.policy]``
+rhetoric at ``rhetoric_max x option.rhetoric``; its ``inducement`` raises the pressed
+party's value of no agreement for the run. Each option of ``[patron.<id>.policy]``
 (sim.scenario.PatronPolicy) raises the backed party's value of no agreement by
 ``offer.max x option.offer x (1 - discount)`` for the run (:func:`backed`).
 
@@ -31,7 +32,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .draws import forward_seeds
-from .preferences import PRIVATE_KEYS, Tables
+from .preferences import PRIVATE_KEYS, PolicyTables, Tables
 
 CHUNK = 1024  # runs chosen for at once: bounds the forward runs' tables (runs x samples rows per option)
 
@@ -47,12 +48,31 @@ class Chosen(NamedTuple):
 NOTHING = Chosen(None, None)
 
 
-def capped(tables: Tables, pressure: np.ndarray, rhetoric: np.ndarray) -> Tables:
-    """The tables with the outside power's caps scaled (per run, or one factor for all) and
-    no policy left to choose."""
+def capped(tables: Tables, pressure: np.ndarray, rhetoric: np.ndarray, inducement: np.ndarray | None = None) -> Tables:
+    """The tables with the outside power's caps scaled (per run, or one factor for all), its
+    ``inducement`` (if any) added to the pressed party's value of no agreement, and no
+    policy left to choose."""
     o = tables.outside
     outside = replace(o, pressure_max=o.pressure_max * pressure, rhetoric_max=o.rhetoric_max * rhetoric)
-    return replace(tables, outside=outside, policy=None)
+    played = replace(tables, outside=outside, policy=None)
+    return played if inducement is None else raised(played, o.target, inducement)
+
+
+def raised(tables: Tables, party: np.ndarray, worth: np.ndarray) -> Tables:
+    """The tables with the value of no agreement of party ``party`` (its index, per run)
+    raised by ``worth`` (per run, or one for all), and, where that value is the party's
+    private number, every type the other side holds possible raised alike (the offer that
+    raises it is public)."""
+    parties = list(tables.parties)
+    for k, p in enumerate(parties):
+        shift = np.where(party == k, worth, 0.0)
+        if not np.any(shift):
+            continue
+        moved = replace(p, reservation=p.reservation + shift)
+        if p.private_key == PRIVATE_KEYS["reservation"]:
+            moved = replace(moved, private_value=p.private_value + shift, types=p.types + shift[:, None])
+        parties[k] = moved
+    return replace(tables, parties=(parties[0], parties[1]))
 
 
 def offer_worth(tables: Tables, share: np.ndarray) -> np.ndarray:
@@ -65,22 +85,11 @@ def offer_worth(tables: Tables, share: np.ndarray) -> np.ndarray:
 
 def backed(tables: Tables, share: np.ndarray) -> Tables:
     """The tables with the patron's offer made (``share`` of offer.max, per run or one for
-    all): the backed party's value of no agreement raised by :func:`offer_worth` (and,
-    where that value is the party's private number, every type it may take, since the
-    offer is public), and no offer left to make."""
+    all): the backed party's value of no agreement raised by :func:`offer_worth`
+    (:func:`raised`), and no offer left to make."""
     p = tables.patron
     assert p is not None
-    worth = offer_worth(tables, share)
-    parties = list(tables.parties)
-    for k, party in enumerate(parties):
-        shift = np.where(p.target == k, worth, 0.0)
-        if not np.any(shift):
-            continue
-        moved = replace(party, reservation=party.reservation + shift)
-        if party.private_key == PRIVATE_KEYS["reservation"]:
-            moved = replace(moved, private_value=party.private_value + shift, types=party.types + shift[:, None])
-        parties[k] = moved
-    return replace(tables, parties=(parties[0], parties[1]), backing=None)
+    return replace(raised(tables, p.target, offer_worth(tables, share)), backing=None)
 
 
 def with_fixed_offer(tables: Tables) -> Tables:
@@ -120,7 +129,7 @@ def values(tables: Tables, seeds: np.ndarray) -> tuple[np.ndarray | None, np.nda
     for a in range(offers):
         offered = tables if backing is None else backed(tables, backing.offer[:, a])
         for b in range(caps):
-            option = offered if policy is None else capped(offered, policy.pressure[:, b], policy.rhetoric[:, b])
+            option = offered if policy is None else capped(offered, *_option(policy, slice(None), b))
             world = option if rows is None else option.select(rows)
             outcomes, _ = simulate(world, forward, rounds=False)
             utility = outcomes.utilities(world)
@@ -163,7 +172,7 @@ def choose(tables: Tables, seeds: np.ndarray) -> tuple[Tables, Chosen]:
     if not weighing and tables.runs == 1:  # nothing to weigh: the one row, with the one option, serves every run
         played = tables if backing is None else backed(tables, backing.offer[:, 0])
         if policy is not None:
-            played = capped(played, policy.pressure[:, 0], policy.rhetoric[:, 0])
+            played = capped(played, *_option(policy, slice(None), 0))
         first = np.zeros(n, np.int64)
         return played, Chosen(first if policy is not None else None, first if backing is not None else None)
     if not weighing:  # nothing to weigh
@@ -177,8 +186,14 @@ def choose(tables: Tables, seeds: np.ndarray) -> tuple[Tables, Chosen]:
     if backing is not None:
         played = backed(played, backing.offer[rows, offer])
     if policy is not None:
-        played = capped(played, policy.pressure[rows, answer], policy.rhetoric[rows, answer])
+        played = capped(played, *_option(policy, rows, answer))
     return played, Chosen(answer if policy is not None else None, offer if backing is not None else None)
+
+
+def _option(policy: PolicyTables, rows, chosen) -> tuple:
+    """The arguments of :func:`capped` for the option ``chosen`` in ``rows``."""
+    inducement = None if policy.inducement is None else policy.inducement[rows, chosen]
+    return policy.pressure[rows, chosen], policy.rhetoric[rows, chosen], inducement
 
 
 def _part(tables: Tables, a: int, n: int) -> Tables:

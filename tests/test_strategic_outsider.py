@@ -175,6 +175,51 @@ def test_the_choice_is_the_argmax_a_brute_force_finds(point_raw):
     assert len(chosen_kinds) >= 2  # the games made the power choose differently
 
 
+def test_an_inducement_is_weighed_as_a_brute_force_weighs_it(point_raw):
+    """Options that add an inducement to the pressed party's value of no agreement: each
+    run's option is the argmax of the values found by playing each option as a reflex
+    scenario of its own, with that party's reservation raised by the inducement; the
+    tables played carry the raised reservation, and the party's reported utility of a
+    run without a treaty is that raised value."""
+    rng = np.random.default_rng(13)
+    chosen = set()
+    for game in range(5):
+        data = small_game(point_raw, rng)
+        target = data["outside"]["usa"]["acts_on"]
+        costs = np.sort(rng.uniform(0, 0.02, 3)).round(5)
+        options = [(0.0, 0.0, 0.0, 0.0), (1.0, 1.0, float(costs[0]), 0.0)]
+        options += [(0.0, 0.0, float(costs[1]), 0.08), (1.0, 1.0, float(costs[2]), 0.08)]
+        samples = 3
+        policy = _policy([o[:3] for o in options], samples)
+        for option, (*_, inducement) in zip(policy["options"], options):
+            option["inducement"] = inducement
+        data["outside"]["usa"]["policy"] = policy
+        seeds = _seeds(30, root=500 + game)
+        spec = make(data)
+        out, _ = simulate(spec, seeds, rounds=False)
+        value = np.empty((seeds.size, len(options)))
+        for k, (p, r, cost, inducement) in enumerate(options):
+            fixed = copy.deepcopy(data)
+            usa = fixed["outside"]["usa"]
+            usa.pop("policy")
+            usa["pressure"]["max"]["value"] *= p
+            usa["rhetoric"]["max"]["value"] *= r
+            fixed["parties"][target]["utility"]["reservation"]["value"] += inducement
+            tables = Tables.from_scenarios([make(fixed)])
+            for i, seed in enumerate(seeds):
+                forward, _ = simulate(tables, draws.forward_seeds(np.array([seed]), samples)[0], rounds=False)
+                value[i, k] = forward.utilities(tables)["usa"].mean() - cost
+        assert np.array_equal(out.policy, np.argmax(value, axis=1)), game
+        chosen |= set(out.policy.tolist())
+        tables = Tables.from_scenarios([spec])
+        k = list(data["parties"]).index(target)
+        reported = out.utilities(tables)[target]
+        base = tables.parties[k].reservation[0]
+        lifted = np.array([base + options[c][3] for c in out.policy])
+        assert np.array_equal(reported[~out.treaty], lifted[~out.treaty]), game
+    assert chosen & {2, 3}  # an inducement was chosen in some run
+
+
 def test_ties_go_to_the_first_option(point_raw):
     """Two identical options: the first is always chosen; the same option listed second
     behind a dearer copy of itself wins every run."""
@@ -282,6 +327,11 @@ def test_runs_evaluated_together_must_have_as_many_options(point_raw):
         ({"options": [{"pressure": 1.5, "rhetoric": 0.0}]}, "outside.usa.policy.options.0.pressure", "1"),
         ({"options": [{"pressure": 0.5, "rhetoric": -0.1}]}, "outside.usa.policy.options.0.rhetoric", "0"),
         ({"options": [{"pressure": 0.5, "rhetoric": 0.5, "cost": -1}]}, "outside.usa.policy.options.0.cost", "0"),
+        (
+            {"options": [{"pressure": 0.5, "rhetoric": 0.5, "inducement": 1.5}]},
+            "outside.usa.policy.options.0.inducement",
+            "1",
+        ),
         ({"options": [{"rhetoric": 0.5}]}, "outside.usa.policy.options.0.pressure", "missing"),
         (
             {"options": [{"pressure": 0.5, "rhetoric": 0.5, "bogus": 1}]},

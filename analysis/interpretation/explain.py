@@ -68,7 +68,13 @@ def story(spec, seed: int) -> tuple[list[str], object]:
         lines.append(
             f"Before the talks, the {label[oid]} weighed {len(choices)} policies by playing the talks forward and "
             f"chose option {model.policy} (pressure up to {o.pressure:g} and rhetoric up to {o.rhetoric:g} of "
-            f"its full strength, at a cost of {o.cost:g})."
+            f"its full strength"
+            + (
+                f", and {o.inducement:g} added to {label[spec.outside[oid].acts_on]}'s value of no agreement"
+                if o.inducement
+                else ""
+            )
+            + f", at a cost of {o.cost:g})."
         )
     last_offer = dict.fromkeys(ids, -1)
     pressing = 0.0

@@ -237,7 +237,10 @@ def describe_bargaining(s: Scenario) -> str:
             lines += _effects(effects, s, "      ")
         if o.policy is not None and o.policy.kind == "stackelberg":
             shown = ", ".join(
-                f"pressure {c.pressure:g} / rhetoric {c.rhetoric:g} at {c.cost:g}" for c in o.policy.options
+                f"pressure {c.pressure:g} / rhetoric {c.rhetoric:g}"
+                + (f" / inducement {c.inducement:g}" if c.inducement else "")
+                + f" at {c.cost:g}"
+                for c in o.policy.options
             )
             patron = s.patron_power
             forward = (
