@@ -209,8 +209,8 @@ def test_expected_utility_decides_alike_on_perturbed_inputs(name):
 
 
 def play_all(folder):
-    """Write what the standard scenarios and the two that turn on the talks' other
-    mechanisms (private information, ratifiers) give (300 runs each, with the per-round
+    """Write what the standard scenarios and the three that turn on the talks' other
+    mechanisms (private information, ratifiers, China and the USA choosing before the talks) give (300 runs each, with the per-round
     record), and the car-emissions run, as `dipsim run` writes it; print what this
     process's numpy and numba compile for. Run in a subprocess by the test below."""
     import numba
@@ -218,7 +218,7 @@ def play_all(folder):
 
     from dipsim.analysis.experiments.jobs import run_expected_utility, simulate_scenario, with_run_settings
 
-    for name in [*STANDARD, "private_reservations", "two_level"]:
+    for name in [*STANDARD, "private_reservations", "two_level", "china"]:
         played_into = Path(folder) / f".{name}"
         simulate_scenario(with_run_settings(sc.load(SCENARIOS / f"{name}.toml"), 300, 20181114), played_into)
         for table in ("runs", "rounds"):
@@ -273,6 +273,6 @@ def test_identical_files_with_numpy_and_numba_restricted_to_a_baseline_cpu(tmp_p
     )
     assert here["numpy_dispatch"] == extra and restricted["numpy_dispatch"] == []  # the switch took effect
     assert restricted["numba_cpu"] == "generic"
-    assert len(files) == 2 * (len(STANDARD) + 2) + 2 and files.keys() == restricted_files.keys()
+    assert len(files) == 2 * (len(STANDARD) + 3) + 2 and files.keys() == restricted_files.keys()
     for name in files:
         assert files[name] == restricted_files[name], name
