@@ -11,6 +11,7 @@ import itertools
 import json
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -346,3 +347,28 @@ def test_a_comparison_of_scenarios_with_and_without_a_patron_plots_every_actor(t
     r = CliRunner().invoke(app, ["compare", "china", "baseline", "--runs", "30", "--out", str(tmp_path / "c"), "-q"])
     assert r.exit_code == 0, r.output
     assert (tmp_path / "c" / "utilities.png").is_file()
+
+
+def test_explain_tells_the_offer_and_the_answer(tmp_path):
+    """A run of china_courts_russia, replayed: China's offer, Russia's raised value of no
+    agreement as the played tables have it, and the USA answering the offer with the
+    option runs.parquet records."""
+    out = tmp_path / "ccr"
+    r = CliRunner().invoke(app, ["run", "china_courts_russia", "--runs", "5", "--out", str(out), "-q"])
+    assert r.exit_code == 0, r.output
+    runs = pq.read_table(out / "runs.parquet").to_pandas()
+    r = CliRunner().invoke(app, ["explain", str(out), "--run", "2", "-q"])
+    assert r.exit_code == 0, r.output
+    spec = sc.load(sc.find_scenario("china_courts_russia"))
+    seed = int(runs.loc[2, "seed"])
+    tables = Tables.for_seeds(spec, np.array([seed], dtype=np.uint64))[0]
+    played, chosen = choose(tables, np.array([seed], dtype=np.uint64))
+    assert (
+        f"China made Russia its full offer (at a cost of 0.02), which raised Russia's value of no agreement to {played.parties[0].reservation[0]:.3f}"
+        in r.output
+    )
+    assert (
+        f"the USA answered China's offer: it weighed 3 policies by playing the talks forward and chose option {runs.loc[2, 'usa_policy']}"
+        in r.output
+    )
+    assert chosen.outside[0] == runs.loc[2, "usa_policy"]

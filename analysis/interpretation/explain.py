@@ -66,7 +66,9 @@ def story(spec, seed: int) -> tuple[list[str], object]:
         choices = spec.outside[oid].policy.options
         o = choices[model.policy]
         lines.append(
-            f"Before the talks, the {label[oid]} weighed {len(choices)} policies by playing the talks forward and "
+            f"Before the talks, the {label[oid]} "
+            + (f"answered {patron[1].label}'s offer: it " if patron is not None and model.backing is not None else "")
+            + f"weighed {len(choices)} policies by playing the talks forward and "
             f"chose option {model.policy} (pressure up to {o.pressure:g} and rhetoric up to {o.rhetoric:g} of "
             f"its full strength"
             + (
