@@ -129,6 +129,7 @@ class BackingTables:
     cost: np.ndarray  # (runs, options) utility the offer costs the patron, once per run
     samples: int  # forward runs per option (or pair of options), the same in every run
     strategic: bool
+    first: bool = True  # it commits first and a strategic outside power answers (False: it answers that power)
 
     @property
     def options(self) -> int:
@@ -408,7 +409,11 @@ class Tables:
             backing=None
             if self.backing is None
             else BackingTables(
-                f(self.backing.offer), f(self.backing.cost), self.backing.samples, self.backing.strategic
+                f(self.backing.offer),
+                f(self.backing.cost),
+                self.backing.samples,
+                self.backing.strategic,
+                self.backing.first,
             ),
         )
 
@@ -461,7 +466,8 @@ def _patron(
     )
     policy = f"{at}.policy"
     kinds, samples = get.scalar(f"{policy}.kind", object), get.scalar(f"{policy}.samples", np.int64)
-    for key, column in (("kind", kinds), ("samples", samples)):
+    moves = get.scalar(f"{policy}.moves", object)
+    for key, column in (("kind", kinds), ("samples", samples), ("moves", moves)):
         if len(set(column.tolist())) > 1:
             raise ValueError(f"{policy}.{key} is the same in every run; found it varied")
     n = len(p.policy.options)
@@ -471,7 +477,7 @@ def _patron(
     cost = np.stack([get.scalar(f"{policy}.options.{k}.cost") for k in range(n)], axis=1)
     if np.isnan(offer).any():
         raise ValueError(f"runs evaluated together have as many options ({policy}.options) as the first; found fewer")
-    return patron, BackingTables(offer, cost, int(samples[0]), kinds[0] == "stackelberg")
+    return patron, BackingTables(offer, cost, int(samples[0]), kinds[0] == "stackelberg", moves[0] == "first")
 
 
 def _outside_terms(get: _Columns, base: Scenario, table: str, runs: int, space: OutcomeSpace) -> np.ndarray:

@@ -890,6 +890,15 @@ class PatronPolicy(_Strict):
             "larger of the two `samples`). The same draws serve every option."
         ),
     )
+    moves: Literal["first", "second"] = Field(
+        "first",
+        description=(
+            'With a strategic outside power: `"first"`, the patron commits to its offer and the outside power '
+            'answers it; `"second"`, the outside power commits to its option and the patron answers it. Each '
+            "answer is the answerer's best option against what it answers (the first on ties), and the one who "
+            "commits picks the option whose answered outcome serves it best."
+        ),
+    )
     source: Text = Field(description="Where the options and their costs come from.")
 
 

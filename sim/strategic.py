@@ -16,9 +16,10 @@ do not foresee the run's moods and votes), the same draws for every option (comm
 numbers: options are compared on the same futures, so that the choice is not decided by
 sampling noise between them). An option's value to a power is its mean utility of the
 outcome (Outcomes.utilities: the outside power's net of the goodwill its pressure cost)
-less the option's cost. The patron moves first and the outside power answers it: for each
-offer, the outside power's best answer (the first on ties), and the patron's offer is the
-one whose answered outcome serves it best (the first on ties; subgame perfection on the
+less the option's cost. The patron moves first and the outside power answers it (or, with
+``moves = "second"``, the other way round): for each option of the one who moves first,
+the other's best answer (the first on ties), and the first mover's option is the one
+whose answered outcome serves it best (the first on ties; subgame perfection on the
 pair's forward values). The choice is a function of the run's tables and seed alone, made
 here, outside the compiled round loop, for both engines; the engines then play tables with
 the chosen caps and offer, so they play the run alike.
@@ -143,18 +144,31 @@ def values(tables: Tables, seeds: np.ndarray) -> tuple[np.ndarray | None, np.nda
 
 
 def _decide(tables: Tables, seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each run's (patron's option, outside power's option): the outside power's best answer
-    to each offer, and the offer whose answer serves the patron best (ties: the first)."""
+    """Each run's (patron's option, outside power's option). The one who moves second
+    answers each option of the one who moves first with its best (the first on ties); the
+    one who moves first picks the option whose answered outcome serves it best (the first
+    on ties). The patron moves first unless its policy says ``moves = "second"``."""
     n = seeds.shape[0]
     to_patron, to_outside = values(tables, seeds)
-    offers = tables.backing.options if tables.backing is not None else 1
-    answer = np.zeros((n, offers), np.int64) if to_outside is None else np.argmax(to_outside, axis=2)
-    if to_patron is None:
-        offer = np.zeros(n, np.int64)
+    backing = tables.backing
+    shape = (n, backing.options if backing is not None else 1, tables.policy.options if tables.policy else 1)
+    patron = np.zeros(shape) if to_patron is None else to_patron  # a power without a choice: every option alike
+    outside = np.zeros(shape) if to_outside is None else to_outside
+    if backing is None or backing.first:
+        offer, answer = _lead(patron, outside)
     else:
-        answered = np.take_along_axis(to_patron, answer[:, :, None], axis=2)[:, :, 0]
-        offer = np.argmax(answered, axis=1)
-    return offer.astype(np.int64), answer[np.arange(n), offer].astype(np.int64)
+        answer, offer = _lead(outside.transpose(0, 2, 1), patron.transpose(0, 2, 1))
+    return offer, answer
+
+
+def _lead(leader: np.ndarray, follower: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(leader's option, follower's option) per run, from each pair's value to each,
+    (runs, leader's options, follower's options)."""
+    n = leader.shape[0]
+    answer = np.argmax(follower, axis=2)
+    answered = np.take_along_axis(leader, answer[:, :, None], axis=2)[:, :, 0]
+    lead = np.argmax(answered, axis=1)
+    return lead.astype(np.int64), answer[np.arange(n), lead].astype(np.int64)
 
 
 def choose(tables: Tables, seeds: np.ndarray) -> tuple[Tables, Chosen]:

@@ -196,11 +196,13 @@ def brute_force(data: dict, offers, caps, samples: int, seeds: np.ndarray) -> tu
     return to_china, to_usa
 
 
-def test_the_choice_is_the_subgame_perfect_pair_a_brute_force_finds(point_raw):
+@pytest.mark.parametrize("moves", ["first", "second"])
+def test_the_choice_is_the_subgame_perfect_pair_a_brute_force_finds(point_raw, moves):
     """Random small games (two issues, three rounds): China's offer and the USA's answer in
-    each run are the leader-follower pair of the brute-force values (the USA's best answer
-    to each offer, China's best offer given those answers, first on ties), and the values
-    are those sim.strategic computes."""
+    each run are the leader-follower pair of the brute-force values (China first: the
+    USA's best answer to each offer, China's best offer given those answers, first on ties;
+    China second: the same with the roles swapped), and the values are those
+    sim.strategic computes."""
     rng = np.random.default_rng(4)
     seen = set()
     for game in range(5):
@@ -211,14 +213,22 @@ def test_the_choice_is_the_subgame_perfect_pair_a_brute_force_finds(point_raw):
         data["outside"]["usa"]["policy"] = _policy(caps, samples)
         stake = float(rng.uniform(-0.8, -0.3))
         data["patron"] = {"china": _patron(offers, samples=samples, offer=float(rng.uniform(0.05, 0.3)), stake=stake)}
+        data["patron"]["china"]["policy"]["moves"] = moves
         spec = make(data)
         seeds = _seeds(25, root=40 + game)
         out, _ = simulate(spec, seeds, rounds=False)
         to_china, to_usa = brute_force(data, offers, caps, samples, seeds)
-        answer = np.argmax(to_usa, axis=2)
-        offer = np.argmax(np.take_along_axis(to_china, answer[:, :, None], axis=2)[:, :, 0], axis=1)
+        rows = np.arange(seeds.size)
+        if moves == "first":
+            answer = np.argmax(to_usa, axis=2)  # (runs, offers): the USA's best answer to each offer
+            offer = np.argmax(to_china[rows[:, None], np.arange(3)[None, :], answer], axis=1)
+            policy = answer[rows, offer]
+        else:
+            reply = np.argmax(to_china, axis=1)  # (runs, caps): China's best answer to each US option
+            policy = np.argmax(to_usa[rows[:, None], reply, np.arange(3)[None, :]], axis=1)
+            offer = reply[rows, policy]
         assert np.array_equal(out.backing, offer), game
-        assert np.array_equal(out.policy, answer[np.arange(seeds.size), offer]), game
+        assert np.array_equal(out.policy, policy), game
         computed = values(Tables.from_scenarios([spec]), seeds)
         assert np.allclose(computed[0], to_china, rtol=0, atol=1e-12), game
         assert np.allclose(computed[1], to_usa, rtol=0, atol=1e-12), game

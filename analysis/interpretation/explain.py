@@ -54,8 +54,12 @@ def story(spec, seed: int) -> tuple[list[str], object]:
             else f"made {t.labels[p.backs]} no offer"
         )
         how = (
-            f"weighed {len(p.policy.options)} offers by playing the talks forward, anticipating the "
-            f"{label[oid]}'s answer, and "
+            f"weighed {len(p.policy.options)} offers by playing the talks forward, "
+            + (
+                f"anticipating the {label[oid]}'s answer, and "
+                if p.policy.moves == "first"
+                else f"answering the {label[oid]}'s choice, and "
+            )
             if p.policy.kind == "stackelberg" and oid and model.policy is not None
             else f"weighed {len(p.policy.options)} offers by playing the talks forward and "
             if p.policy.kind == "stackelberg"
@@ -67,7 +71,11 @@ def story(spec, seed: int) -> tuple[list[str], object]:
         o = choices[model.policy]
         lines.append(
             f"Before the talks, the {label[oid]} "
-            + (f"answered {patron[1].label}'s offer: it " if patron is not None and model.backing is not None else "")
+            + (
+                f"answered {patron[1].label}'s offer: it "
+                if patron is not None and model.backing is not None and patron[1].policy.moves == "first"
+                else ""
+            )
             + f"weighed {len(choices)} policies by playing the talks forward and "
             f"chose option {model.policy} (pressure up to {o.pressure:g} and rhetoric up to {o.rhetoric:g} of "
             f"its full strength"

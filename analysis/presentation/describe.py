@@ -243,9 +243,10 @@ def describe_bargaining(s: Scenario) -> str:
                 for c in o.policy.options
             )
             patron = s.patron_power
+            leads = patron is not None and patron[1].policy.moves == "second"
             forward = (
                 f"{max(o.policy.samples, patron[1].policy.samples)} times per pair of its option and "
-                f"{patron[1].label}'s offer, answering the offer,"
+                f"{patron[1].label}'s offer, {'anticipating the answer to its option' if leads else 'answering the offer'},"
                 if patron is not None and patron[1].policy.kind == "stackelberg"
                 else f"{o.policy.samples} times per option,"
             )
@@ -261,7 +262,8 @@ def describe_bargaining(s: Scenario) -> str:
         paired = power is not None and power[1].policy is not None and power[1].policy.kind == "stackelberg"
         times = max(p.policy.samples, power[1].policy.samples) if paired and power and power[1].policy else 0
         per = (
-            f"{times} times per pair of its offer and the {power[1].label}'s option, anticipating the answer,"
+            f"{times} times per pair of its offer and the {power[1].label}'s option, "
+            + ("anticipating the answer to its offer," if p.policy.moves == "first" else "answering the option,")
             if paired and power
             else f"{p.policy.samples} times per offer,"
         )
