@@ -398,7 +398,8 @@ def test_shell_completion_offers_the_choices_and_the_shipped_names():
     assert complete("dipsim run --engine ") == ["batch", "mesa"]
     assert complete("dipsim sweep x --executor ") == ["local", "dask"]
     assert complete("dipsim run ja") == ["japan_accepts_1956"]
-    assert complete("dipsim compare baseline us") == ["us_disengages"]
+    assert complete("dipsim compare baseline us_") == ["us_disengages"]
+    assert complete("dipsim compare baseline usa") == ["usa_reassures_japan"]
     assert complete("dipsim sweep ") == ["pressure_vs_opposition", "sobol_preferences"]
     assert "warmup" in complete("dipsim w") and "scenarios" in complete("dipsim sc")
     # typer names the shell by looking for one among the process's ancestors: run it from
