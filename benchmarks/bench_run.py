@@ -16,7 +16,9 @@ figures with each other rather than across days):
     of its 3 options, 8 times, and keeps the best), a world per run with the round record,
     and how its cost grows with the number of options (2, 3 and 5, 8 forward runs each);
   - China and the strategic USA (china: China weighs 2 offers, the USA answers each with
-    the best of its 3 options, 4 forward runs per pair), and with 3 offers.
+    the best of its 3 options, 4 forward runs per pair), and with 3 offers;
+  - the strategic USA with inducements among its options (usa_reassures_japan: 4 options,
+    8 forward runs each).
 The last line, ``negotiations_per_second``, is what `dipsim run` does (batch, rounds
 recorded, a world per run). Usage: python benchmarks/bench_run.py [--runs N]
 """
@@ -116,6 +118,8 @@ def main() -> None:
         ["patron.china.policy.options=[{offer = 0.0}, {offer = 0.5, cost = 0.01}, {offer = 1.0, cost = 0.02}]"],
     )
     china_three = worlds_rate(three, few, 2)
+    reassures = scenario.load(ROOT / "scenarios" / "usa_reassures_japan.toml")
+    reassures_worlds = worlds_rate(reassures, few, 2)
     uncertain = len(scenario.uncertain(base))
     print(
         f"baseline: {base.negotiation.deadline}-round deadline, {tables.space.size} packages, "
@@ -156,6 +160,12 @@ def main() -> None:
     print(
         f"china_3_offers_per_second: {china_three:.0f}   ({3 * len(usa.options) * offers.samples} forward runs per "
         f"run; {worlds / china_three:.1f}x the reflex's time)"
+    )
+    carrot = reassures.outside["usa"].policy
+    assert carrot is not None
+    print(
+        f"usa_reassures_japan_per_second: {reassures_worlds:.0f}   ({len(carrot.options)} options, two with an "
+        f"inducement, x {carrot.samples} forward runs per run; {worlds / reassures_worlds:.1f}x the reflex's time)"
     )
     print(f"batch_with_rounds_vs_mesa_model: {worlds / mesa:.1f}x")
     print(f"negotiations_per_second: {worlds:.0f}")
