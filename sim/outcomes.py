@@ -46,24 +46,32 @@ class Outcomes:
             o = tables.outside
             value = np.where(treaty, value_at(o.utility_terms, package), o.reservation)
             out[tables.outside_id] = value - o.goodwill_cost * self.pressure_total
-        policy, chosen = tables.policy, self.policy
-        if policy is not None and policy.inducement is not None and chosen is not None:  # not in these tables
-            n = self.seeds.shape[0]
-            worth = np.broadcast_to(policy.inducement, (n, policy.options))[np.arange(n), chosen]
-            for k, pid in enumerate(tables.party_ids):
-                out[pid] = np.where(~treaty & (tables.outside.target == k), out[pid] + worth, out[pid])
+        policy = tables.policy
+        if policy is not None and policy.inducement is not None and self.policy is not None:
+            _raise_no_deal(out, tables, treaty, tables.outside.target, self._chosen(policy.inducement, self.policy))
         patron = tables.patron
         if tables.patron_id and patron is not None:
             out[tables.patron_id] = np.where(treaty, value_at(patron.utility_terms, package), patron.reservation)
-            if tables.backing is not None and self.backing is not None:  # offers made in the runs, not in these tables
+            if tables.backing is not None and self.backing is not None:
                 from .strategic import offer_worth
 
-                n = self.seeds.shape[0]
-                share = np.broadcast_to(tables.backing.offer, (n, tables.backing.options))[np.arange(n), self.backing]
-                worth = np.broadcast_to(offer_worth(tables, share), (n,))
-                for k, pid in enumerate(tables.party_ids):
-                    out[pid] = np.where(~treaty & (patron.target == k), out[pid] + worth, out[pid])
+                worth = offer_worth(tables, self._chosen(tables.backing.offer, self.backing))
+                _raise_no_deal(out, tables, treaty, patron.target, worth)
         return out
+
+    def _chosen(self, options: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+        """(runs,) each run's entry of ``options`` (rows: runs, or one for all; columns:
+        options) at the option it was played with."""
+        n = self.seeds.shape[0]
+        return np.broadcast_to(options, (n, options.shape[1]))[np.arange(n), chosen]
+
+
+def _raise_no_deal(out: dict, tables: Tables, treaty: np.ndarray, party: np.ndarray, worth: np.ndarray) -> None:
+    """Add ``worth`` to the reported utility of party ``party`` (its index, per run) in the
+    runs without a treaty: an offer or an inducement made in the run (by
+    sim.strategic.choose, so that these tables, as read before the choice, do not carry it)."""
+    for k, pid in enumerate(tables.party_ids):
+        out[pid] = np.where(~treaty & (party == k), out[pid] + worth, out[pid])
 
 
 def empty_votes() -> dict[str, np.ndarray]:

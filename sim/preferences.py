@@ -173,6 +173,12 @@ class Tables:
         return self.deadline.shape[0]
 
     @property
+    def actors(self) -> list[str]:
+        """Every actor whose utility of the outcome is reported: the parties, the outside
+        power and the patron."""
+        return [*self.party_ids, *(a for a in (self.outside_id, self.patron_id) if a)]
+
+    @property
     def horizon(self) -> int:
         """The last round any run can reach."""
         return int((self.deadline + self.deadline_spread).max())
@@ -425,30 +431,21 @@ def _policy(get: _Columns, base: Scenario) -> PolicyTables | None:
     if power is None or power[1].policy is None:
         return None
     at = f"outside.{power[0]}.policy"
-    kinds, samples = get.scalar(f"{at}.kind", object), get.scalar(f"{at}.samples", np.int64)
-    for key, column in (("kind", kinds), ("samples", samples)):
-        if len(set(column.tolist())) > 1:
-            raise ValueError(f"{at}.{key} is the same in every run; found it varied")
-    if kinds[0] != "stackelberg":
+    kind, samples = _same_in_every_run(get, at, "kind", "samples")
+    if kind != "stackelberg":
         return None
-    n = len(power[1].policy.options)
-    if any(k.startswith(f"{at}.options.{n}.") for k in get.columns):
-        raise ValueError(f"runs evaluated together have as many options ({at}.options) as the first; found more")
-
-    def each(name: str) -> np.ndarray:
-        return np.stack([get.scalar(f"{at}.options.{k}.{name}") for k in range(n)], axis=1)
-
-    pressure, rhetoric, cost, inducement = each("pressure"), each("rhetoric"), each("cost"), each("inducement")
-    if np.isnan(pressure).any():
-        raise ValueError(f"runs evaluated together have as many options ({at}.options) as the first; found fewer")
-    return PolicyTables(pressure, rhetoric, cost, int(samples[0]), inducement if inducement.any() else None)
+    pressure, rhetoric, cost, inducement = _options(
+        get, at, len(power[1].policy.options), "pressure", "rhetoric", "cost", "inducement"
+    )
+    return PolicyTables(pressure, rhetoric, cost, int(samples), inducement if inducement.any() else None)
 
 
 def _patron(
     get: _Columns, base: Scenario, space: OutcomeSpace, ids: tuple[str, str]
 ) -> tuple[PatronTables | None, BackingTables | None]:
     """A patron's tables and its offers still to be made, per run (None and None without a
-    patron). Its policy's kind, samples and number of options are the same in every run."""
+    patron). Its policy's kind, samples, order of moves and number of options are the same
+    in every run."""
     found = base.patron_power
     if found is None:
         return None, None
@@ -464,20 +461,31 @@ def _patron(
         offer=get.scalar(f"{at}.offer.max.value"),
         discount=get.scalar(f"{at}.discount.value"),
     )
-    policy = f"{at}.policy"
-    kinds, samples = get.scalar(f"{policy}.kind", object), get.scalar(f"{policy}.samples", np.int64)
-    moves = get.scalar(f"{policy}.moves", object)
-    for key, column in (("kind", kinds), ("samples", samples), ("moves", moves)):
+    kind, samples, moves = _same_in_every_run(get, f"{at}.policy", "kind", "samples", "moves")
+    offer, cost = _options(get, f"{at}.policy", len(p.policy.options), "offer", "cost")
+    return patron, BackingTables(offer, cost, int(samples), kind == "stackelberg", moves == "first")
+
+
+def _same_in_every_run(get: _Columns, at: str, *keys: str) -> list:
+    """The value of each of ``keys`` under ``at``, which must be the same in every run."""
+    found = []
+    for key in keys:
+        column = get.scalar(f"{at}.{key}", object)
         if len(set(column.tolist())) > 1:
-            raise ValueError(f"{policy}.{key} is the same in every run; found it varied")
-    n = len(p.policy.options)
-    if any(k.startswith(f"{policy}.options.{n}.") for k in get.columns):
-        raise ValueError(f"runs evaluated together have as many options ({policy}.options) as the first; found more")
-    offer = np.stack([get.scalar(f"{policy}.options.{k}.offer") for k in range(n)], axis=1)
-    cost = np.stack([get.scalar(f"{policy}.options.{k}.cost") for k in range(n)], axis=1)
-    if np.isnan(offer).any():
-        raise ValueError(f"runs evaluated together have as many options ({policy}.options) as the first; found fewer")
-    return patron, BackingTables(offer, cost, int(samples[0]), kinds[0] == "stackelberg", moves[0] == "first")
+            raise ValueError(f"{at}.{key} is the same in every run; found it varied")
+        found.append(column[0])
+    return found
+
+
+def _options(get: _Columns, at: str, n: int, *names: str) -> list[np.ndarray]:
+    """Each of ``names`` of the ``n`` options under ``at``, (runs, n) per name; runs
+    evaluated together must have as many options as the first (``n``)."""
+    if any(k.startswith(f"{at}.options.{n}.") for k in get.columns):
+        raise ValueError(f"runs evaluated together have as many options ({at}.options) as the first; found more")
+    columns = [np.stack([get.scalar(f"{at}.options.{k}.{name}") for k in range(n)], axis=1) for name in names]
+    if np.isnan(columns[0]).any():
+        raise ValueError(f"runs evaluated together have as many options ({at}.options) as the first; found fewer")
+    return columns
 
 
 def _outside_terms(get: _Columns, base: Scenario, table: str, runs: int, space: OutcomeSpace) -> np.ndarray:

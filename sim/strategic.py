@@ -183,24 +183,19 @@ def choose(tables: Tables, seeds: np.ndarray) -> tuple[Tables, Chosen]:
     weighing = (policy is not None and policy.options > 1) or (
         backing is not None and backing.strategic and backing.options > 1
     )
-    if not weighing and tables.runs == 1:  # nothing to weigh: the one row, with the one option, serves every run
-        played = tables if backing is None else backed(tables, backing.offer[:, 0])
-        if policy is not None:
-            played = capped(played, *_option(policy, slice(None), 0))
-        first = np.zeros(n, np.int64)
-        return played, Chosen(first if policy is not None else None, first if backing is not None else None)
-    if not weighing:  # nothing to weigh
-        offer = answer = np.zeros(n, np.int64)
-    else:
+    if weighing:
         parts = [_decide(_part(tables, a, n), seeds[a : a + CHUNK]) for a in range(0, n, CHUNK)]
         offer = np.concatenate([p[0] for p in parts])
         answer = np.concatenate([p[1] for p in parts])
-    rows = np.zeros(n, np.int64) if tables.runs == 1 else np.arange(n)
-    played = tables if tables.runs == n else tables.select(rows)
+    else:  # nothing to weigh: every run plays the one option
+        offer = answer = np.zeros(n, np.int64)
+    # one row per run, except where one row served every run and nothing was weighed: it still does
+    rows = np.arange(n) if tables.runs > 1 else np.zeros(n if weighing else 1, np.int64)
+    played = tables if tables.runs == rows.size else tables.select(rows)
     if backing is not None:
-        played = backed(played, backing.offer[rows, offer])
+        played = backed(played, backing.offer[rows, offer[: rows.size]])
     if policy is not None:
-        played = capped(played, *_option(policy, rows, answer))
+        played = capped(played, *_option(policy, rows, answer[: rows.size]))
     return played, Chosen(answer if policy is not None else None, offer if backing is not None else None)
 
 

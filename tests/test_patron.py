@@ -8,7 +8,6 @@ both engines agree."""
 
 import copy
 import itertools
-import json
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -26,7 +25,7 @@ from dipsim.sim.strategic import choose, values
 
 from .conftest import make
 from .test_engines import assert_same
-from .test_strategic_outsider import KEEP, _policy, _random_options, small_game
+from .test_strategic_outsider import KEEP, _policy, _random_options, assert_one_error, small_game
 
 SOURCE = "test: the offers are the test's"
 
@@ -316,14 +315,7 @@ def test_a_bad_patron_is_one_error_naming_file_and_key(tmp_path, change, key, wo
     data = _raw("china")["patron"]["china"]
     data.update(change)
     data = {k: v for k, v in data.items() if v is not None}
-    path = tmp_path / "bad.toml"
-    base = sc.find_scenario("strategic_usa").resolve()
-    path.write_text(f'base = "{base}"\nname = "bad"\n[patron.china]\n' + _toml(data))
-    with pytest.raises(sc.ScenarioError) as err:
-        sc.load(path)
-    assert err.value.key == key and err.value.file == str(path) and words in err.value.problem, str(err.value)
-    r = CliRunner().invoke(app, ["check", str(path)])
-    assert r.exit_code == 2 and key in r.output
+    assert_one_error(tmp_path / "bad.toml", "strategic_usa", {"patron": {"china": data}}, key, words)
 
 
 def test_a_patron_named_as_a_party_is_refused(tmp_path):
@@ -331,32 +323,6 @@ def test_a_patron_named_as_a_party_is_refused(tmp_path):
     data["patron"] = {"japan": data["patron"].pop("china")}
     with pytest.raises(sc.ScenarioError, match="already an actor"):
         make(data)
-
-
-def _toml(table: dict) -> str:
-    """Inline TOML for one table's keys (values as JSON, which TOML reads for these)."""
-
-    def inline(v):
-        if isinstance(v, dict):
-            return "{ " + ", ".join(f"{k} = {inline(x)}" for k, x in v.items()) + " }"
-        if isinstance(v, list):
-            return "[" + ", ".join(inline(x) for x in v) + "]"
-        return json.dumps(v)
-
-    return "".join(f"{k} = {inline(v)}\n" for k, v in table.items())
-
-
-def test_runs_evaluated_together_must_seat_the_same_powers():
-    china, usa = sc.load(sc.find_scenario("china_indifferent")), sc.load(sc.find_scenario("strategic_usa"))
-    for pair in ((china, usa), (usa, china)):
-        with pytest.raises(ValueError, match="same outside power and the same patron"):
-            Tables.from_scenarios(list(pair))
-
-
-def test_a_comparison_of_scenarios_with_and_without_a_patron_plots_every_actor(tmp_path):
-    r = CliRunner().invoke(app, ["compare", "china", "baseline", "--runs", "30", "--out", str(tmp_path / "c"), "-q"])
-    assert r.exit_code == 0, r.output
-    assert (tmp_path / "c" / "utilities.png").is_file()
 
 
 def test_explain_tells_the_offer_and_the_answer(tmp_path):

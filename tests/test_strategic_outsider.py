@@ -5,11 +5,11 @@ the results are those of before, run for run; on, its choice is the argmax a bru
 finds, extra pressure is never chosen where it does not pay, and both engines agree."""
 
 import copy
-import json
 
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+import tomli_w
 from typer.testing import CliRunner
 
 from dipsim.analysis.cli import app
@@ -348,16 +348,13 @@ def test_a_bad_policy_is_one_error_naming_file_and_key(tmp_path, policy, key, wo
     table = {"kind": "stackelberg", "samples": 2, "options": [{"pressure": 1.0, "rhetoric": 1.0}], "source": SOURCE}
     table.update(policy)
     table = {k: v for k, v in table.items() if v is not None}
-    lines = ["[outside.usa.policy]"]
-    for k, v in table.items():
-        if k == "options":
-            items = ", ".join("{ " + ", ".join(f"{a} = {json.dumps(b)}" for a, b in o.items()) + " }" for o in v)
-            lines.append(f"options = [{items}]")
-        else:
-            lines.append(f"{k} = {json.dumps(v)}")
-    path = tmp_path / "bad.toml"
-    base = sc.find_scenario("baseline").resolve()
-    path.write_text(f'base = "{base}"\nname = "bad"\n' + "\n".join(lines) + "\n")
+    assert_one_error(tmp_path / "bad.toml", "baseline", {"outside": {"usa": {"policy": table}}}, key, words)
+
+
+def assert_one_error(path, base: str, data: dict, key: str, words: str) -> None:
+    """A file building on the shipped ``base`` with ``data`` is one ScenarioError naming
+    the file and ``key`` and saying ``words``; `dipsim check` exits with 2 and names the key."""
+    path.write_text(tomli_w.dumps({"base": str(sc.find_scenario(base).resolve()), "name": "bad", **data}))
     with pytest.raises(sc.ScenarioError) as err:
         sc.load(path)
     assert err.value.key == key and err.value.file == str(path) and words in err.value.problem, str(err.value)

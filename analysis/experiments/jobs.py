@@ -44,7 +44,7 @@ class ScenarioResult:
 
     @property
     def actors(self) -> list[str]:
-        return actors(self.tables)
+        return self.tables.actors
 
     def summary(self) -> dict:
         return self.stats.summary()
@@ -59,14 +59,6 @@ class ScenarioResult:
 
         spec = scenario_mod.load(folder / SCENARIO)
         return cls(spec, Tables.from_scenarios([spec]), RunStats.from_parquet(folder / RUNS), folder, "from files")
-
-
-def actors(tables: Tables) -> list[str]:
-    return [
-        *tables.party_ids,
-        *([tables.outside_id] if tables.outside_id else []),
-        *([tables.patron_id] if tables.patron_id else []),
-    ]
 
 
 def with_run_settings(scenario: Scenario, runs: int | None, seed: int | None) -> Scenario:
@@ -92,7 +84,7 @@ def simulate_scenario(
     Posterior), each run takes the free beliefs of one of its particles."""
     n = scenario.run.runs
     tables = Tables.from_scenarios([scenario])  # the scenario's point values: labels, plots
-    stats = RunStats(actors(tables))
+    stats = RunStats(tables.actors)
     folder.mkdir(exist_ok=True)
     with (
         ParquetStream(folder / RUNS, RUNS_PER_GROUP, list_column_types(tables)) as runs_file,

@@ -193,7 +193,7 @@ def _failed(tables: Tables, rows: np.ndarray, error: str) -> dict[str, np.ndarra
         "pressure_total": np.full(n, np.nan),
         "error": np.array([error] * n, dtype=object),
     }
-    for actor in [*tables.party_ids, *(a for a in (tables.outside_id, tables.patron_id) if a)]:
+    for actor in tables.actors:
         cols[f"utility_{actor}"] = np.full(n, np.nan)
     if tables.policy is not None:
         cols["policy"] = np.full(n, -1, np.int16)

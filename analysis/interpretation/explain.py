@@ -53,18 +53,15 @@ def story(spec, seed: int) -> tuple[list[str], object]:
             if made.offer > 0
             else f"made {t.labels[p.backs]} no offer"
         )
-        how = (
-            f"weighed {len(p.policy.options)} offers by playing the talks forward, "
-            + (
-                f"anticipating the {label[oid]}'s answer, and "
-                if p.policy.moves == "first"
-                else f"answering the {label[oid]}'s choice, and "
-            )
-            if p.policy.kind == "stackelberg" and oid and model.policy is not None
-            else f"weighed {len(p.policy.options)} offers by playing the talks forward and "
-            if p.policy.kind == "stackelberg"
-            else ""
-        )
+        how = ""
+        if p.policy.kind == "stackelberg":
+            how = f"weighed {len(p.policy.options)} offers by playing the talks forward"
+            if oid and model.policy is not None:  # with the outside power's choice
+                first = p.policy.moves == "first"
+                how += (
+                    f", anticipating the {label[oid]}'s answer," if first else f", answering the {label[oid]}'s choice,"
+                )
+            how += " and "
         lines.append(f"Before the talks, {p.label} {how}{offered}.")
     if oid and model.policy is not None:  # a strategic power chose its caps before the talks
         choices = spec.outside[oid].policy.options

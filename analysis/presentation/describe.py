@@ -110,6 +110,19 @@ def beliefs(s) -> list[dict]:
     return rows
 
 
+def _pair(s: Scenario) -> tuple[int, bool] | None:
+    """Where a strategic outside power and a strategic patron choose together
+    (sim.strategic): the forward runs per pair of their options, and whether the patron
+    commits first; None otherwise."""
+    power, patron = s.outside_power, s.patron_power
+    if power is None or patron is None or power[1].policy is None:
+        return None
+    policy, offers = power[1].policy, patron[1].policy
+    if policy.kind != "stackelberg" or offers.kind != "stackelberg":
+        return None
+    return max(policy.samples, offers.samples), offers.moves == "first"
+
+
 def describe(s) -> str:
     from dipsim.sim.scenario import ExpectedUtilityScenario
 
@@ -242,12 +255,11 @@ def describe_bargaining(s: Scenario) -> str:
                 + f" at {c.cost:g}"
                 for c in o.policy.options
             )
-            patron = s.patron_power
-            leads = patron is not None and patron[1].policy.moves == "second"
+            pair = _pair(s)
             forward = (
-                f"{max(o.policy.samples, patron[1].policy.samples)} times per pair of its option and "
-                f"{patron[1].label}'s offer, {'anticipating the answer to its option' if leads else 'answering the offer'},"
-                if patron is not None and patron[1].policy.kind == "stackelberg"
+                f"{pair[0]} times per pair of its option and {s.patron_power[1].label}'s offer, "
+                + ("answering the offer," if pair[1] else "anticipating the answer to its option,")
+                if pair and s.patron_power
                 else f"{o.policy.samples} times per option,"
             )
             lines += [
@@ -258,13 +270,11 @@ def describe_bargaining(s: Scenario) -> str:
     if patron:
         pid, p = patron
         shown = ", ".join(f"{c.offer:g} of the full offer at {c.cost:g}" for c in p.policy.options)
-        power = s.outside_power
-        paired = power is not None and power[1].policy is not None and power[1].policy.kind == "stackelberg"
-        times = max(p.policy.samples, power[1].policy.samples) if paired and power and power[1].policy else 0
+        pair = _pair(s)
         per = (
-            f"{times} times per pair of its offer and the {power[1].label}'s option, "
-            + ("anticipating the answer to its offer," if p.policy.moves == "first" else "answering the option,")
-            if paired and power
+            f"{pair[0]} times per pair of its offer and the {s.outside_power[1].label}'s option, "
+            + ("anticipating the answer to its offer," if pair[1] else "answering the option,")
+            if pair and s.outside_power
             else f"{p.policy.samples} times per offer,"
         )
         how = (
