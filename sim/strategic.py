@@ -20,7 +20,7 @@ less the option's cost. The patron moves first and the outside power answers it 
 ``moves = "second"``, the other way round): for each option of the one who moves first,
 the other's best answer (the first on ties), and the first mover's option is the one
 whose answered outcome serves it best (the first on ties; subgame perfection on the
-pair's forward values). The choice is a function of the run's tables and seed alone, made
+pair's forward values); values within TIE of each other are a tie (:func:`best`). The choice is a function of the run's tables and seed alone, made
 here, outside the compiled round loop, for both engines; the engines then play tables with
 the chosen caps and offer, so they play the run alike.
 """
@@ -33,6 +33,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .draws import forward_seeds
+from .kernels import TIE
 from .preferences import PRIVATE_KEYS, PolicyTables, Tables
 
 CHUNK = 1024  # runs chosen for at once: bounds the forward runs' tables (runs x samples rows per option)
@@ -165,10 +166,19 @@ def _lead(leader: np.ndarray, follower: np.ndarray) -> tuple[np.ndarray, np.ndar
     """(leader's option, follower's option) per run, from each pair's value to each,
     (runs, leader's options, follower's options)."""
     n = leader.shape[0]
-    answer = np.argmax(follower, axis=2)
+    answer = best(follower, axis=2)
     answered = np.take_along_axis(leader, answer[:, :, None], axis=2)[:, :, 0]
-    lead = np.argmax(answered, axis=1)
+    lead = best(answered, axis=1)
     return lead.astype(np.int64), answer[np.arange(n), lead].astype(np.int64)
+
+
+def best(values: np.ndarray, axis: int) -> np.ndarray:
+    """The first option whose value is within TIE of the largest along ``axis``: values
+    that differ by less are a tie, so that a choice never rests on the last bits of a mean
+    (an offer whose forward gain equals its cost, the same outcomes summed in another
+    order, another CPU's reduction)."""
+    top = np.max(values, axis=axis, keepdims=True)
+    return np.argmax(values >= top - TIE, axis=axis)
 
 
 def choose(tables: Tables, seeds: np.ndarray) -> tuple[Tables, Chosen]:

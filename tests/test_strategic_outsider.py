@@ -232,6 +232,17 @@ def test_ties_go_to_the_first_option(point_raw):
     assert (out.policy == 1).all()
 
 
+def test_values_within_a_tie_of_each_other_are_a_tie(point_raw):
+    """Two copies of one option, the second cheaper by 1e-12 (a difference below TIE, the
+    size of a last-bit change in a mean on another CPU): the first is still chosen in
+    every run; cheaper by 1e-6, the second is."""
+    data = small_game(point_raw, np.random.default_rng(8))
+    for less, chosen in ((1e-12, 0), (1e-6, 1)):
+        data["outside"]["usa"]["policy"] = _policy([(0.5, 0.5, 0.01), (0.5, 0.5, 0.01 - less)])
+        out, _ = simulate(make(data), _seeds(100), rounds=False)
+        assert (out.policy == chosen).all(), less
+
+
 def test_extra_pressure_is_never_chosen_where_it_does_not_pay(point_raw):
     """If an option that presses and speaks no more and costs less does at least as well
     on average, the dearer one is not chosen (random small games, brute-force means)."""
