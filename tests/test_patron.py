@@ -325,6 +325,19 @@ def test_a_patron_named_as_a_party_is_refused(tmp_path):
         make(data)
 
 
+def test_runs_evaluated_together_must_seat_the_same_powers():
+    china, usa = sc.load(sc.find_scenario("china_indifferent")), sc.load(sc.find_scenario("strategic_usa"))
+    for pair in ((china, usa), (usa, china)):
+        with pytest.raises(ValueError, match="same outside power and the same patron"):
+            Tables.from_scenarios(list(pair))
+
+
+def test_a_comparison_of_scenarios_with_and_without_a_patron_plots_every_actor(tmp_path):
+    r = CliRunner().invoke(app, ["compare", "china", "baseline", "--runs", "30", "--out", str(tmp_path / "c"), "-q"])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "c" / "utilities.png").is_file()
+
+
 def test_explain_tells_the_offer_and_the_answer(tmp_path):
     """A run of china_courts_russia, replayed: China's offer, Russia's raised value of no
     agreement as the played tables have it, and the USA answering the offer with the
