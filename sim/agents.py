@@ -8,7 +8,7 @@ from . import protocol
 
 
 class Government(mesa.Agent):
-    """Russia or Japan: bargains at the table with the strategy its scenario names."""
+    """A government at the table: bargains with the strategy its scenario names."""
 
     def __init__(self, model, index: int, party_id: str, label: str):
         super().__init__(model)
@@ -17,15 +17,13 @@ class Government(mesa.Agent):
     def step(self):
         """This round's answer: (walk reason or ONGOING, accept, offer)."""
         m, k, st = self.model, self.index, self.model.state
-        own, other = m.rows[k], m.rows[1 - k]
-        return protocol.decide(
-            m.steps, own, other, m.rows[3], 0, k, st.ints, st.reals, st.packages, st.gaining, st.tables, st.belief
-        )
+        ps, _, neg = m.rows
+        return protocol.decide(m.steps, ps, neg, 0, k, st.ints, st.reals, st.packages, st.gaining, st.tables, st.belief)
 
     def learn(self, action: int, offer: int) -> None:
-        """The other side's lesson from this government's answer (where a number of its is private)."""
+        """The others' lesson from this government's answer (where a number of its is private)."""
         m, k, st = self.model, self.index, self.model.state
-        protocol.learn(k, action, offer, m.rows[k], 0, st.ints, st.packages, st.tables, st.belief)
+        protocol.learn(k, action, offer, 0, m.rows[0], st.ints, st.packages, st.tables, st.belief)
 
 
 class Public(mesa.Agent):
@@ -37,14 +35,14 @@ class Public(mesa.Agent):
 
     def step(self):
         m, k, st = self.model, self.index, self.model.state
-        slot = protocol.MOOD_OF + k
-        st.reals[slot] = protocol.mood_step(st.reals[slot], m.rows[k].volatility[0], st.seed, m.steps, k)
+        slot = st.mood_slot(k)
+        st.reals[slot] = protocol.mood_step(st.reals[slot], m.rows[0][k].volatility[0], st.seed, m.steps, k)
 
     def vote(self, package: int) -> tuple[float, bool]:
         """(probability, passed) of the package put to this public today."""
         m, k, st = self.model, self.index, self.model.state
         return protocol.ratify(
-            m.steps, m.rows[k], m.rows[3], 0, st.packages, st.reals[protocol.MOOD_OF + k], st.seed, package, k
+            m.steps, m.rows[0][k], m.rows[2], 0, st.packages, st.reals[st.mood_slot(k)], st.seed, package, k
         )
 
 
@@ -57,16 +55,6 @@ class OutsidePower(mesa.Agent):
 
     def step(self):
         """(alarm, pressure, rhetoric, pressure felt) this round."""
-        m, ints = self.model, self.model.state.ints
-        p0, p1, o, _ = m.rows
-        return protocol.outside_move(
-            m.steps,
-            p0,
-            p1,
-            o,
-            0,
-            m.state.tables,
-            m.state.packages,
-            ints[protocol.STANDING],
-            ints[protocol.STANDING + 1],
-        )
+        m, st = self.model, self.model.state
+        ps, o, _ = m.rows
+        return protocol.outside_move(m.steps, ps, o, 0, st.tables, st.packages, st.ints)

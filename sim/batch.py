@@ -36,19 +36,20 @@ def simulate(
         raise ValueError("give one seed per run")
     horizon = tables.horizon
     rows, counts, cells = tables.compiled(), tables.space.counts, tables.space.pair_cells
+    parties = len(tables.party_ids)
+    width = protocol.record_size(parties)
     ints, reals = np.empty((n, protocol.N_INTS), np.int64), np.empty((n, protocol.N_REALS))
     path = np.full((n, horizon), np.nan)
     votes, reports = [], []
     for a in range(0, n, CHUNK):
         b = min(a + CHUNK, n)
-        part = rows if shared else tuple(type(t)(*(x[a:b] for x in t)) for t in rows)
+        part = rows if shared else _slice(rows, a, b)
         actions = np.full((b - a, horizon), protocol.NO_ACTION, np.int8)
-        ballots = np.empty((b - a, horizon, 5))
-        records = np.empty((b - a, horizon, protocol.RECORD) if rounds else (0, 0, protocol.RECORD))
-        p0, p1, o, neg = part
+        ballots = np.full((b - a, horizon, protocol.ballot_size(parties)), np.nan)
+        records = np.empty((b - a, horizon, width) if rounds else (0, 0, width))
+        ps, o, neg = part
         protocol.play(
-            p0,
-            p1,
+            ps,
             o,
             neg,
             counts,
@@ -63,7 +64,7 @@ def simulate(
             ballots,
             records,
         )
-        run, t = np.nonzero(actions == protocol.ACCEPT)
+        run, t = np.nonzero(ballots[:, :, 0] >= 0)
         if run.size:
             v = ballots[run, t]
             votes.append(
@@ -71,8 +72,8 @@ def simulate(
                     "run": run + a,
                     "round": t + 1,
                     "package": v[:, 0].astype(np.int64),
-                    "probability": v[:, 1:3],
-                    "passed": v[:, 3:5].astype(bool),
+                    "probability": v[:, 1 : 1 + parties],
+                    "passed": v[:, 1 + parties :].astype(bool),
                 }
             )
         if rounds:
@@ -89,13 +90,23 @@ def simulate(
         chance=reals[:, protocol.CHANCE],
         pressure_total=reals[:, protocol.PRESSURE_TOTAL],
         pressure_path=path,
-        votes=concat(votes, empty_votes()),
+        votes=concat(votes, empty_votes(len(tables.party_ids))),
     )
     if not rounds:
         return outcomes, None
     none = np.zeros(0, np.int64)
-    empty = {"run": none, "round": none, **protocol.record_columns(tables, np.empty((0, protocol.RECORD)))}
+    empty = {"run": none, "round": none, **protocol.record_columns(tables, np.empty((0, width)))}
     return outcomes, concat(reports, empty)
+
+
+def _slice(rows: tuple, a: int, b: int) -> tuple:
+    """Runs a to b of the compiled tables (the parties' named tuples, the outside power's, the negotiation's)."""
+    ps, o, neg = rows
+
+    def cut(t):
+        return type(t)(*(x[a:b] for x in t))
+
+    return tuple(cut(p) for p in ps), cut(o), cut(neg)
 
 
 def _strategic(

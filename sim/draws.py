@@ -21,6 +21,13 @@ SLOTS = 4
 MOOD = (0, 1)  # one slot per public
 RATIFY = (2, 3)  # one slot per public; in round 0, which no round plays, each country's institution's threshold
 LAST_ROUND = 0  # in round 0 (before the talks), slot 0: the run's last round, where the deadline is uncertain
+# A third party at the table and beyond draws its public's mood and vote in a stream of its
+# own (:func:`party_draw`), so that the first two draw as they always have; the table's own
+# draws under the majority rule (who is recognised, which of the best proposals is made)
+# come from the stream of party TABLE.
+TABLE = 1 << 20
+RECOGNISE, PROPOSE = 0, 1
+_PARTIES = np.uint64(0xD1B5_4A32_D192_ED03)
 
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -51,6 +58,22 @@ def draw(seed, round_, slot):
     return at(seed, np.uint64(round_ * SLOTS + slot))
 
 
+@njit(**LEAN)
+def party_draw(seed, round_, slots, k):
+    """Party k's draw for the given round in its slot of ``slots`` (MOOD or RATIFY): the
+    run's own stream for the first two parties; for party k >= 2, slot 0 of ``slots`` in a
+    stream keyed by the run's seed and k."""
+    if k < 2:
+        return draw(seed, round_, slots[k])
+    return at(mix(np.uint64(seed) ^ (np.uint64(k) * _PARTIES)), np.uint64(round_ * SLOTS + slots[0]))
+
+
+@njit(**LEAN)
+def table_draw(seed, round_, slot):
+    """The table's draw for the given round and slot (RECOGNISE, PROPOSE) under the majority rule."""
+    return at(mix(np.uint64(seed) ^ (np.uint64(TABLE) * _PARTIES)), np.uint64(round_ * SLOTS + slot))
+
+
 @njit(cache=True, nogil=True)
 def _uniform(seeds, round_, slot):
     out = np.empty(seeds.shape[0])
@@ -74,6 +97,19 @@ def _seeds(k0, k1, points, replicates):
         per_point = mix(k0 ^ mix(points[i] * _GAMMA + k1))
         out[i] = mix(per_point + (replicates[i] + _ONE) * _GAMMA)
     return out
+
+
+@njit(cache=True, nogil=True)
+def _party_uniform(seeds, round_, slots, k):
+    out = np.empty(seeds.shape[0])
+    for i in range(seeds.shape[0]):
+        out[i] = party_draw(seeds[i], round_, slots, k)
+    return out
+
+
+def party_uniform(seeds: np.ndarray, round_: int, slots: tuple[int, int], k: int) -> np.ndarray:
+    """Party k's draw (:func:`party_draw`) per run, for the given round in its slot of ``slots`` (MOOD or RATIFY)."""
+    return _party_uniform(np.ascontiguousarray(seeds, dtype=np.uint64), int(round_), slots, int(k))
 
 
 def uniform(seeds: np.ndarray, round_: int, slot: int) -> np.ndarray:

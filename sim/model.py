@@ -19,7 +19,8 @@ from .strategic import choose
 
 
 class NegotiationModel(mesa.Model):
-    """Russia and Japan negotiate; the USA acts on Japan and on both publics.
+    """Governments negotiate at the table (Russia and Japan in the baseline); an outside
+    power (the USA) may act on one of them and on the publics.
 
     ``spec`` is a validated Scenario, played in the world the seed draws where its
     beliefs are uncertain; ``tables`` may be given instead (compiled once and shared by
@@ -46,11 +47,11 @@ class NegotiationModel(mesa.Model):
         self.policy = None if chosen.outside is None else int(chosen.outside[0])  # a strategic outside power's option
         self.backing = None if chosen.patron is None else int(chosen.patron[0])  # a patron's offer (sim.strategic)
         self.tables = tables
-        self.rows = tables.compiled()  # (party 0, party 1, outside power, negotiation)
+        self.rows = tables.compiled()  # (the parties, the outside power, the negotiation)
         self.state = protocol.RunState(self.rows, tables.space.counts, tables.space.pair_cells, self.seed % 2**64)
         ids, labels = tables.party_ids, tables.labels
         self.governments = [Government(self, k, pid, labels[pid]) for k, pid in enumerate(ids)]
-        self.publics = [Public(self, k, tables.public_labels[k]) for k in range(2)]
+        self.publics = [Public(self, k, tables.public_labels[k]) for k in range(len(ids))]
         oid = tables.outside_id
         self.outside_power = OutsidePower(self, oid, labels[oid]) if oid else None
         self.ratifications: list[dict] = []
@@ -65,36 +66,47 @@ class NegotiationModel(mesa.Model):
     def step(self):
         """One round, in the order every engine plays it: the outside power acts on the
         offers standing, the publics' moods move, the governments assess the packages, the
-        side whose turn it is answers, and an accepted package goes to the publics."""
-        t, st, (p0, p1, o, neg) = self.steps, self.state, self.rows
+        side whose turn it is answers (under the majority rule: a recognised proposer
+        proposes and the others vote), and a package every government agreed goes to the
+        ratifiers."""
+        t, st, (ps, o, neg) = self.steps, self.state, self.rows
         if not st.active:  # an ended negotiation stays as it ended
             self.running = False
             return
         if self.outside_power is not None:
             alarm, pressure, rhetoric, felt = self.outside_power.step()
         else:
-            alarm, pressure, rhetoric, felt = protocol.outside_move(t, p0, p1, o, 0, st.tables, st.packages, -1, -1)
+            alarm, pressure, rhetoric, felt = protocol.outside_move(t, ps, o, 0, st.tables, st.packages, st.ints)
         st.reals[protocol.PRESSURE_TOTAL] += pressure
         self.pressure_path.append(float(pressure))
         for public in self.publics:
             public.step()
         protocol.refresh(
-            p0, p1, o, neg, 0, st.tables, felt, rhetoric, st.ints, st.reals, st.rejected, st.packages, st.gaining
+            ps, o, neg, 0, st.tables, felt, rhetoric, st.ints, st.reals, st.rejected, st.packages, st.gaining
         )
-        who = int(protocol.mover(t, neg.opener[0]))
-        walk, accept, offer = self.governments[who].step()
-        action = protocol.action_of(walk, accept)
-        self.governments[who].learn(action, offer)
-        (prob0, passed0), (prob1, passed1) = (np.nan, False), (np.nan, False)
-        if action == protocol.ACCEPT:
-            package = int(protocol.agreed(st.ints, who))
-            (prob0, passed0), (prob1, passed1) = (public.vote(package) for public in self.publics)
+        n = len(ps)
+        if neg.majority[0]:
+            who, offer, passed = protocol.propose(t, ps, neg, 0, st.seed, st.ints, st.packages, st.plan)
+            walk, action, package = protocol.ONGOING, protocol.OFFER, offer if passed else -1
+        else:
+            who = int(protocol.mover(t, neg.opener[0], n))
+            walk, accept, offer = self.governments[who].step()
+            action = protocol.action_of(walk, accept)
+            self.governments[who].learn(action, offer)
+            package = int(protocol.agreed(st.ints, action, n))
+        ballot = np.full(protocol.ballot_size(n), np.nan)
+        if package >= 0:
+            votes = [public.vote(package) for public in self.publics]
+            ballot[0] = package
+            ballot[1 : 1 + n] = [prob for prob, _ in votes]
+            ballot[1 + n :] = [passed for _, passed in votes]
+            ids = self.tables.party_ids
             self.ratifications.append(
                 {
                     "round": t,
                     "package": package,
-                    **{f"probability_{p}": float(v) for p, v in zip(self.tables.party_ids, (prob0, prob1))},
-                    **{f"passed_{p}": bool(v) for p, v in zip(self.tables.party_ids, (passed0, passed1))},
+                    **{f"probability_{p}": float(prob) for p, (prob, _) in zip(ids, votes)},
+                    **{f"passed_{p}": bool(passed) for p, (_, passed) in zip(ids, votes)},
                 }
             )
         protocol.settle(
@@ -105,21 +117,19 @@ class NegotiationModel(mesa.Model):
             action,
             walk,
             offer,
-            prob0,
-            prob1,
-            passed0,
-            passed1,
+            package,
+            ballot,
+            n,
             st.ints,
             st.reals,
             st.rejected,
             st.packages,
             st.gaining,
         )
-        values = np.empty((1, protocol.RECORD))
+        values = np.empty((1, protocol.record_size(n)))
         protocol.record(
             st.tables,
-            p0,
-            p1,
+            ps,
             0,
             who,
             action,

@@ -74,13 +74,13 @@ def _raise_no_deal(out: dict, tables: Tables, treaty: np.ndarray, party: np.ndar
         out[pid] = np.where(~treaty & (party == k), out[pid] + worth, out[pid])
 
 
-def empty_votes() -> dict[str, np.ndarray]:
+def empty_votes(parties: int = 2) -> dict[str, np.ndarray]:
     return {
         "run": np.zeros(0, np.int64),
         "round": np.zeros(0, np.int64),
         "package": np.zeros(0, np.int64),
-        "probability": np.zeros((0, 2)),
-        "passed": np.zeros((0, 2), bool),
+        "probability": np.zeros((0, parties)),
+        "passed": np.zeros((0, parties), bool),
     }
 
 
@@ -109,7 +109,7 @@ def join(parts: list[Outcomes]) -> Outcomes:
         chance=np.concatenate([p.chance for p in parts]),
         pressure_total=np.concatenate([p.pressure_total for p in parts]),
         pressure_path=np.concatenate(paths),
-        votes=concat(votes, empty_votes()),
+        votes=concat(votes, empty_votes(parts[0].votes["probability"].shape[1])),
         policy=None if parts[0].policy is None else np.concatenate([p.policy for p in parts]),
         backing=None if parts[0].backing is None else np.concatenate([p.backing for p in parts]),
     )

@@ -144,25 +144,27 @@ def _arrays(kind) -> list[str]:
 PartyRows = namedtuple("PartyRows", _arrays(PartyTables))  # type: ignore[misc]
 OutsideRows = namedtuple("OutsideRows", _arrays(OutsideTables))  # type: ignore[misc]
 NegotiationRows = namedtuple(
-    "NegotiationRows", ["deadline", "opener", "ratification", "continue_after_failure", "stall", "deadline_spread"]
+    "NegotiationRows",
+    ["deadline", "opener", "ratification", "continue_after_failure", "stall", "deadline_spread", "majority"],
 )
 
 
 @dataclass(frozen=True)
 class Tables:
     space: OutcomeSpace
-    party_ids: tuple[str, str]
+    party_ids: tuple[str, ...]  # the governments at the table, two or more
     outside_id: str | None
     labels: dict[str, str]  # display label of each party and of the outside power
-    public_labels: tuple[str, str]
-    parties: tuple[PartyTables, PartyTables]
+    public_labels: tuple[str, ...]
+    parties: tuple[PartyTables, ...]
     outside: OutsideTables
     deadline: np.ndarray  # (runs,) int
-    opener: np.ndarray  # (runs,) 0 or 1
+    opener: np.ndarray  # (runs,) index of the party that moves first
     ratification: np.ndarray  # (runs,) bool
     continue_after_failure: np.ndarray  # (runs,) bool
     stall: np.ndarray  # (runs,) bool: talks with no zone of agreement go on
     deadline_spread: np.ndarray  # (runs,) int: the last round is drawn from deadline -/+ this
+    majority: np.ndarray  # (runs,) bool: a majority passes a recognised proposer's proposal (else all must accept)
     policy: PolicyTables | None = None  # a strategic outside power's options; None: its reflex alone
     patron_id: str | None = None
     patron: PatronTables | None = None  # a patron backing one party's alternative to agreement
@@ -357,8 +359,8 @@ class Tables:
                 **({power[0]: power[1].label} if power else {}),
                 **patron_ids,
             },
-            public_labels=(base.parties[ids[0]].public.label, base.parties[ids[1]].public.label),
-            parties=(party(ids[0]), party(ids[1])),
+            public_labels=tuple(base.parties[pid].public.label for pid in ids),
+            parties=tuple(party(pid) for pid in ids),
             outside=outside,
             deadline=get.scalar("negotiation.deadline", np.int64),
             opener=_index_of(opener, ids),
@@ -366,6 +368,7 @@ class Tables:
             continue_after_failure=get.scalar("negotiation.after_failed_ratification", object) == "continue",
             stall=get.scalar("negotiation.when_no_zone", object) == "stall",
             deadline_spread=get.scalar("negotiation.deadline_spread", np.int64),
+            majority=get.scalar("negotiation.rule", object) == "majority",
         )
 
     def select(self, rows: np.ndarray) -> Tables:
@@ -373,14 +376,14 @@ class Tables:
         return self._map(lambda a: a[rows])
 
     def compiled(self) -> tuple:
-        """The arrays as the compiled engine takes them: named tuples of each party's,
-        the outside power's and the negotiation's per-run arrays (C-contiguous)."""
+        """The arrays as the compiled engine takes them: a tuple of each party's named
+        tuple, the outside power's and the negotiation's per-run arrays (C-contiguous)."""
 
         def rows(obj, kind):
             return kind(*(np.ascontiguousarray(getattr(obj, f)) for f in kind._fields))
 
-        p0, p1 = (rows(p, PartyRows) for p in self.parties)
-        return p0, p1, rows(self.outside, OutsideRows), rows(self, NegotiationRows)
+        parties = tuple(rows(p, PartyRows) for p in self.parties)
+        return parties, rows(self.outside, OutsideRows), rows(self, NegotiationRows)
 
     def _map(self, f) -> Tables:
         def each(obj):
@@ -393,7 +396,7 @@ class Tables:
             outside_id=self.outside_id,
             labels=self.labels,
             public_labels=self.public_labels,
-            parties=(each(self.parties[0]), each(self.parties[1])),
+            parties=tuple(each(p) for p in self.parties),
             outside=each(self.outside),
             deadline=f(self.deadline),
             opener=f(self.opener),
@@ -401,6 +404,7 @@ class Tables:
             continue_after_failure=f(self.continue_after_failure),
             stall=f(self.stall),
             deadline_spread=f(self.deadline_spread),
+            majority=f(self.majority),
             policy=None
             if self.policy is None
             else PolicyTables(
@@ -441,7 +445,7 @@ def _policy(get: _Columns, base: Scenario) -> PolicyTables | None:
 
 
 def _patron(
-    get: _Columns, base: Scenario, space: OutcomeSpace, ids: tuple[str, str]
+    get: _Columns, base: Scenario, space: OutcomeSpace, ids: tuple[str, ...]
 ) -> tuple[PatronTables | None, BackingTables | None]:
     """A patron's tables and its offers still to be made, per run (None and None without a
     patron). Its policy's kind, samples, order of moves and number of options are the same

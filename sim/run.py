@@ -91,7 +91,7 @@ def _simulate_mesa(tables: Tables, seeds: np.ndarray, rounds: bool, progress) ->
         chance=ends["chance"],
         pressure_total=ends["pressure_total"],
         pressure_path=path,
-        votes=concat(votes, empty_votes()),
+        votes=concat(votes, empty_votes(len(tables.party_ids))),
         policy=chosen.outside,
         backing=chosen.patron,
     )

@@ -24,6 +24,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 MAX_PACKAGES = 20_000
+MAX_PARTIES = 8  # governments at the table
 WEIGHT_TOLERANCE = 1e-6
 COMMAND_LINE = "--set"
 
@@ -198,8 +199,23 @@ class Negotiation(_Strict):
     )
     opener: Text = Field(
         description=(
-            "The government that moves in round 1: the name of a party (a key of `[parties]`). The two then alternate."
+            "The government that moves in round 1: the name of a party (a key of `[parties]`). The others then "
+            "follow in the order of `[parties]`, round after round (with two, they alternate). Under the majority "
+            "rule nobody opens: each round's proposer is recognised at random."
         )
+    )
+    rule: Literal["unanimity", "majority"] = Field(
+        "unanimity",
+        description=(
+            '`"unanimity"`: stacked alternating offers (Aydogan et al. 2017): each government in turn accepts the '
+            "offer on the table, counters it or walks away, and a package is agreed when every other government "
+            'has accepted it; with two, the alternating offers of Rubinstein (1982). `"majority"`: the closed rule '
+            "of Baron and Ferejohn (1989): each round one government, drawn at random, proposes a package, the "
+            "others vote, and a majority (more than half of the governments, the proposer's vote among them) "
+            "passes it; every government plays the stationary equilibrium with its `strategy.discount` (strategy "
+            "kind `rubinstein`, complete information, a known deadline). An agreed package goes to every "
+            "country's ratifier under either rule."
+        ),
     )
     ratification: bool = Field(
         True,
@@ -1019,14 +1035,14 @@ class _Described(_Strict):
 
 
 class Scenario(_Described):
-    """A bargaining scenario: two governments, their publics and an outside power negotiate over a set of
-    issues (sim.protocol)."""
+    """A bargaining scenario: two or more governments, their publics, an outside power and a patron
+    negotiate over a set of issues (sim.protocol)."""
 
     protocol: Literal["bargaining"] = Field(
         "bargaining",
         description=(
-            'The model: alternating offers between two governments. `"expected_utility"` selects Bueno de '
-            "Mesquita's model instead, whose files have other keys."
+            "The model: offers between two or more governments at a table (see `negotiation.rule`). "
+            '`"expected_utility"` selects Bueno de Mesquita\'s model instead, whose files have other keys.'
         ),
     )
     negotiation: Negotiation = Field(description="How the talks run: the deadline, who opens, ratification.")
@@ -1037,11 +1053,12 @@ class Scenario(_Described):
             "and the output columns refer to the issue."
         ),
     )
-    parties: Annotated[dict[str, Party], Field(min_length=2, max_length=2)] = Field(
+    parties: Annotated[dict[str, Party], Field(min_length=2, max_length=MAX_PARTIES)] = Field(
         json_schema_extra=_keyed_by("<id>"),
         description=(
-            "The two governments at the table, one `[parties.<id>]` each. The name `<id>` is how other keys and "
-            "the output columns refer to the party."
+            "The governments at the table (two to eight), one `[parties.<id>]` each. The name `<id>` is how other "
+            "keys and the output columns refer to the party; the order of the tables is the order of the turns "
+            "after the opener."
         ),
     )
     outside: Annotated[dict[str, Outside], Field(max_length=1)] = Field(
@@ -1069,9 +1086,8 @@ class Scenario(_Described):
     )
 
     @property
-    def party_ids(self) -> tuple[str, str]:
-        a, b = self.parties
-        return a, b
+    def party_ids(self) -> tuple[str, ...]:
+        return tuple(self.parties)
 
     @property
     def outside_power(self) -> tuple[str, Outside] | None:
@@ -1183,11 +1199,11 @@ def validate(
     origin = origin or {}
     model = ExpectedUtilityScenario if raw.get("protocol") == "expected_utility" else Scenario
     parties = raw.get("parties")
-    if model is Scenario and isinstance(parties, dict) and len(parties) != 2:
+    if model is Scenario and isinstance(parties, dict) and not 2 <= len(parties) <= MAX_PARTIES:
         raise ScenarioError(
             _origin_of(origin, ("parties",), file),
             "parties",
-            f"found {len(parties)} ({', '.join(map(str, parties))}); allowed: exactly 2 parties at the table",
+            f"found {len(parties)} ({', '.join(map(str, parties))}); allowed: 2 to {MAX_PARTIES} parties at the table",
         )
     try:
         scenario = model.model_validate(raw)
@@ -1515,6 +1531,8 @@ def _check_rules(s: Scenario, where) -> None:
             f"found {s.negotiation.deadline_spread}; allowed: 0 to {s.negotiation.deadline - 1} (below the deadline, "
             "so that the earliest last round is round 1 or later)",
         )
+    if s.negotiation.rule == "majority":
+        _check_majority(s, where)
     if s.negotiation.opener not in s.parties:
         raise ScenarioError(
             where(("negotiation", "opener")),
@@ -1554,6 +1572,33 @@ def _check_rules(s: Scenario, where) -> None:
             loc = (*base, "rhetoric", "effects", pid)
             raise ScenarioError(where(loc), _key(loc), f"unknown party {pid!r}; allowed: {', '.join(s.parties)}")
         _check_effects(effects, (*base, "rhetoric", "effects", pid), issues, where)
+
+
+def _check_majority(s: Scenario, where) -> None:
+    """The majority rule is played in Baron and Ferejohn's stationary equilibrium, which
+    the parties compute from a known deadline and each other's known preferences."""
+    loc: tuple[str, ...]
+    if s.negotiation.deadline_spread:
+        loc = ("negotiation", "deadline_spread")
+        raise ScenarioError(
+            where(loc), _key(loc), f"found {s.negotiation.deadline_spread}; allowed: 0 under rule = 'majority'"
+        )
+    for pid, party in s.parties.items():
+        if party.strategy.kind != "rubinstein":
+            loc = ("parties", pid, "strategy", "kind")
+            raise ScenarioError(
+                where(loc),
+                _key(loc),
+                f"found {party.strategy.kind!r}; allowed: 'rubinstein' under rule = 'majority' (every government "
+                "plays Baron and Ferejohn's equilibrium with its discount)",
+            )
+        if party.private is not None:
+            loc = ("parties", pid, "private")
+            raise ScenarioError(
+                where(loc),
+                _key(loc),
+                "not allowed under rule = 'majority' (its equilibrium is one of complete information)",
+            )
 
 
 def _check_patron(s: Scenario, where) -> None:

@@ -74,7 +74,7 @@ def raised(tables: Tables, party: np.ndarray, worth: np.ndarray) -> Tables:
         if p.private_key == PRIVATE_KEYS["reservation"]:
             moved = replace(moved, private_value=p.private_value + shift, types=p.types + shift[:, None])
         parties[k] = moved
-    return replace(tables, parties=(parties[0], parties[1]))
+    return replace(tables, parties=tuple(parties))
 
 
 def offer_worth(tables: Tables, share: np.ndarray) -> np.ndarray:

@@ -109,7 +109,7 @@ def test_posterior_after_a_rejected_offer_is_uniform_above_it():
     weights = model.state.belief[1, :STEPS].copy()
     np.testing.assert_array_equal(weights, np.full(STEPS, 1.0 / STEPS))  # round 1: the prior
     model.step()
-    assert int(model.state.ints[0]) == STEPS // 2  # the proposer's offer of 1/2 still stands, turned down
+    assert int(model.state.offers[0]) == STEPS // 2  # the proposer's offer of 1/2 still stands, turned down
     weights = model.state.belief[1, :STEPS]
     assert (weights[: STEPS // 2] == 0).all()
     np.testing.assert_allclose(weights[STEPS // 2 :], 1.0 / (STEPS // 2), rtol=1e-12)
@@ -371,10 +371,10 @@ def test_a_rejected_offer_keeps_the_option_values_consistent_with_it(noise, post
     0.3 the record gives; with 0.25, (0.4, 0.4, 0.1, 0.1)."""
     model = NegotiationModel(make(tiny(noise)), rng=5)
     model.step()
-    assert int(model.state.ints[0]) == 1  # p offers b
+    assert int(model.state.offers[0]) == 1  # p offers b
     np.testing.assert_array_equal(model.state.belief[1, :4], [0.25] * 4)
     model.step()
-    assert int(model.state.ints[1]) == 2 and int(model.state.ints[0]) == 1  # q counters c; b was turned down
+    assert int(model.state.offers[1]) == 2 and int(model.state.offers[0]) == 1  # q counters c; b was turned down
     np.testing.assert_allclose(model.state.belief[1, :4], posterior, rtol=1e-12, atol=0)
     record = model.datacollector.get_model_vars_dataframe()
     assert record["p_expects_q_deal_1_value"].iloc[0] == pytest.approx(0.5, abs=1e-12)

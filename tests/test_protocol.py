@@ -27,9 +27,13 @@ def with_changes(raw, **paths):
 
 def test_turns_alternate_from_the_opener():
     opener = np.array([0, 1])
-    assert protocol.mover(1, opener).tolist() == [0, 1]
-    assert protocol.mover(2, opener).tolist() == [1, 0]
-    assert protocol.mover(7, opener).tolist() == [0, 1]
+    assert protocol.mover(1, opener, 2).tolist() == [0, 1]
+    assert protocol.mover(2, opener, 2).tolist() == [1, 0]
+    assert protocol.mover(7, opener, 2).tolist() == [0, 1]
+
+
+def test_at_a_table_of_three_each_moves_in_turn_from_the_opener():
+    assert [protocol.mover(t, 1, 3) for t in range(1, 8)] == [1, 2, 0, 1, 2, 0, 1]
 
 
 def test_usa_rule(baseline_tables):
@@ -38,9 +42,8 @@ def test_usa_rule(baseline_tables):
     run = protocol.RunState(rows, t.space.counts, t.space.pair_cells, 0)
 
     def move(offer0, offer1):
-        alarm, pressure, rhetoric, felt = protocol.outside_move(
-            1, *rows[:3], 0, run.tables, run.packages, offer0, offer1
-        )
+        run.ints[protocol.pi(0, protocol.STANDING)], run.ints[protocol.pi(1, protocol.STANDING)] = offer0, offer1
+        alarm, pressure, rhetoric, felt = protocol.outside_move(1, *rows[:2], 0, run.tables, run.packages, run.ints)
         return SimpleNamespace(alarm=alarm, pressure=pressure, rhetoric=rhetoric, effective=felt)
 
     none = move(-1, -1)

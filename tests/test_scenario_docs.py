@@ -132,7 +132,7 @@ def test_rows_say_type_range_choices_and_default(text):
     assert row["negotiation.after_failed_ratification"] == ("text", '`"end"` or `"continue"`', '`"end"`')
     assert row["negotiation.ratification"] == ("true or false", "", "true")
     assert row["issues"] == ("table", "1 to 8 entries", "required")
-    assert row["parties"] == ("table", "exactly 2 entries", "required")
+    assert row["parties"] == ("table", "2 to 8 entries", "required")
     assert row["outside"] == ("table", "at most 1 entry", "none")
     assert row["issues.<issue>.options"] == ("list of text", "2 to 2001 entries; each not blank", "required")
     assert row["outside.<id>.rhetoric.effects.<party>.<issue>.values"] == (

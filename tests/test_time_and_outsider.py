@@ -148,7 +148,8 @@ def _usa(raw, **outside):
     protocol.refresh(*rows, 0, run.tables, 0.0, 0.0, run.ints, run.reals, run.rejected, run.packages, run.gaining)
 
     def move(package):
-        alarm, pressure, _, _ = protocol.outside_move(1, *rows[:3], 0, run.tables, run.packages, -1, package)
+        run.ints[protocol.pi(1, protocol.STANDING)] = package
+        alarm, pressure, _, _ = protocol.outside_move(1, *rows[:2], 0, run.tables, run.packages, run.ints)
         return SimpleNamespace(alarm=alarm, pressure=pressure)
 
     return tables, run, move

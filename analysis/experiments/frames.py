@@ -30,7 +30,7 @@ def runs_frame(
     labels = tuple(tables.labels[p] for p in ids)
     n = outcomes.seeds.shape[0]
     package, agreed = outcomes.package, outcomes.agreed
-    reason_names = np.array([protocol.reason_label(c, labels) for c in protocol.REASON_CODES])
+    reason_names = np.array([protocol.reason_label(c, labels) for c in protocol.reason_codes(len(ids))])
     package_labels = np.array([space.label(k) for k in range(space.size)] + ["no agreement"])
     cols: dict[str, object] = {
         "scenario": np.full(n, scenario_name),
@@ -77,7 +77,7 @@ def institution_columns(tables: Tables, outcomes: Outcomes) -> dict[str, np.ndar
     n = outcomes.seeds.shape[0]
     for k, (pid, p) in enumerate(zip(tables.party_ids, tables.parties)):
         if (p.institution > 0).any():
-            u = draws.uniform(outcomes.seeds, 0, draws.RATIFY[k])
+            u = draws.party_uniform(outcomes.seeds, 0, draws.RATIFY, k)
             actual = institution_threshold(p.threshold, p.margin, u)
             cols[f"ratifier_threshold_{pid}"] = np.where(p.institution > 0, actual, np.nan)
         if (p.failure_cost > 0).any():

@@ -207,7 +207,7 @@ def _table(sweep: Sweep, tables: Tables, runs, points, replicate, seeds, values,
 
     space, ids = tables.space, tables.party_ids
     labels = tuple(tables.labels[p] for p in ids)
-    reasons = _text([protocol.reason_label(c, labels) for c in protocol.REASON_CODES])
+    reasons = _text([protocol.reason_label(c, labels) for c in protocol.reason_codes(len(ids))])
     code = outcome["reason"]
     cols: dict[str, pa.Array] = {
         "run": _arrow(runs),

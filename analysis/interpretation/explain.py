@@ -91,15 +91,23 @@ def story(spec, seed: int) -> tuple[list[str], object]:
         if still:
             who = {data.loc[data["round"] == r, "mover"].iloc[0] for r in still}
             span = f"round {still[0]}" if len(still) == 1 else f"rounds {still[0]} to {still[-1]}"
-            subject = label[next(iter(who))] + " stood by its offer" if len(who) == 1 else "both stood by their offers"
+            subject = (
+                label[next(iter(who))] + " stood by its offer"
+                if len(who) == 1
+                else ("both stood by their offers" if len(ids) == 2 else "each stood by its offer")
+            )
             lines.append(f"In {span}, {subject}.")
             still.clear()
 
     hidden = {pid: protocol.private_name(t.parties[k]) for k, pid in enumerate(ids)}
+    believers = (
+        {ids[0]: ids[1], ids[1]: ids[0]} if len(ids) == 2 else dict.fromkeys(ids, "others")
+    )  # who holds a belief about each party's private number
+    label = {**label, "others": "the others"}
     beliefs = {
-        (believer, party): f"{believer}_expects_{party}_{hidden[party]}"
-        for believer, party in (ids, ids[::-1])
-        if f"{believer}_expects_{party}_{hidden[party]}" in data
+        (believers[party], party): f"{believers[party]}_expects_{party}_{hidden[party]}"
+        for party in ids
+        if f"{believers[party]}_expects_{party}_{hidden[party]}" in data
     }
     expected = {
         pair: float(np.dot(t.parties[ids.index(pair[1])].prior[0], t.parties[ids.index(pair[1])].types[0]))
@@ -114,9 +122,12 @@ def story(spec, seed: int) -> tuple[list[str], object]:
             f"(it is {t.parties[ids.index(party)].private_value[0]:.3f})."
         )
 
+    majority = bool(t.majority[0])
+    passed = {v["round"] for v in model.ratifications}
+    on_table = None  # the government whose offer is on the table
+    silent: set[str] = set()  # governments that have said they make no offer
     for _, r in data.iterrows():
         rnd, mover = int(r["round"]), r["mover"]
-        other = ids[1 - ids.index(mover)]
         for pair, column in beliefs.items():
             if abs(r[column] - expected[pair]) > 5e-4:
                 flush()
@@ -137,22 +148,39 @@ def story(spec, seed: int) -> tuple[list[str], object]:
             else:
                 lines.append(f"Round {rnd}: the {label[oid]} eases off: no deal within reach.")
         offer = int(r[f"offer_{mover}"])
-        if r["action"] == "offer" and offer == last_offer[mover]:
+        if r["action"] == "offer" and offer < 0 and not majority:
+            if mover not in silent:  # said once; later rounds without an offer are left out
+                flush()
+                silent.add(mover)
+                lines.append(f"Round {rnd}: {label[mover]} makes no offer: no package leaves it better off.")
+            continue
+        silent.discard(mover)
+        if r["action"] == "offer" and offer == last_offer[mover] and not majority:
+            on_table = mover
             still.append(rnd)
             continue
         flush()
-        if r["action"] == "offer":
-            last_offer[mover] = offer
+        worth = ", ".join(
+            [f"{r[f'offer_{mover}_utility_{q}']:.2f} to {label[q]}" for q in ids]
+            + ([f"{r[f'offer_{mover}_utility_{oid}']:.2f} to the {label[oid]}"] if oid else [])
+        )
+        if majority and offer < 0:
+            lines.append(f"Round {rnd}: {label[mover]} is recognised and proposes nothing a majority would pass.")
+        elif majority:
+            verdict = "a majority passes it" if rnd in passed else "no majority passes it"
             lines.append(
-                f"Round {rnd}: {label[mover]} offers {space.label(offer)} (worth "
-                f"{r[f'offer_{mover}_utility_{ids[0]}']:.2f} to {label[ids[0]]}, "
-                f"{r[f'offer_{mover}_utility_{ids[1]}']:.2f} to {label[ids[1]]}"
-                + (f", {r[f'offer_{mover}_utility_{oid}']:.2f} to the {label[oid]}" if oid else "")
-                + ")."
+                f"Round {rnd}: {label[mover]} is recognised and proposes {space.label(offer)} (worth {worth}); "
+                f"{verdict}."
             )
+        elif r["action"] == "offer":
+            last_offer[mover], on_table = offer, mover
+            lines.append(f"Round {rnd}: {label[mover]} offers {space.label(offer)} (worth {worth}).")
         elif r["action"] == "accept":
             lines.append(
-                f"Round {rnd}: {label[mover]} accepts {label[other]}'s offer, {space.label(int(r[f'offer_{other}']))}."
+                f"Round {rnd}: {label[mover]} accepts {label[on_table]}'s offer, "
+                f"{space.label(int(r[f'offer_{on_table}']))}"
+                + ("" if len(ids) == 2 or rnd in passed else ", and waits for the others")
+                + "."
             )
         else:
             lines.append(f"Round {rnd}: {label[mover]} walks away.")

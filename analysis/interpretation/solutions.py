@@ -61,3 +61,53 @@ def utilitarian(u1: np.ndarray, u2: np.ndarray, d: tuple[float, float] = (0.0, 0
     u1, u2 = np.asarray(u1, float), np.asarray(u2, float)
     ok = _rational(u1, u2, d)
     return int(np.argmax(np.where(ok, u1 + u2, -np.inf)))
+
+
+# --------------------------------------------------------------------------- n sides
+
+
+def _rational_n(u: np.ndarray, d: np.ndarray) -> np.ndarray:
+    ok = (u >= d[:, None]).all(axis=0)
+    if not ok.any():
+        raise ValueError("no outcome is at least as good as disagreement for every side")
+    return ok
+
+
+def pareto_set(u: np.ndarray) -> np.ndarray:
+    """Indices of the outcomes no other outcome weakly improves on for every side and
+    strictly for one; ``u``: (sides, outcomes)."""
+    u = np.asarray(u, float)
+    keep = []
+    for j in range(u.shape[1]):
+        better = (u >= u[:, j : j + 1]).all(axis=0) & (u > u[:, j : j + 1]).any(axis=0)
+        if not better.any():
+            keep.append(j)
+    return np.array(keep, dtype=np.int64)
+
+
+def nash_n(u: np.ndarray, d: np.ndarray) -> int:
+    """Nash's solution for n sides: the rational outcome with the largest product of gains."""
+    u, d = np.asarray(u, float), np.asarray(d, float)
+    ok = _rational_n(u, d)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.log(u - d[:, None]).sum(axis=0)
+    return int(np.argmax(np.where(ok, value, -np.inf)))
+
+
+def kalai_smorodinsky_n(u: np.ndarray, d: np.ndarray) -> int:
+    """Kalai and Smorodinsky for n sides: the rational outcome maximising the least of the
+    gains normalised by each side's ideal gain (ties: the largest sum of utilities)."""
+    u, d = np.asarray(u, float), np.asarray(d, float)
+    ok = _rational_n(u, d)
+    ideal = u[:, ok].max(axis=1) - d
+    gains = np.where(ideal[:, None] > 0, (u - d[:, None]) / np.where(ideal > 0, ideal, 1.0)[:, None], 1.0)
+    score = np.where(ok, gains.min(axis=0), -np.inf)
+    tied = np.flatnonzero(score == score.max())
+    return int(tied[np.argmax(u[:, tied].sum(axis=0))])
+
+
+def utilitarian_n(u: np.ndarray, d: np.ndarray) -> int:
+    """The rational outcome with the largest sum of utilities, for n sides."""
+    u, d = np.asarray(u, float), np.asarray(d, float)
+    ok = _rational_n(u, d)
+    return int(np.argmax(np.where(ok, u.sum(axis=0), -np.inf)))
