@@ -18,7 +18,11 @@ figures with each other rather than across days):
   - China and the strategic USA (china: China weighs 2 offers, the USA answers each with
     the best of its 3 options, 4 forward runs per pair), and with 3 offers;
   - the strategic USA with inducements among its options (usa_reassures_japan: 4 options,
-    8 forward runs each).
+    8 forward runs each);
+  - tables of more than two: the baseline with 3 and 4 governments at the table (copies
+    of Japan's side, a fixture for timing), the trilateral file (the USA at the table,
+    240 packages) and its majority rule (Baron and Ferejohn's equilibrium, found by
+    backward induction over the rounds before each run).
 The last line, ``negotiations_per_second``, is what `dipsim run` does (batch, rounds
 recorded, a world per run). Usage: python benchmarks/bench_run.py [--runs N]
 """
@@ -84,6 +88,17 @@ def with_options(spec, count: int):
     return scenario.validate(data, file=f"{count} options")
 
 
+def seated(spec, n: int):
+    """The scenario with n governments at the table: its own two and copies of its second."""
+    data = spec.resolved()
+    ids = list(data["parties"])
+    for k in range(len(ids), n):
+        extra = dict(data["parties"][ids[1]])
+        extra["label"] = f"Party {k}"
+        data["parties"][f"party{k}"] = extra
+    return scenario.validate(data, file=f"{n} at the table")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20_000, help="runs for the batch engine")
@@ -120,6 +135,17 @@ def main() -> None:
     china_three = worlds_rate(three, few, 2)
     reassures = scenario.load(ROOT / "scenarios" / "usa_reassures_japan.toml")
     reassures_worlds = worlds_rate(reassures, few, 2)
+    at_table = {}
+    for n in (3, 4):
+        spec = seated(base, n)
+        worlds_rate(spec, seeds[:200], 1)
+        at_table[n] = worlds_rate(spec, seeds, 2)
+    trilateral = scenario.load(ROOT / "scenarios" / "trilateral.toml")
+    worlds_rate(trilateral, seeds[:200], 1)
+    trilateral_worlds = worlds_rate(trilateral, seeds, 2)
+    majority = scenario.load(ROOT / "scenarios" / "trilateral_majority.toml")
+    worlds_rate(majority, seeds[:200], 1)
+    majority_worlds = worlds_rate(majority, seeds, 2)
     uncertain = len(scenario.uncertain(base))
     print(
         f"baseline: {base.negotiation.deadline}-round deadline, {tables.space.size} packages, "
@@ -166,6 +192,16 @@ def main() -> None:
     print(
         f"usa_reassures_japan_per_second: {reassures_worlds:.0f}   ({len(carrot.options)} options, two with an "
         f"inducement, x {carrot.samples} forward runs per run; {worlds / reassures_worlds:.1f}x the reflex's time)"
+    )
+    for n, r in at_table.items():
+        print(f"baseline_{n}_at_the_table_per_second: {r:.0f}   ({args.runs} runs; {worlds / r:.1f}x two's time)")
+    print(
+        f"trilateral_per_second: {trilateral_worlds:.0f}   ({args.runs} runs of trilateral: 3 at the table, "
+        f"240 packages, unanimity)"
+    )
+    print(
+        f"trilateral_majority_per_second: {majority_worlds:.0f}   ({args.runs} runs of trilateral_majority: "
+        "the closed rule's equilibrium solved backwards over 27 rounds before each run)"
     )
     print(f"batch_with_rounds_vs_mesa_model: {worlds / mesa:.1f}x")
     print(f"negotiations_per_second: {worlds:.0f}")
