@@ -1042,7 +1042,13 @@ def app_command(
 
     with user_errors():
         if scenario is not None:
-            _load(scenario, [])  # a bad scenario gets the usual message before serving
+            spec = _load(scenario, [])  # a bad scenario gets the usual message before serving
+            seated = getattr(spec, "party_ids", ())
+            if len(seated) > 2:
+                fail(
+                    f"{scenario}: {len(seated)} governments at the table; allowed in the app: two (its sliders and "
+                    "plane are two governments'; run, explain and compare take more)"
+                )
         try:
             code = serve(scenario, host=host, port=port)
         except ModuleNotFoundError as exc:

@@ -18,7 +18,7 @@ class Outcomes:
     end_round: np.ndarray  # (runs,)
     agreed: np.ndarray  # (runs,) last package the governments agreed, ratified or not
     attempts: np.ndarray  # (runs,) packages put to ratification
-    chance: np.ndarray  # (runs,) chance the first package put to the publics passes both (0 if none)
+    chance: np.ndarray  # (runs,) chance the first package put to the ratifiers passes them all (0 if none)
     pressure_total: np.ndarray  # (runs,) the outside power's pressure summed over rounds
     pressure_path: np.ndarray  # (runs, rounds) its pressure in each round; NaN after the end
     votes: dict[str, np.ndarray]  # one row per ratification: run, round, package, probability, passed

@@ -379,8 +379,8 @@ class Tables:
         """The arrays as the compiled engine takes them: a tuple of each party's named
         tuple, the outside power's and the negotiation's per-run arrays (C-contiguous)."""
 
-        def rows(obj, kind):
-            return kind(*(np.ascontiguousarray(getattr(obj, f)) for f in kind._fields))
+        def rows(obj, kind):  # C-contiguous and writeable, so that every party's rows have one type
+            return kind(*(np.require(getattr(obj, f), requirements=["C", "W"]) for f in kind._fields))
 
         parties = tuple(rows(p, PartyRows) for p in self.parties)
         return parties, rows(self.outside, OutsideRows), rows(self, NegotiationRows)

@@ -123,12 +123,12 @@ def pr(k, slot):
 # ratifies as the governments anticipate it; as the mover believes them where a number
 # of another party is private (or its strategy reads them), the others' gain (the least
 # of theirs) and the chance they all accept; two rows of scratch for folding the others
-# together; then, for party k at P_ROWS + PER_PACKAGE * k: its utility, its public's
+# together; the least of the others' own gains (with more than two at the table); then, for party k at P_ROWS + PER_PACKAGE * k: its utility, its public's
 # opinion before mood (not clipped), its negotiating gain (-inf for a package a public
 # rejected) and the chance its own ratifier passes the package. With them, ``gaining``
 # (parties, packages): the numbers of the packages each government gains from, in order.
-BOTH, BELIEVED, ACCEPTS, FOLD_GAIN, FOLD_ACCEPTS = 0, 1, 2, 3, 4
-P_ROWS = 5
+BOTH, BELIEVED, ACCEPTS, FOLD_GAIN, FOLD_ACCEPTS, LEAST = 0, 1, 2, 3, 4, 5
+P_ROWS = 6
 UTILITY, OPINION, GAIN, RATIFIES = 0, 1, 2, 3
 PER_PACKAGE = 4
 
@@ -549,13 +549,13 @@ def prospect(own_gain, accepts):
 @njit(cache=True, nogil=True, inline="always")
 def _others(ps, r, who, packages):
     """The others' gain as the mover reads it under complete information (the least of
-    theirs, in row BELIEVED where there are more than one), their least discount factor
-    and whether a number of any of theirs is private."""
+    theirs, in row LEAST where there are more than one: no other rule writes it), their
+    least discount factor and whether a number of any of theirs is private."""
     n = len(ps)
     if n == 2:
         k = 1 - who
         return packages[row(k, GAIN)], ps[k].discount[r], ps[k].private[r]
-    least = packages[FOLD_GAIN]
+    least = packages[LEAST]
     first, discount, hidden = True, 1.0, False
     for k in range(n):
         if k == who:
@@ -718,12 +718,11 @@ def plan_values(ps, r, horizon, packages, plan):
                 for k in range(n):
                     plan[t, k] += ps[k].discount[r] * plan[t + 1, k] / n
                 continue
-            m = 0
-            while m < count:
-                j = _nth_proposal(packages, p, n, ps, r, plan, t, best, m)
-                for k in range(n):
-                    plan[t, k] += packages[row(k, GAIN), j] / (n * count)
-                m += 1
+            gain = packages[row(p, GAIN)]
+            for j in range(gain.shape[0]):  # each of its best packages, in order (:func:`_nth_proposal`'s)
+                if gain[j] > -np.inf and at_least(gain[j], best) and _passes(packages, j, p, n, ps, r, plan, t):
+                    for k in range(n):
+                        plan[t, k] += packages[row(k, GAIN), j] / (n * count)
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -213,8 +213,9 @@ class Negotiation(_Strict):
             "of Baron and Ferejohn (1989): each round one government, drawn at random, proposes a package, the "
             "others vote, and a majority (more than half of the governments, the proposer's vote among them) "
             "passes it; every government plays the stationary equilibrium with its `strategy.discount` (strategy "
-            "kind `rubinstein`, complete information, a known deadline). An agreed package goes to every "
-            "country's ratifier under either rule."
+            "kind `rubinstein`, complete information, a known deadline); nobody walks away, so `patience`, "
+            "`round_cost`, `when_no_zone` and `opener` play no part, and the record calls each proposal an "
+            "offer. An agreed package goes to every country's ratifier under either rule."
         ),
     )
     ratification: bool = Field(

@@ -292,3 +292,47 @@ def test_explain_tells_the_table_of_three_round_by_round():
     text = "\n".join(lines)
     assert "USA makes no offer: no package leaves it better off." in text
     assert model.state.reason == protocol.DEADLINE and text.endswith("deadline reached.")
+
+
+def test_the_least_of_the_others_gains_survives_reading_their_beliefs(baseline_raw):
+    """At a table of three a mover reads the others' side as the least of their gains; a
+    mover that also weighs the others' acceptance (a round cost, the belief-based
+    strategy) must still read that least, not the last other's gain."""
+    data = random_preferences(table_of(point(baseline_raw), 3), np.random.default_rng(2), strategies=("zeuthen",) * 3)
+    tables = Tables.from_scenarios([make(data)])
+    rows = tables.compiled()
+    ps, o, neg = rows
+    run = protocol.RunState(rows, tables.space.counts, tables.space.pair_cells, 1)
+    protocol.refresh(ps, o, neg, 0, run.tables, 0.0, 0.0, run.ints, run.reals, run.rejected, run.packages, run.gaining)
+    gains = [run.packages[protocol.row(k, protocol.GAIN)].copy() for k in range(3)]
+    least, _, _ = protocol._others(ps, 0, 0, run.packages)
+    protocol.believe_others(ps, 0, 0, run.packages, run.tables, run.belief, gains[0])
+    np.testing.assert_array_equal(least, np.minimum(gains[1], gains[2]))
+    assert not np.array_equal(gains[1], gains[2])  # (the least is not one of them alone)
+
+
+def test_a_read_only_array_of_one_party_still_plays(baseline_raw):
+    """The parties' rows reach the compiled rules as one tuple, whose entries must share a
+    type: an array that is read-only in one party's tables (a broadcast view, say) is
+    copied rather than refused."""
+    from dataclasses import replace
+
+    tables = Tables.from_scenarios([make(table_of(point(baseline_raw), 3))])
+    frozen = tables.parties[1].reservation.copy()
+    frozen.setflags(write=False)
+    parties = list(tables.parties)
+    parties[1] = replace(parties[1], reservation=frozen)
+    seeds = draws.run_seeds(1, np.arange(20), 0)
+    a, _ = simulate(replace(tables, parties=tuple(parties)), seeds, rounds=False)
+    b, _ = simulate(tables, seeds, rounds=False)
+    assert np.array_equal(a.reason, b.reason) and np.array_equal(a.agreed, b.agreed)
+
+
+def test_the_app_refuses_a_table_of_three_with_a_clear_message():
+    from typer.testing import CliRunner
+
+    from dipsim.analysis.cli import app
+
+    result = CliRunner().invoke(app, ["app", str(SCENARIOS / "trilateral.toml")])
+    assert result.exit_code == 2
+    assert "3 governments at the table; allowed in the app: two" in result.output

@@ -41,14 +41,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from dipsim.sim import draws, protocol
 from dipsim.sim import scenario as scenario_mod
-from dipsim.sim.scenario import Scenario, ScenarioError, Text, Uncertain
+from dipsim.sim.scenario import MAX_PARTIES, Scenario, ScenarioError, Text, Uncertain
 
 DATABASE = "abc.db"
 POSTERIOR = "posterior.parquet"
 GENERATIONS = "generations.csv"
 BELIEFS = "beliefs.csv"
 MANIFEST = "calibration.json"
-SUSPENDED = (protocol.NO_ACCEPTABLE_PACKAGE, protocol.WALKED_AWAY, protocol.WALKED_AWAY + 1)
+SUSPENDED = (protocol.NO_ACCEPTABLE_PACKAGE, *(protocol.walked_away(k) for k in range(MAX_PARTIES)))
 PARTICLE_KEY = "calibration.particle"  # the quantile that picks a run's particle (sim.draws)
 
 

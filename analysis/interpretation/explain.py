@@ -142,8 +142,8 @@ def story(spec, seed: int) -> tuple[list[str], object]:
             if pressing > 0:
                 lines.append(
                     f"Round {rnd}: the {label[oid]} presses {label[t.party_ids[int(t.outside.target[0])]]} "
-                    f"(pressure {pressing:.2f}, felt {r[f'{oid}_pressure_felt']:.2f}) and speaks to both "
-                    f"publics (rhetoric {r[f'{oid}_rhetoric']:.2f}): a deal is within reach."
+                    f"(pressure {pressing:.2f}, felt {r[f'{oid}_pressure_felt']:.2f}) and speaks to "
+                    f"{'both publics' if len(ids) == 2 else 'the publics'} (rhetoric {r[f'{oid}_rhetoric']:.2f}): a deal is within reach."
                 )
             else:
                 lines.append(f"Round {rnd}: the {label[oid]} eases off: no deal within reach.")

@@ -115,7 +115,14 @@ def draw(
 
 
 def draw_pair(
-    ax, tables: Tables, i: int, j: int, row: int = 0, agreed: dict[int, tuple[int, int]] | None = None, legend=True
+    ax,
+    tables: Tables,
+    i: int,
+    j: int,
+    row: int = 0,
+    agreed: dict[int, tuple[int, int]] | None = None,
+    legend=True,
+    front: np.ndarray | None = None,
 ) -> None:
     """One pair's panel at a table of more than two: every package at (u_i, u_j), the
     packages no other improves on for every government (the n-sided Pareto set, which a
@@ -128,7 +135,7 @@ def draw_pair(
     colour_by = tables.outside.utility[row] if tables.outside_id else None
     shade = {"c": colour_by, "cmap": "cividis"} if colour_by is not None else {"color": "#999999"}
     ax.scatter(x, y, **shade, s=14, alpha=0.6, edgecolors="none", zorder=2)
-    front = pareto_set(u)
+    front = pareto_set(u) if front is None else front  # (the same in every panel: found once by the caller)
     ax.scatter(
         x[front],
         y[front],
@@ -195,8 +202,9 @@ def outcome_space_plot(tables: Tables, title: str, path: Path, agreed=None, offe
         cols = min(3, len(pairs))
         rows = -(-len(pairs) // cols)
         fig, axes = figure(nrows=rows, ncols=cols, figsize=(5.2 * cols, 4.6 * rows), squeeze=False)
+        front = pareto_set(np.array([p.utility[0] for p in tables.parties]))
         for a, (i, j) in enumerate(pairs):
-            draw_pair(axes.flat[a], tables, i, j, 0, agreed, legend=a == 0)
+            draw_pair(axes.flat[a], tables, i, j, 0, agreed, legend=a == 0, front=front)
         for ax in list(axes.flat)[len(pairs) :]:
             ax.set_visible(False)
         suffix = f" (colour: {tables.labels[tables.outside_id]}'s utility)" if tables.outside_id else ""
