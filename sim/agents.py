@@ -47,7 +47,7 @@ class Public(mesa.Agent):
 
 
 class OutsidePower(mesa.Agent):
-    """The USA: not at the table; presses its target and shapes both publics' opinion."""
+    """The USA: not at the table; presses its target and shapes the publics' opinion."""
 
     def __init__(self, model, outside_id: str, label: str):
         super().__init__(model)

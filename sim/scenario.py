@@ -221,7 +221,7 @@ class Negotiation(_Strict):
     ratification: bool = Field(
         True,
         description=(
-            "Whether an agreed package must pass both publics. With `false`, every agreed package is a treaty and "
+            "Whether an agreed package must pass every public (or named ratifier). With `false`, every agreed package is a treaty and "
             "`anticipation` has no effect."
         ),
     )
@@ -236,8 +236,8 @@ class Negotiation(_Strict):
     when_no_zone: Literal["end", "stall"] = Field(
         "end",
         description=(
-            "What happens on a round in which no package leaves both governments better off than no agreement (as "
-            'the mover sees it). `"end"`: the talks end ("no package acceptable to both"). `"stall"`: they go on; '
+            "What happens on a round in which no package leaves every government better off than no agreement (as "
+            'the mover sees it). `"end"`: the talks end ("no package acceptable to both", or to all). `"stall"`: they go on; '
             "the mover offers a package it gains from (none if there is none) and accepts nothing it does not gain from. "
             "Talks then end at the deadline, by a walk-out (`patience`) or with an agreement, and the outside "
             "power's pressure, the publics' moods and the sides' beliefs may open a zone of agreement again."
@@ -647,8 +647,8 @@ class Party(_Strict):
     )
     anticipation: Share = Field(
         description=(
-            "How much the government's gain depends on the chance that both publics ratify: gain = (U - "
-            "reservation) x (1 - anticipation x (1 - P_russia x P_japan)), less anticipation x (1 - P_own) x "
+            "How much the government's gain depends on the chance that every public ratifies: gain = (U - "
+            "reservation) x (1 - anticipation x (1 - the product of every country's P)), less anticipation x (1 - P_own) x "
             "`failure_cost`. 0: it ignores ratification. 1: a package's gain is scaled fully by the chance that "
             "it is ratified."
         )
@@ -728,7 +728,9 @@ class Pressure(_Strict):
 
 
 class Rhetoric(_Strict):
-    max: Share = Field(description="Rhetoric at full alarm: rhetoric = max x alarm. It moves both publics' opinion.")
+    max: Share = Field(
+        description="Rhetoric at full alarm: rhetoric = max x alarm. It moves the opinion of the publics it names."
+    )
     effects: dict[str, dict[str, Effect]] = Field(
         {},
         json_schema_extra=_keyed_by("<party>", "<issue>"),
@@ -811,7 +813,7 @@ class Outside(_Strict):
     acts_on: Text = Field(
         description=(
             "The party it presses: the name of a party, which then needs `autonomy` and `autonomy_growth`. Rhetoric "
-            "reaches both publics regardless."
+            "reaches every public it names regardless."
         )
     )
     utility: Utility = Field(description="What the power wants, read as a government's utility.")
@@ -839,12 +841,12 @@ class Outside(_Strict):
         "certain",
         description=(
             'What an offer within reach threatens. `"certain"`: what it would cost the power against the status quo. '
-            '`"expected"`: that cost times the chance that both publics ratify the offer, as the governments last '
+            '`"expected"`: that cost times the chance that every public ratifies the offer, as the governments last '
             "assessed it, so that a deal one public will almost surely reject alarms it little."
         ),
     )
     pressure: Pressure = Field(description="What alarm does to the party it acts on.")
-    rhetoric: Rhetoric = Field(description="What alarm does to both publics.")
+    rhetoric: Rhetoric = Field(description="What alarm does to the publics.")
     policy: Policy | None = Field(
         None,
         description=(
@@ -1066,7 +1068,7 @@ class Scenario(_Described):
         {},
         json_schema_extra=_keyed_by("<id>"),
         description=(
-            "A power not at the table that presses one party and speaks to both publics, `[outside.<id>]`. Left "
+            "A power not at the table that presses one party and speaks to the publics, `[outside.<id>]`. Left "
             "out: no outside power."
         ),
     )

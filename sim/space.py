@@ -1,4 +1,4 @@
-"""The outcome space: every package of terms the two governments could sign.
+"""The outcome space: every package of terms the governments at the table could sign.
 
 A package picks one option on each issue; packages are numbered in the order of
 ``itertools.product`` over the issues as the scenario lists them, so package ``k``
