@@ -123,9 +123,10 @@ def pr(k, slot):
 # ratifies as the governments anticipate it; as the mover believes them where a number
 # of another party is private (or its strategy reads them), the others' gain (the least
 # of theirs) and the chance they all accept; two rows of scratch for folding the others
-# together; the least of the others' own gains (with more than two at the table); then, for party k at P_ROWS + PER_PACKAGE * k: its utility, its public's
-# opinion before mood (not clipped), its negotiating gain (-inf for a package a public
-# rejected) and the chance its own ratifier passes the package. With them, ``gaining``
+# together; the least of the others' own gains (with more than two at the table); then,
+# for party k at P_ROWS + PER_PACKAGE * k: its utility, its public's opinion before mood
+# (not clipped), its negotiating gain (-inf for a package a public rejected) and the
+# chance its own ratifier passes the package. With them, ``gaining``
 # (parties, packages): the numbers of the packages each government gains from, in order.
 BOTH, BELIEVED, ACCEPTS, FOLD_GAIN, FOLD_ACCEPTS, LEAST = 0, 1, 2, 3, 4, 5
 P_ROWS = 6

@@ -6,6 +6,7 @@ governments, one panel per pair of them: the packages projected on their two uti
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -13,6 +14,84 @@ from dipsim.analysis.interpretation.outcome_space import ratifiable, solutions
 from dipsim.analysis.interpretation.solutions import pareto_frontier, pareto_set
 from dipsim.analysis.presentation.plots import ACTOR_COLOURS, _save, colour, figure
 from dipsim.sim.preferences import Tables
+
+MARKERS = {"Nash": "*", "Kalai-Smorodinsky": "D", "utilitarian": "^"}
+ENDED = "#CC79A7"  # where runs ended
+
+
+class Marks(NamedTuple):
+    """What every panel of a table of more than two shares: the governments' utilities
+    (parties, packages) and reservations, the n-sided Pareto set, the packages every
+    public would likely ratify, the bargaining solutions of the whole table and the
+    outside power's utility (None without one)."""
+
+    u: np.ndarray
+    d: list[float]
+    front: np.ndarray
+    every: np.ndarray
+    found: dict[str, int]
+    outside: np.ndarray | None
+
+
+def marks(tables: Tables, row: int = 0) -> Marks:
+    u = np.array([p.utility[row] for p in tables.parties])
+    every = np.ones(u.shape[1], bool)
+    for k in range(len(tables.parties)):
+        every &= ratifiable(tables, k, row)
+    d = [float(p.reservation[row]) for p in tables.parties]
+    outside = tables.outside.utility[row] if tables.outside_id else None
+    return Marks(u, d, pareto_set(u), every, solutions(tables, row), outside)
+
+
+def _solutions(ax, x, y, found: dict[str, int], size: float, lw: float) -> None:
+    for name, k in found.items():
+        ax.scatter(
+            [x[k]],
+            [y[k]],
+            marker=MARKERS[name],
+            s=size,
+            color="white",
+            edgecolors="black",
+            lw=lw,
+            zorder=6,
+            label=f"{name} solution",
+        )
+
+
+def _ended(ax, x, y, agreed: dict[int, tuple[int, int]], base: float, scale: float, annotate: bool) -> None:
+    """Where runs ended, a circle per package sized by its runs (``agreed``: package ->
+    (treaties, agreed but not ratified))."""
+    total = max(sum(t + n for t, n in agreed.values()), 1)
+    for k, (treaties, rejected) in agreed.items():
+        size = base + scale * (treaties + rejected) / total
+        ax.scatter([x[k]], [y[k]], s=size, facecolors="none", edgecolors=ENDED, lw=2, zorder=4)
+        if annotate:
+            ax.annotate(
+                f"{treaties} treaties, {rejected} rejected",
+                (x[k], y[k]),
+                xytext=(8, -14),
+                textcoords="offset points",
+                fontsize=7,
+                color=ENDED,
+            )
+    ax.scatter([], [], s=1.5 * base, facecolors="none", edgecolors=ENDED, lw=2, label="where runs ended (size: runs)")
+
+
+def _offers(ax, tables: Tables, x, y, offers: dict[str, int] | None, size: float) -> None:
+    """Each government's standing offer (``offers``: party id -> package, -1 for none)."""
+    for k, pid in enumerate(tables.party_ids):
+        j = (offers or {}).get(pid, -1)
+        if j >= 0:
+            ax.scatter(
+                [x[j]],
+                [y[j]],
+                marker="P",
+                s=size,
+                color=colour(pid, k),
+                edgecolors="white",
+                zorder=7,
+                label=f"{tables.labels[pid]}'s offer",
+            )
 
 
 def draw(
@@ -27,20 +106,9 @@ def draw(
     more than two, the first two governments' panel (:func:`draw_pair`)."""
     ids = tables.party_ids
     if len(ids) > 2:
-        draw_pair(ax, tables, 0, 1, row, agreed)
-        for k, pid in enumerate(ids):
-            x = (offers or {}).get(pid, -1)
-            if x >= 0:
-                u = [p.utility[row][x] for p in tables.parties[:2]]
-                ax.scatter(
-                    *u,
-                    marker="P",
-                    s=140,
-                    color=colour(pid, k),
-                    edgecolors="white",
-                    zorder=7,
-                    label=f"{tables.labels[pid]}'s offer",
-                )
+        shared = marks(tables, row)
+        draw_pair(ax, tables, 0, 1, shared, agreed)
+        _offers(ax, tables, shared.u[0], shared.u[1], offers, 140)
         return
     u0, u1 = tables.parties[0].utility[row], tables.parties[1].utility[row]
     d = [float(p.reservation[row]) for p in tables.parties]
@@ -67,47 +135,10 @@ def draw(
             zorder=3,
             label=f"{tables.public_labels[k]} would likely ratify",
         )
-    markers = {"Nash": "*", "Kalai-Smorodinsky": "D", "utilitarian": "^"}
-    for name, k in solutions(tables, row).items():
-        ax.scatter(
-            [u0[k]],
-            [u1[k]],
-            marker=markers[name],
-            s=170,
-            color="white",
-            edgecolors="black",
-            lw=1.3,
-            zorder=6,
-            label=f"{name} solution",
-        )
+    _solutions(ax, u0, u1, solutions(tables, row), 170, 1.3)
     if agreed:
-        total = max(sum(t + n for t, n in agreed.values()), 1)
-        for k, (treaties, rejected) in agreed.items():
-            size = 80 + 900 * (treaties + rejected) / total
-            ax.scatter([u0[k]], [u1[k]], s=size, facecolors="none", edgecolors="#CC79A7", lw=2, zorder=4)
-            ax.annotate(
-                f"{treaties} treaties, {rejected} rejected",
-                (u0[k], u1[k]),
-                xytext=(8, -14),
-                textcoords="offset points",
-                fontsize=7,
-                color="#CC79A7",
-            )
-        ax.scatter([], [], s=120, facecolors="none", edgecolors="#CC79A7", lw=2, label="where runs ended (size: runs)")
-    if offers:
-        for k, pid in enumerate(ids):
-            x = offers.get(pid, -1)
-            if x >= 0:
-                ax.scatter(
-                    [u0[x]],
-                    [u1[x]],
-                    marker="P",
-                    s=160,
-                    color=colour(pid, k),
-                    edgecolors="white",
-                    zorder=7,
-                    label=f"{tables.labels[pid]}'s offer",
-                )
+        _ended(ax, u0, u1, agreed, 80, 900, annotate=True)
+    _offers(ax, tables, u0, u1, offers, 160)
     ax.set_xlabel(f"{tables.labels[ids[0]]}'s utility (utility units)")
     ax.set_ylabel(f"{tables.labels[ids[1]]}'s utility (utility units)")
     ax.grid(alpha=0.25)
@@ -119,23 +150,20 @@ def draw_pair(
     tables: Tables,
     i: int,
     j: int,
-    row: int = 0,
+    shared: Marks,
     agreed: dict[int, tuple[int, int]] | None = None,
     legend=True,
-    front: np.ndarray | None = None,
 ) -> None:
     """One pair's panel at a table of more than two: every package at (u_i, u_j), the
     packages no other improves on for every government (the n-sided Pareto set, which a
     projection cannot draw as a line), those every public would likely ratify, the status
-    quo's lines, the bargaining solutions of the whole table and where runs ended."""
+    quo's lines, the bargaining solutions of the whole table (``shared``, :func:`marks`,
+    found once for every panel) and where runs ended."""
     ids = tables.party_ids
-    u = np.array([p.utility[row] for p in tables.parties])
-    d = [float(p.reservation[row]) for p in tables.parties]
-    x, y = u[i], u[j]
-    colour_by = tables.outside.utility[row] if tables.outside_id else None
-    shade = {"c": colour_by, "cmap": "cividis"} if colour_by is not None else {"color": "#999999"}
+    x, y, d = shared.u[i], shared.u[j], shared.d
+    shade = {"c": shared.outside, "cmap": "cividis"} if shared.outside is not None else {"color": "#999999"}
     ax.scatter(x, y, **shade, s=14, alpha=0.6, edgecolors="none", zorder=2)
-    front = pareto_set(u) if front is None else front  # (the same in every panel: found once by the caller)
+    front, every = shared.front, shared.every
     ax.scatter(
         x[front],
         y[front],
@@ -146,9 +174,6 @@ def draw_pair(
         zorder=3,
         label="no package better for every government",
     )
-    every = np.ones(u.shape[1], bool)
-    for k in range(len(ids)):
-        every &= ratifiable(tables, k, row)
     ax.scatter(
         x[every],
         y[every],
@@ -162,32 +187,9 @@ def draw_pair(
     ax.axvline(d[i], color=colour(ids[i], i), lw=0.8, ls=":")
     ax.axhline(d[j], color=colour(ids[j], j), lw=0.8, ls=":")
     ax.scatter([d[i]], [d[j]], marker="X", s=90, color="black", zorder=5, label="status quo (no agreement)")
-    markers = {"Nash": "*", "Kalai-Smorodinsky": "D", "utilitarian": "^"}
-    for name, k in solutions(tables, row).items():
-        ax.scatter(
-            [x[k]],
-            [y[k]],
-            marker=markers[name],
-            s=130,
-            color="white",
-            edgecolors="black",
-            lw=1.2,
-            zorder=6,
-            label=f"{name} solution",
-        )
+    _solutions(ax, x, y, shared.found, 130, 1.2)
     if agreed:
-        total = max(sum(t + n for t, n in agreed.values()), 1)
-        for k, (treaties, rejected) in agreed.items():
-            ax.scatter(
-                [x[k]],
-                [y[k]],
-                s=60 + 600 * (treaties + rejected) / total,
-                facecolors="none",
-                edgecolors="#CC79A7",
-                lw=2,
-                zorder=4,
-            )
-        ax.scatter([], [], s=90, facecolors="none", edgecolors="#CC79A7", lw=2, label="where runs ended (size: runs)")
+        _ended(ax, x, y, agreed, 60, 600, annotate=False)
     ax.set_xlabel(f"{tables.labels[ids[i]]}'s utility", fontsize=8)
     ax.set_ylabel(f"{tables.labels[ids[j]]}'s utility", fontsize=8)
     ax.grid(alpha=0.25)
@@ -202,9 +204,9 @@ def outcome_space_plot(tables: Tables, title: str, path: Path, agreed=None, offe
         cols = min(3, len(pairs))
         rows = -(-len(pairs) // cols)
         fig, axes = figure(nrows=rows, ncols=cols, figsize=(5.2 * cols, 4.6 * rows), squeeze=False)
-        front = pareto_set(np.array([p.utility[0] for p in tables.parties]))
+        shared = marks(tables, 0)
         for a, (i, j) in enumerate(pairs):
-            draw_pair(axes.flat[a], tables, i, j, 0, agreed, legend=a == 0, front=front)
+            draw_pair(axes.flat[a], tables, i, j, shared, agreed, legend=a == 0)
         for ax in list(axes.flat)[len(pairs) :]:
             ax.set_visible(False)
         suffix = f" (colour: {tables.labels[tables.outside_id]}'s utility)" if tables.outside_id else ""
